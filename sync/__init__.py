@@ -1,0 +1,26 @@
+"""The Doorstep sync engine: pure Python, no web framework, no storage library.
+
+Public names are re-exported here; the modules behind them are private.
+"""
+from __future__ import annotations
+
+from .cursor import decode as decode_cursor, encode as encode_cursor
+from .errors import ChangeError, Forbidden, NotFound, RequestInvalid, ResetRequired, SyncError
+from .hlc import Clock, Stamp, parse as parse_hlc
+from .pull import MAX_LIMIT, PullOutcome, clamp_limit, pull, record_item
+from .push import PushOutcome, push, utc_iso
+from .resolve import resolve_conflict, system_write
+from .schema import ENTITY_TYPES
+from .scope import Scope, TypeFilter, officer_scope
+from .store import MemoryStore, Store, Txn
+from .types import (ADMIN, OFFICE, OFFICER, ROLES, Actor, AppliedChange, Conflict, FieldMeta, Record,
+                    Result, ScopeEvent)
+
+__all__ = [
+    "ADMIN", "ENTITY_TYPES", "MAX_LIMIT", "OFFICE", "OFFICER", "ROLES", "Actor", "AppliedChange",
+    "ChangeError", "Clock", "Conflict", "FieldMeta", "Forbidden", "MemoryStore", "NotFound",
+    "PullOutcome", "PushOutcome", "Record", "RequestInvalid", "ResetRequired", "Result", "Scope",
+    "ScopeEvent", "Stamp", "Store", "SyncError", "Txn", "TypeFilter", "clamp_limit", "decode_cursor",
+    "encode_cursor", "officer_scope", "parse_hlc", "pull", "push", "record_item", "resolve_conflict",
+    "system_write", "utc_iso",
+]

@@ -1,0 +1,96 @@
+"""The database schema, as sqlite-utils migrations applied idempotently at start-up."""
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("doorstep")
+
+# entity type -> (table, indexed link columns generated from the JSON data)
+ENTITY_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "school": ("schools", ()),
+    "household": ("households", ()),
+    "pupil": ("pupils", ("school_id", "household_id", "upn")),
+    "case": ("cases", ("pupil_id", "assigned_officer_id", "status")),
+    "visit": ("visits", ("case_id", "officer_id")),
+    "conversation": ("conversations", ("case_id",)),
+    "transport_run": ("transport_runs", ("driver_id", "school_id")),
+    "transport_stop": ("transport_stops", ("run_id", "pupil_id")),
+    "task": ("tasks", ("case_id",)),
+    "note": ("notes", ("case_id", "subject_id")),
+}
+
+
+@migrations()
+def m001_entities(db: Database) -> None:
+    for table, links in ENTITY_TABLES.values():
+        generated = "".join(
+            f",\n  {col} TEXT GENERATED ALWAYS AS (json_extract(data, '$.{col}')) VIRTUAL"
+            for col in links)
+        db.execute(f"""
+CREATE TABLE IF NOT EXISTS {table} (
+  id TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  deleted_hlc TEXT,
+  flags TEXT NOT NULL DEFAULT '{{}}',
+  created_at TEXT, created_by TEXT, updated_at TEXT, updated_by TEXT{generated}
+)""")
+        db.execute(f"CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq)")
+        for col in links:
+            db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{col} ON {table}({col})")
+
+
+@migrations()
+def m002_sync(db: Database) -> None:
+    db.execute("""CREATE TABLE IF NOT EXISTS changes (
+  seq INTEGER PRIMARY KEY, change_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+  entity_id TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, user_id TEXT,
+  device_id TEXT, received_at TEXT NOT NULL, hlc TEXT NOT NULL, fields TEXT NOT NULL,
+  lost_fields TEXT NOT NULL)""")
+    db.execute("CREATE INDEX IF NOT EXISTS changes_entity ON changes(entity_id)")
+    db.execute("""CREATE TABLE IF NOT EXISTS conflicts (
+  id TEXT PRIMARY KEY, type TEXT NOT NULL, entity_id TEXT NOT NULL, field TEXT,
+  kept TEXT NOT NULL, lost TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+  resolved_at TEXT, resolved_by TEXT, choice TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS conflicts_status ON conflicts(status, created_at, id)")
+    db.execute("""CREATE TABLE IF NOT EXISTS scope_events (
+  user_id TEXT NOT NULL, type TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+  seq INTEGER NOT NULL, PRIMARY KEY (user_id, type, entity_id))""")
+    db.execute("CREATE INDEX IF NOT EXISTS scope_events_seq ON scope_events(user_id, seq)")
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('max_seq', 0), ('horizon', 0)")
+
+
+@migrations()
+def m003_accounts(db: Database) -> None:
+    db.execute("""CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+  role TEXT NOT NULL, password_hash TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS devices (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL,
+  last_seen_at TEXT, last_sync_at TEXT, revoked_at TEXT, revoked_reason TEXT, revoked_by TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS devices_user ON devices(user_id)")
+    db.execute("""CREATE TABLE IF NOT EXISTS refresh_tokens (
+  id TEXT PRIMARY KEY, device_id TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+  issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_device ON refresh_tokens(device_id)")
+    db.execute("""CREATE TABLE IF NOT EXISTS login_failures (
+  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at REAL NOT NULL)""")
+
+
+@migrations()
+def m004_register_audit(db: Database) -> None:
+    db.execute("""CREATE TABLE IF NOT EXISTS marks (
+  pupil_id TEXT NOT NULL, date TEXT NOT NULL, session TEXT NOT NULL, code TEXT NOT NULL,
+  imported_at TEXT NOT NULL, PRIMARY KEY (pupil_id, date, session))""")
+    db.execute("""CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_id TEXT, device_id TEXT, action TEXT NOT NULL,
+  entity_ids TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}')""")
+    db.execute("CREATE INDEX IF NOT EXISTS audit_at ON audit(at)")
+    db.execute("""CREATE TABLE IF NOT EXISTS audit_entities (
+  audit_id INTEGER NOT NULL, entity_id TEXT NOT NULL, PRIMARY KEY (entity_id, audit_id))
+  WITHOUT ROWID""")

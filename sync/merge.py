@@ -1,0 +1,140 @@
+"""Field-level merge by HLC (PROTOCOL.md §5).
+
+Pure functions over one ``Record``: they mutate the record in place and say
+what was written, what was lost, and which conflicts to record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import hlc as _hlc
+from .types import FieldMeta, Record
+
+DELETED = "_deleted"
+
+
+@dataclass
+class Side:
+    value: Any
+    by: str | None
+    hlc: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "by": self.by, "hlc": self.hlc}
+
+
+@dataclass
+class ConflictDraft:
+    field: str | None
+    kept: Side
+    lost: Side
+
+
+@dataclass
+class MergeOutcome:
+    written: dict[str, Any] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)
+    conflicts: list[ConflictDraft] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written)
+
+
+def _node(stamp: str) -> str:
+    return stamp.rsplit("-", 1)[-1] if stamp.count("-") >= 2 else ""
+
+
+def _same_device(a: str, b: str) -> bool:
+    return _node(a) == _node(b)
+
+
+def merge_put(record: Record, fields: dict[str, Any], stamp: str, base_version: int | None,
+              by: str) -> MergeOutcome:
+    """Write each field whose stamp is newer than the field's last write.
+
+    A write is concurrent with a field's last write when its author had not
+    seen that write (``base_version`` older than the version it made) and it
+    came from another device. Concurrent writes of different values record a
+    conflict whichever wins; a losing value that differs always does.
+    """
+    out = MergeOutcome()
+    if record.deleted:
+        _resurrect_or_lose(record, fields, stamp, by, out)
+        if out.lost:
+            return out
+    new_version = record.version + 1
+    for name, value in fields.items():
+        meta = record.meta.get(name)
+        if meta is None:
+            _write(record, name, value, stamp, new_version, by, out)
+            continue
+        current = record.fields.get(name)
+        other_device = not _same_device(meta.hlc, stamp)
+        unseen = base_version is None or base_version < meta.version
+        if stamp > meta.hlc:
+            _write(record, name, value, stamp, new_version, by, out)
+            if other_device and unseen and current != value:
+                out.conflicts.append(ConflictDraft(name, Side(value, by, stamp),
+                                                   Side(current, meta.by, meta.hlc)))
+        else:
+            out.lost.append(name)
+            if other_device and current != value:
+                out.conflicts.append(ConflictDraft(name, Side(current, meta.by, meta.hlc),
+                                                   Side(value, by, stamp)))
+    if out.written:
+        record.version = new_version
+    return out
+
+
+def _write(record: Record, name: str, value: Any, stamp: str, version: int, by: str,
+           out: MergeOutcome) -> None:
+    record.fields[name] = value
+    record.meta[name] = FieldMeta(stamp, version, by)
+    out.written[name] = value
+
+
+def _resurrect_or_lose(record: Record, fields: dict[str, Any], stamp: str, by: str,
+                       out: MergeOutcome) -> None:
+    deleted = Side({DELETED: True}, record.flags.get("deleted_by"), record.deleted_hlc)
+    if record.deleted_hlc is not None and stamp > record.deleted_hlc:
+        record.deleted = False
+        record.deleted_hlc = None
+        out.conflicts.append(ConflictDraft(None, Side({DELETED: False, **fields}, by, stamp), deleted))
+    else:
+        out.lost.extend(fields)
+        out.lost.append(DELETED)
+        out.conflicts.append(ConflictDraft(None, deleted, Side({DELETED: False, **fields}, by, stamp)))
+
+
+def merge_delete(record: Record, stamp: str, by: str) -> MergeOutcome:
+    """Tombstone the record unless a field was written after the delete's stamp."""
+    out = MergeOutcome()
+    if record.deleted:
+        return out
+    newer = record.latest_hlc()
+    if newer > stamp:
+        out.lost.append(DELETED)
+        out.conflicts.append(ConflictDraft(None, Side({DELETED: False}, record.updated_by, newer),
+                                           Side({DELETED: True}, by, stamp)))
+        return out
+    record.deleted = True
+    record.deleted_hlc = stamp
+    record.flags["deleted_by"] = by
+    record.version += 1
+    out.written[DELETED] = True
+    return out
+
+
+def force_write(record: Record, fields: dict[str, Any], stamp: str, by: str) -> None:
+    """A server-side write (register, conflict resolution): newest stamp wins."""
+    version = record.version + 1
+    for name, value in fields.items():
+        record.fields[name] = value
+        record.meta[name] = FieldMeta(stamp, version, by)
+    record.version = version
+
+
+def is_newer(a: str, b: str) -> bool:
+    return _hlc.parse(a) > _hlc.parse(b)

@@ -1,0 +1,78 @@
+"""Pull: what changed in a user's scope since a cursor (PROTOCOL.md §4)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import cursor as _cursor
+from . import hlc as _hlc
+from .push import utc_iso
+from .scope import TYPES, everything, officer_scope
+from .store import Store
+from .types import Actor, Record
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 5000
+
+
+@dataclass
+class PullOutcome:
+    body: dict[str, Any]
+    touched: list[tuple[str, str]] = field(default_factory=list)
+
+
+def clamp_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    return max(1, min(limit, MAX_LIMIT))
+
+
+def record_item(record: Record) -> dict[str, Any]:
+    if record.deleted:
+        return {"type": record.type, "id": record.id, "version": record.version,
+                "deleted": True, "fields": {}}
+    return {"type": record.type, "id": record.id, "version": record.version, "deleted": False,
+            "fields": record.public_fields()}
+
+
+def pull(store: Store, actor: Actor, cursor: str | None, limit: int | None, clock: _hlc.Clock,
+         now: dt.datetime | None = None) -> PullOutcome:
+    """One page of changes since ``cursor`` (everything in scope when None)."""
+    since = _cursor.decode(cursor)
+    limit = clamp_limit(limit)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with store.read() as txn:
+        meta = {"server_hlc": clock.send(), "server_time": utc_iso(now)}
+        if since and since < txn.horizon():
+            return PullOutcome({"changes": [], "reset": True, "cursor": None, "has_more": False, **meta})
+        top = txn.max_seq()
+        scope = everything(actor.user_id) if actor.is_office else officer_scope(txn, actor.user_id)
+        # (seq, item) candidates; each source gives its first limit + 1 in seq order
+        found: list[tuple[int, dict[str, Any]]] = []
+        for type_ in TYPES:
+            for r in txn.changed_since(type_, since, limit + 1, scope.filter(type_),
+                                       include_deleted=since > 0):
+                found.append((r.seq, record_item(r)))
+        if since and not scope.everything:
+            events = txn.scope_events_since(actor.user_id, since, limit + 1)
+            wanted: dict[str, set[str]] = {}
+            for e in events:
+                wanted.setdefault(e.type, set()).add(e.entity_id)
+            current = {t: txn.get(t, ids) for t, ids in wanted.items()}
+            for e in events:
+                record = current[e.type].get(e.entity_id)
+                if record is not None and not record.deleted and scope.contains(record):
+                    if record.seq > since:
+                        continue  # its own change is (or will be) delivered after the cursor
+                    found.append((e.seq, record_item(record)))
+                else:
+                    found.append((e.seq, {"type": e.type, "id": e.entity_id, "removed": True}))
+        found.sort(key=lambda pair: pair[0])
+        has_more = len(found) > limit
+        page = found[:limit]
+        next_seq = page[-1][0] if has_more else max(top, since)
+        changes = [item for _, item in page]
+    touched = [(c["type"], c["id"]) for c in changes]
+    return PullOutcome({"changes": changes, "cursor": _cursor.encode(next_seq), "has_more": has_more,
+                        **meta}, touched)

@@ -1,0 +1,117 @@
+"""Who may see what (PROTOCOL.md §4, Scope).
+
+An officer sees every school, their open cases and everything linked to them
+(pupil, household, visits, conversations, tasks, notes), and the transport
+runs they drive with their stops, pupils and households. Office and admin see
+everything.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .types import Record
+
+TYPES = ("school", "household", "pupil", "case", "visit", "conversation", "transport_run",
+         "transport_stop", "task", "note")
+CASE_LINKED = ("visit", "conversation", "task", "note")
+
+
+class ScopeReader(Protocol):
+    def get(self, type_: str, ids: Iterable[str]) -> dict[str, Record]: ...
+    def find(self, type_: str, field_: str, values: Iterable[Any]) -> list[Record]: ...
+
+
+@dataclass(frozen=True)
+class TypeFilter:
+    """Records of one type whose id is in ``ids`` or whose field is in a set."""
+
+    ids: frozenset[str] = frozenset()
+    links: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def matches(self, record: Record) -> bool:
+        if record.id in self.ids:
+            return True
+        return any(record.fields.get(f) in values for f, values in self.links)
+
+
+@dataclass
+class Scope:
+    user_id: str
+    everything: bool = False
+    cases: set[str] = field(default_factory=set)
+    pupils: set[str] = field(default_factory=set)
+    households: set[str] = field(default_factory=set)
+    runs: set[str] = field(default_factory=set)
+
+    def filter(self, type_: str) -> TypeFilter | None:
+        """None means every record of the type; else a filter."""
+        if self.everything or type_ == "school":
+            return None
+        cases = frozenset(self.cases)
+        if type_ == "case":
+            return TypeFilter(ids=cases)
+        if type_ == "pupil":
+            return TypeFilter(ids=frozenset(self.pupils))
+        if type_ == "household":
+            return TypeFilter(ids=frozenset(self.households))
+        if type_ == "transport_run":
+            return TypeFilter(ids=frozenset(self.runs))
+        if type_ == "transport_stop":
+            return TypeFilter(links=(("run_id", frozenset(self.runs)),))
+        if type_ == "note":
+            subjects = frozenset(self.pupils | self.households | self.runs)
+            return TypeFilter(links=(("case_id", cases), ("subject_id", subjects)))
+        return TypeFilter(links=(("case_id", cases),))
+
+    def contains(self, record: Record) -> bool:
+        f = self.filter(record.type)
+        return f is None or f.matches(record)
+
+
+def everything(user_id: str) -> Scope:
+    return Scope(user_id=user_id, everything=True)
+
+
+def officer_scope(txn: ScopeReader, user_id: str) -> Scope:
+    scope = Scope(user_id=user_id)
+    for case in txn.find("case", "assigned_officer_id", [user_id]):
+        if case.deleted or case.fields.get("status") != "open":
+            continue
+        scope.cases.add(case.id)
+        if case.fields.get("pupil_id"):
+            scope.pupils.add(case.fields["pupil_id"])
+    runs = [r for r in txn.find("transport_run", "driver_id", [user_id]) if not r.deleted]
+    scope.runs = {r.id for r in runs}
+    if scope.runs:
+        for stop in txn.find("transport_stop", "run_id", scope.runs):
+            if stop.deleted:
+                continue
+            if stop.fields.get("pupil_id"):
+                scope.pupils.add(stop.fields["pupil_id"])
+            if stop.fields.get("household_id"):
+                scope.households.add(stop.fields["household_id"])
+    for pupil in txn.get("pupil", scope.pupils).values():
+        if pupil.fields.get("household_id"):
+            scope.households.add(pupil.fields["household_id"])
+    return scope
+
+
+def members(txn: ScopeReader, scope: Scope) -> set[tuple[str, str]]:
+    """Every (type, id) an officer's scope holds, linked records included."""
+    out: set[tuple[str, str]] = set()
+    out |= {("case", i) for i in scope.cases}
+    out |= {("pupil", i) for i in scope.pupils}
+    out |= {("household", i) for i in scope.households}
+    out |= {("transport_run", i) for i in scope.runs}
+    if scope.cases:
+        for type_ in CASE_LINKED:
+            out |= {(type_, r.id) for r in txn.find(type_, "case_id", scope.cases) if not r.deleted}
+    if scope.runs:
+        out |= {("transport_stop", r.id) for r in txn.find("transport_stop", "run_id", scope.runs)
+                if not r.deleted}
+    subjects = scope.pupils | scope.households | scope.runs
+    if subjects:
+        out |= {("note", r.id) for r in txn.find("note", "subject_id", subjects) if not r.deleted}
+    return out

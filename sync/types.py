@@ -1,0 +1,162 @@
+"""Shared data types of the sync engine; every module imports them from here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+OFFICER = "officer"
+OFFICE = "office"
+ADMIN = "admin"
+ROLES = (OFFICER, OFFICE, ADMIN)
+
+SYSTEM_USER = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is pushing or pulling: a user on a device."""
+
+    user_id: str
+    role: str
+    device_id: str | None = None
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in (OFFICE, ADMIN)
+
+
+@dataclass
+class FieldMeta:
+    """The last write of one field: its HLC, the entity version it made, who."""
+
+    hlc: str
+    version: int
+    by: str
+
+    def as_list(self) -> list[Any]:
+        return [self.hlc, self.version, self.by]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> FieldMeta:
+        return cls(raw[0], int(raw[1]), raw[2])
+
+
+@dataclass
+class Record:
+    type: str
+    id: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, FieldMeta] = field(default_factory=dict)
+    version: int = 0
+    seq: int = 0
+    deleted: bool = False
+    deleted_hlc: str | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+    flags: dict[str, Any] = field(default_factory=dict)
+
+    def latest_hlc(self) -> str:
+        return max((m.hlc for m in self.meta.values()), default="")
+
+    def public_fields(self) -> dict[str, Any]:
+        out = dict(self.fields)
+        out["id"] = self.id
+        out["created_at"] = self.created_at
+        out["created_by"] = self.created_by
+        out["updated_at"] = self.updated_at
+        out["updated_by"] = self.updated_by
+        return out
+
+
+@dataclass
+class Change:
+    change_id: str
+    type: str
+    id: str
+    op: str
+    fields: dict[str, Any]
+    base_version: int | None
+    hlc: str
+
+
+@dataclass
+class Result:
+    change_id: str | None
+    status: str  # applied | merged | rejected | duplicate
+    version: int | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    lost_fields: list[str] = field(default_factory=list)
+    clock_skew: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "change_id": self.change_id,
+            "status": self.status,
+            "version": self.version,
+            "errors": self.errors,
+            "lost_fields": self.lost_fields,
+        }
+        if self.clock_skew:
+            out["clock_skew"] = True
+        return out
+
+
+@dataclass
+class AppliedChange:
+    """One row of the change log: an applied change, its effect and origin."""
+
+    change_id: str
+    type: str
+    entity_id: str
+    version: int
+    status: str
+    user_id: str
+    device_id: str | None
+    received_at: str
+    hlc: str
+    fields: dict[str, Any]
+    lost_fields: list[str]
+    seq: int = 0
+
+
+@dataclass
+class Conflict:
+    id: str
+    type: str
+    entity_id: str
+    field: str | None
+    kept: dict[str, Any]
+    lost: dict[str, Any]
+    status: str = "open"
+    created_at: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    choice: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "entity_id": self.entity_id,
+            "field": self.field,
+            "kept": self.kept,
+            "lost": self.lost,
+            "status": self.status,
+            "created_at": self.created_at,
+            "resolved_at": self.resolved_at,
+            "resolved_by": self.resolved_by,
+            "choice": self.choice,
+        }
+
+
+@dataclass
+class ScopeEvent:
+    """An entity entered or left one user's scope at a sequence number."""
+
+    user_id: str
+    type: str
+    entity_id: str
+    kind: str  # entered | removed
+    seq: int = 0
