@@ -94,3 +94,9 @@ def m004_register_audit(db: Database) -> None:
     db.execute("""CREATE TABLE IF NOT EXISTS audit_entities (
   audit_id INTEGER NOT NULL, entity_id TEXT NOT NULL, PRIMARY KEY (entity_id, audit_id))
   WITHOUT ROWID""")
+
+
+@migrations()
+def m005_signing_keys(db: Database) -> None:
+    db.execute("""CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at TEXT NOT NULL, retired_at TEXT)""")

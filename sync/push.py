@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,15 +55,23 @@ class PushOutcome:
 
 
 def push(store: Store, actor: Actor, changes: list[Any], clock: _hlc.Clock,
-         now: dt.datetime | None = None) -> PushOutcome:
-    """Apply every change of a batch; one result per change, in order."""
+         now: dt.datetime | None = None,
+         before_commit: Callable[[Any, PushOutcome], None] | None = None) -> PushOutcome:
+    """Apply every change of a batch; one result per change, in order.
+
+    ``before_commit(txn, outcome)`` runs inside the same transaction (the
+    server writes its audit record there, so both land or neither does).
+    """
     now = now or dt.datetime.now(dt.timezone.utc)
     parsed = [parse_change(raw) for raw in changes]
     with store.write() as txn:
         batch = _Batch(txn, actor, clock, now)
         results = [batch.apply(c) if isinstance(c, Change) else c for c in parsed]
         batch.finish()
-    return PushOutcome(results, clock.send(), utc_iso(now), batch.touched)
+        outcome = PushOutcome(results, clock.send(), utc_iso(now), batch.touched)
+        if before_commit is not None:
+            before_commit(txn, outcome)
+    return outcome
 
 
 class _Batch:
@@ -165,9 +174,13 @@ class _Batch:
         self._check_writable(t, fields, record)
         author = AUTHOR_FIELDS.get(t)
         if author:
-            fields.pop(author, None)
+            # officers are always the author; office staff may record on an officer's behalf
+            given = fields.pop(author, None)
             if creating:
-                fields[author] = self.actor.user_id
+                on_behalf = self.actor.is_office and given is not None
+                if on_behalf and self.txn.user_role(given) is None:
+                    raise Rejection([ChangeError(author, "not_found", f"no user {given}")])
+                fields[author] = given if on_behalf else self.actor.user_id
         if not creating:
             self._check_immutable(record, fields)
         if creating:

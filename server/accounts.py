@@ -1,0 +1,188 @@
+"""Users, devices, refresh-token rotation and login throttling."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from sync import ROLES
+
+from .errors import ApiError
+from .storage import Database, SqliteTxn
+from .util import now_iso, utcnow
+
+_hasher = PasswordHasher()  # argon2id
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    role: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "username": self.username, "display_name": self.display_name,
+                "role": self.role}
+
+
+def add_user(db: Database, username: str, password: str, role: str, display_name: str | None = None,
+             user_id: str | None = None) -> User:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if not username or len(username) > 100:
+        raise ValueError("username must be 1 to 100 characters")
+    if len(password) < 8:
+        raise ValueError("password must be at least 8 characters")
+    user = User(user_id or str(uuid.uuid4()), username, display_name or username, role)
+    with db.write() as txn:
+        if txn.rows("SELECT 1 FROM users WHERE username = ?", (username,)):
+            raise ValueError(f"user {username} already exists")
+        txn.execute("INSERT INTO users (id, username, display_name, role, password_hash, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (user.id, username, user.display_name, role, _hasher.hash(password), now_iso()))
+    return user
+
+
+def get_user(txn: SqliteTxn, user_id: str) -> User | None:
+    rows = txn.rows("SELECT id, username, display_name, role FROM users WHERE id = ? AND active = 1",
+                    (user_id,))
+    return User(**rows[0]) if rows else None
+
+
+def list_users(db: Database) -> list[User]:
+    return [User(**r) for r in db.query(
+        "SELECT id, username, display_name, role FROM users WHERE active = 1 ORDER BY username")]
+
+
+# -- login throttling ---------------------------------------------------------
+
+def _throttle_keys(username: str, address: str) -> list[str]:
+    return [f"pair:{username.lower()}|{address}", f"user:{username.lower()}"]
+
+
+def check_throttle(db: Database, username: str, address: str, max_failures: int, window_s: int) -> None:
+    now = time.time()
+    keys = _throttle_keys(username, address)
+    limits = {keys[0]: max_failures, keys[1]: max_failures * 4}
+    for row in db.query("SELECT key, failures, last_at FROM login_failures WHERE key IN (?, ?)", keys):
+        if now - row["last_at"] < window_s and row["failures"] >= limits[row["key"]]:
+            retry = int(window_s - (now - row["last_at"])) + 1
+            raise ApiError(429, "rate_limited", "too many failed sign-ins; try again later",
+                           {"retry_after_s": retry}, headers={"Retry-After": str(retry)})
+
+
+def record_failure(db: Database, username: str, address: str, window_s: int) -> None:
+    now = time.time()
+    with db.write() as txn:
+        for key in _throttle_keys(username, address):
+            txn.execute(
+                "INSERT INTO login_failures (key, failures, last_at) VALUES (?, 1, ?) "
+                "ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - last_at > ? THEN 1 "
+                "ELSE failures + 1 END, last_at = excluded.last_at", (key, now, now, window_s))
+
+
+def clear_failures(db: Database, username: str, address: str) -> None:
+    with db.write() as txn:
+        txn.execute("DELETE FROM login_failures WHERE key = ?", (_throttle_keys(username, address)[0],))
+
+
+def authenticate(db: Database, username: str, password: str) -> User | None:
+    rows = db.query("SELECT id, username, display_name, role, password_hash FROM users "
+                    "WHERE username = ? AND active = 1", (username,))
+    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if not rows:
+        return None
+    row = rows[0]
+    return User(row["id"], row["username"], row["display_name"], row["role"])
+
+
+# -- devices and refresh tokens -------------------------------------------------
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_device(txn: SqliteTxn, user_id: str, name: str) -> str:
+    device_id = str(uuid.uuid4())
+    txn.execute("INSERT INTO devices (id, user_id, name, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+                (device_id, user_id, name, now_iso(), now_iso()))
+    return device_id
+
+
+def issue_refresh(txn: SqliteTxn, device_id: str, ttl_s: int) -> str:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now.timestamp() + ttl_s
+    txn.execute("INSERT INTO refresh_tokens (id, device_id, token_hash, issued_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (uuid.uuid4().hex, device_id, _hash_token(token), now_iso(), str(expires)))
+    return token
+
+
+def revoke_device(txn: SqliteTxn, device_id: str, reason: str, by: str | None) -> bool:
+    cur = txn.execute("UPDATE devices SET revoked_at = ?, revoked_reason = ?, revoked_by = ? "
+                      "WHERE id = ? AND revoked_at IS NULL", (now_iso(), reason, by, device_id))
+    txn.execute("UPDATE refresh_tokens SET used_at = COALESCE(used_at, ?) WHERE device_id = ?",
+                (now_iso(), device_id))
+    return cur.rowcount == 1
+
+
+def rotate_refresh(db: Database, token: str, ttl_s: int) -> tuple[User, str, str]:
+    """Spend a refresh token: (user, device id, new refresh token).
+
+    A token presented twice revokes its device (reuse detection).
+    """
+    with db.write() as txn:
+        rows = txn.rows("SELECT t.id, t.device_id, t.used_at, t.expires_at, d.user_id, d.revoked_at "
+                        "FROM refresh_tokens t JOIN devices d ON d.id = t.device_id "
+                        "WHERE t.token_hash = ?", (_hash_token(token),))
+        if not rows:
+            raise ApiError(401, "unauthenticated", "unknown refresh token; sign in again")
+        row = rows[0]
+        if row["revoked_at"] is not None:
+            raise ApiError(401, "device_revoked", "this device was signed out; sign in again")
+        if row["used_at"] is not None:
+            revoke_device(txn, row["device_id"], "refresh_token_reuse", None)
+            reuse = True
+        else:
+            reuse = False
+            if float(row["expires_at"]) < time.time():
+                raise ApiError(401, "token_expired", "the refresh token has expired; sign in again")
+            txn.execute("UPDATE refresh_tokens SET used_at = ? WHERE id = ?", (now_iso(), row["id"]))
+            new_token = issue_refresh(txn, row["device_id"], ttl_s)
+            user = get_user(txn, row["user_id"])
+    if reuse:
+        raise ApiError(401, "device_revoked",
+                       "this refresh token was already used; the device has been signed out")
+    if user is None:
+        raise ApiError(401, "unauthenticated", "this account is no longer active")
+    return user, row["device_id"], new_token
+
+
+def device_state(txn: SqliteTxn, device_id: str) -> dict[str, Any] | None:
+    rows = txn.rows("SELECT id, user_id, revoked_at FROM devices WHERE id = ?", (device_id,))
+    return rows[0] if rows else None
+
+
+def list_devices(db: Database, after: str | None, limit: int) -> list[dict[str, Any]]:
+    sql = ("SELECT d.id, d.user_id, u.username, u.display_name, d.name, d.created_at, d.last_seen_at, "
+           "d.last_sync_at, d.revoked_at, d.revoked_reason FROM devices d JOIN users u ON u.id = d.user_id")
+    params: list[Any] = []
+    if after:
+        sql += " WHERE d.id > ?"
+        params.append(after)
+    sql += " ORDER BY d.id LIMIT ?"
+    params.append(limit)
+    return db.query(sql, params)

@@ -1,0 +1,56 @@
+"""The Starlette application: routes, error handlers, static PWA and office pages."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .config import Settings
+from .errors import HANDLERS, not_found
+from .headers import SecurityHeaders
+from .routes import auth, devices, meta, records, register, sync
+from .state import AppState, open_state
+
+ROOT = Path(__file__).resolve().parent.parent
+PWA_DIR = ROOT / "pwa"
+
+
+async def _to_app(request: Request) -> Response:
+    return RedirectResponse("/app/", status_code=308)
+
+
+async def _api_not_found(request: Request) -> Response:
+    raise not_found(f"no endpoint {request.method} {request.url.path}")
+
+
+def api_routes() -> list[BaseRoute]:
+    return [*meta.routes, *auth.routes, *devices.routes, *sync.routes, *register.routes, *records.routes]
+
+
+def create_app(settings: Settings | None = None, app_state: AppState | None = None) -> Starlette:
+    """The whole server for one database file."""
+    if app_state is None:
+        if settings is None:
+            raise ValueError("create_app needs settings or an app state")
+        app_state = open_state(settings)
+    routes: list[BaseRoute] = [
+        *api_routes(),
+        Route("/api/{rest:path}", _api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/", _to_app),
+        Route("/app", _to_app),
+    ]
+    if importlib.util.find_spec("server.office") is not None:  # the office pages, when present
+        routes += importlib.import_module("server.office").routes
+    if PWA_DIR.is_dir():
+        routes.append(Mount("/app", app=StaticFiles(directory=PWA_DIR, html=True), name="app"))
+    app = Starlette(routes=routes, exception_handlers=HANDLERS,  # type: ignore[arg-type]
+                    middleware=[Middleware(SecurityHeaders)])
+    app.state.doorstep = app_state
+    return app

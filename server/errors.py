@@ -1,0 +1,80 @@
+"""One place that turns every error into PROTOCOL.md's error body.
+
+    {"error": {"code": ..., "message": ..., "details": {...}}}
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sync import SyncError
+
+from .jsonresp import JSONResponse
+
+log = logging.getLogger("doorstep")
+
+SYNC_STATUS = {"validation_failed": 422, "not_found": 404, "forbidden": 403}
+HTTP_CODES = {400: "validation_failed", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+              422: "validation_failed", 426: "upgrade_required", 429: "rate_limited"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or {}
+        self.headers = headers
+
+
+def unauthenticated(message: str = "sign in first") -> ApiError:
+    return ApiError(401, "unauthenticated", message)
+
+
+def forbidden(message: str = "your role may not do this") -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def invalid(message: str, **details: Any) -> ApiError:
+    return ApiError(422, "validation_failed", message, details)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(body(exc.code, exc.message, exc.details), status_code=exc.status,
+                        headers=exc.headers)
+
+
+async def sync_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SyncError)
+    status = SYNC_STATUS.get(exc.code, 422)
+    return JSONResponse(body(exc.code, exc.message, exc.details), status_code=status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    return JSONResponse(body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(body("internal_error", "something went wrong on the server; nothing was saved"),
+                        status_code=500)
+
+
+HANDLERS = {ApiError: api_error, SyncError: sync_error, HTTPException: http_error, Exception: server_error}

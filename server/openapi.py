@@ -1,0 +1,193 @@
+"""The OpenAPI 3.1 description of every endpoint, built from the entity schema."""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sync.schema import ENTITY_TYPES
+
+JSON = "application/json"
+UUID = {"type": "string", "format": "uuid"}
+HLC = {"type": "string", "pattern": r"^\d{15}-\d{6}-[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {JSON: {"schema": schema}}}
+
+
+def _answer(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    names = {400: "Bad request", 401: "Not signed in, token expired or device revoked",
+             403: "Role or scope forbids it", 404: "Not found", 413: "Payload too large",
+             422: "Validation failed", 426: "Upgrade required", 429: "Rate limited"}
+    return {str(s): _answer(_ref("Error"), names[s]) for s in statuses}
+
+
+def _collection(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["items", "next"],
+            "properties": {"items": {"type": "array", "items": item},
+                           "next": {"type": ["string", "null"]}}}
+
+
+def _op(summary: str, answer: dict[str, Any], errors: tuple[int, ...], body: dict[str, Any] | None = None,
+        params: list[dict[str, Any]] | None = None, secured: bool = True,
+        sync_header: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {"200": _answer(answer), **_errors(*errors)}}
+    parameters = list(params or [])
+    if sync_header:
+        parameters.append({"name": "Doorstep-Protocol", "in": "header", "required": True,
+                           "schema": {"type": "string", "enum": ["1"]}})
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = _json_body(body)
+    if secured:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": UUID}
+
+
+LIMIT = _query("limit", {"type": "integer", "minimum": 1})
+CURSOR = _query("cursor", {"type": "string", "maxLength": 200})
+
+
+@cache
+def spec() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message", "details"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "details": {"type": "object"}}}}},
+        "User": {"type": "object", "required": ["id", "username", "display_name", "role"],
+                 "properties": {"id": UUID, "username": {"type": "string"},
+                                "display_name": {"type": "string"},
+                                "role": {"type": "string", "enum": ["officer", "office", "admin"]}}},
+        "TokenPair": {"type": "object",
+                      "required": ["access_token", "refresh_token", "expires_in", "device_id", "user"],
+                      "properties": {"access_token": {"type": "string"}, "refresh_token": {"type": "string"},
+                                     "expires_in": {"type": "integer"}, "device_id": UUID,
+                                     "user": _ref("User")}},
+        "Change": {"type": "object", "required": ["change_id", "type", "id", "op", "hlc"],
+                   "properties": {"change_id": UUID, "type": {"type": "string", "enum": list(ENTITY_TYPES)},
+                                  "id": UUID, "op": {"type": "string", "enum": ["put", "delete"]},
+                                  "fields": {"type": "object"},
+                                  "base_version": {"type": ["integer", "null"], "minimum": 0},
+                                  "hlc": HLC}},
+        "Result": {"type": "object", "required": ["change_id", "status", "version", "errors", "lost_fields"],
+                   "properties": {"change_id": {"type": ["string", "null"]},
+                                  "status": {"type": "string",
+                                             "enum": ["applied", "merged", "rejected", "duplicate"]},
+                                  "version": {"type": ["integer", "null"]},
+                                  "errors": {"type": "array", "items": {"type": "object"}},
+                                  "lost_fields": {"type": "array", "items": {"type": "string"}},
+                                  "clock_skew": {"type": "boolean"}}},
+        "PullItem": {"type": "object", "required": ["type", "id"],
+                     "properties": {"type": {"type": "string"}, "id": UUID, "version": {"type": "integer"},
+                                    "deleted": {"type": "boolean"}, "removed": {"type": "boolean"},
+                                    "fields": {"type": "object"}}},
+        "Side": {"type": "object", "properties": {"value": {}, "by": {"type": ["string", "null"]},
+                                                  "hlc": {"type": ["string", "null"]}}},
+        "Conflict": {"type": "object",
+                     "required": ["id", "type", "entity_id", "field", "kept", "lost", "status"],
+                     "properties": {"id": UUID, "type": {"type": "string"}, "entity_id": UUID,
+                                    "field": {"type": ["string", "null"]}, "kept": _ref("Side"),
+                                    "lost": _ref("Side"),
+                                    "status": {"type": "string", "enum": ["open", "resolved"]}}},
+        "Device": {"type": "object", "properties": {"id": UUID, "user": {"type": "object"},
+                                                    "name": {"type": "string"},
+                                                    "last_sync_at": {"type": ["string", "null"]},
+                                                    "revoked": {"type": "boolean"}}},
+        "ImportReport": {"type": "object", "required": ["stored", "rejected"],
+                         "properties": {"rows_read": {"type": "integer"}, "stored": {"type": "integer"},
+                                        "unchanged": {"type": "integer"},
+                                        "pupils_updated": {"type": "integer"},
+                                        "rejected": {"type": "array", "items": {
+                                            "type": "object", "properties": {"line": {"type": "integer"},
+                                                                             "reason": {"type": "string"}}}}}},
+    }
+    paths: dict[str, Any] = {
+        "/api/health": {"get": _op("Liveness", {"type": "object", "properties": {"status": {"const": "ok"}}},
+                                   (), secured=False)},
+        "/api/openapi.json": {"get": _op("This description", {"type": "object"}, (), secured=False)},
+        "/api/auth/login": {"post": _op(
+            "Sign in on a device", _ref("TokenPair"), (401, 413, 422, 429), secured=False,
+            body={"type": "object", "required": ["username", "password", "device_name"],
+                  "properties": {"username": {"type": "string", "maxLength": 100},
+                                 "password": {"type": "string", "maxLength": 1024},
+                                 "device_name": {"type": "string", "maxLength": 200}}})},
+        "/api/auth/refresh": {"post": _op(
+            "Rotate a refresh token for a new pair (reuse revokes the device)", _ref("TokenPair"),
+            (401, 413, 422), secured=False,
+            body={"type": "object", "required": ["refresh_token"],
+                  "properties": {"refresh_token": {"type": "string", "maxLength": 200}}})},
+        "/api/auth/logout": {"post": _op("Revoke this device's session", {"type": "object"}, (401,))},
+        "/api/devices": {"get": _op("Devices (office, admin)", _collection(_ref("Device")), (401, 403, 422),
+                                    params=[LIMIT, CURSOR])},
+        "/api/devices/{device_id}/revoke": {"post": _op(
+            "Revoke a device: its tokens answer device_revoked and the app wipes itself",
+            {"type": "object"}, (401, 403, 404), params=[_path("device_id")])},
+        "/api/sync/push": {"post": _op(
+            "Push a batch of changes", {"type": "object", "required": ["results", "server_hlc", "server_time"],
+                                        "properties": {"results": {"type": "array", "items": _ref("Result")},
+                                                       "server_hlc": HLC, "server_time": {"type": "string"}}},
+            (401, 413, 422, 426), sync_header=True,
+            body={"type": "object", "required": ["changes"],
+                  "properties": {"client_id": {"type": "string"},
+                                 "changes": {"type": "array", "maxItems": 1000, "items": _ref("Change")}}})},
+        "/api/sync/pull": {"get": _op(
+            "Pull changes in scope since a cursor",
+            {"type": "object", "required": ["changes", "cursor", "has_more", "server_hlc", "server_time"],
+             "properties": {"changes": {"type": "array", "items": _ref("PullItem")},
+                            "cursor": {"type": ["string", "null"]}, "has_more": {"type": "boolean"},
+                            "reset": {"type": "boolean"}, "server_hlc": HLC,
+                            "server_time": {"type": "string"}}},
+            (401, 422, 426), params=[CURSOR, LIMIT], sync_header=True)},
+        "/api/conflicts": {"get": _op(
+            "Conflicts (office, admin)", _collection(_ref("Conflict")), (401, 403, 422),
+            params=[_query("status", {"type": "string", "enum": ["open", "resolved"]}), LIMIT, CURSOR])},
+        "/api/conflicts/{conflict_id}/resolve": {"post": _op(
+            "Resolve a conflict by choosing a side", _ref("Conflict"), (401, 403, 404, 413, 422),
+            params=[_path("conflict_id")],
+            body={"type": "object", "required": ["choose"],
+                  "properties": {"choose": {"type": "string", "enum": ["kept", "lost"]}}})},
+        "/api/register/marks": {"post": {
+            **_op("Import attendance marks (office, admin)", _ref("ImportReport"), (401, 403, 413, 422)),
+            "requestBody": {"required": True, "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                JSON: {"schema": {"type": "object", "required": ["csv"],
+                                  "properties": {"csv": {"type": "string"}}}}}}}},
+        "/api/register/pupils": {"get": _op(
+            "Pupils by band and penalty-notice threshold (office, admin)", _collection({"type": "object"}),
+            (401, 403, 422),
+            params=[_query("band", {"type": "string", "enum": ["ok", "at_risk", "persistent", "severe"]}),
+                    _query("threshold", {"type": "string", "enum": ["true", "false"]}), LIMIT, CURSOR])},
+        "/api/visits": {"get": _op(
+            "Synced visits, newest first (office, admin)", _collection({"type": "object"}), (401, 403, 422),
+            params=[_query("flag", {"type": "string", "enum": ["out_of_scope"]}), LIMIT, CURSOR])},
+        "/api/audit": {"get": _op(
+            "Who read or changed a record, and when (admin)", _collection({"type": "object"}),
+            (401, 403, 422), params=[_query("entity_id", UUID), LIMIT, CURSOR])},
+    }
+    for type_, fields in ENTITY_TYPES.items():
+        schemas[f"entity.{type_}"] = {"type": "object", "properties": {name: {} for name in fields}}
+    return {"openapi": "3.1.0",
+            "info": {"title": "Doorstep sync API", "version": "1",
+                     "description": "The sync contract of ../shared/design/PROTOCOL.md; see docs/protocol.md."},
+            "paths": paths,
+            "components": {"schemas": schemas,
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                          "bearerFormat": "JWT"}}}}

@@ -1,0 +1,30 @@
+"""Opaque cursors for collections: ``{"items": [...], "next": <cursor or null>}``."""
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+
+from .errors import invalid
+
+
+def encode(value: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+
+def decode(cursor: str | None) -> Any:
+    if not cursor:
+        return None
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raise invalid("cursor is not one this server gave out", field="cursor") from None
+
+
+def page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
+    """``items`` was fetched with limit + 1; ``key(item)`` gives the next cursor's value."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next": encode(key(items[-1])) if more and items else None}

@@ -1,0 +1,122 @@
+"""PyVRP adapter: the fallback when pyvroom's wheel is unavailable.
+
+PyVRP (iterated local search, the successor of HGS-CVRP) has no per-job
+vehicle restrictions, so a vehicle that may not take a pupil gets its own
+routing profile in which that pupil's node is out of reach.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from types import ModuleType
+
+from server.planner.instance import RoutingInstance, SolverUnavailable
+
+name = "pyvrp"
+MAX_RUNTIME_S = 5.0  # hard cap per solve
+NO_IMPROVEMENT = 2_000  # iterations without a better solution before stopping
+SEED = 1
+
+
+def _import() -> ModuleType:
+    try:
+        import pyvrp
+        import pyvrp.stop
+    except (ImportError, OSError) as exc:
+        raise SolverUnavailable(f"pyvrp unavailable: {exc}") from exc
+    return pyvrp
+
+
+def version() -> str:
+    try:
+        return metadata.version("pyvrp")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
+    """Job indices per vehicle, in visiting order; unassigned jobs are absent."""
+    pyvrp = _import()
+    import numpy as np
+
+    routes: list[list[int]] = [[] for _ in instance.vehicles]
+    usable = [
+        index
+        for index, fleet in enumerate(instance.vehicles)
+        if fleet.available_from <= instance.deadline and instance.allowed[index]
+    ]
+    if not instance.jobs or not usable:
+        return routes
+
+    base = np.asarray(instance.durations, dtype=np.int64)
+    longest = int(base.max()) if base.size else 0
+    # Placing a pupil must always beat leaving them out, whatever the detour.
+    prize = 4 * (longest + max(job.service for job in instance.jobs)) + 1_000
+    unreachable = 100 * prize
+
+    starts = sorted({instance.vehicles[index].start for index in usable})
+    depot_of = {node: 1 + k for k, node in enumerate(starts)}
+    depots = [pyvrp.Depot(location=instance.school)] + [
+        pyvrp.Depot(location=node) for node in starts
+    ]
+    clients = [
+        pyvrp.Client(
+            location=job.node,
+            pickup=[job.seats],
+            service_duration=job.service,
+            tw_early=job.early,
+            tw_late=job.late,
+            required=False,
+            prize=prize,
+        )
+        for job in instance.jobs
+    ]
+
+    profiles: dict[frozenset[int], int] = {}
+    matrices = []
+    vehicle_types = []
+    for index in usable:
+        allowed = instance.allowed[index]
+        if allowed not in profiles:
+            matrix = base.copy()
+            for job_index, job in enumerate(instance.jobs):
+                if job_index not in allowed:
+                    matrix[:, job.node] = unreachable
+                    matrix[job.node, job.node] = 0
+            profiles[allowed] = len(matrices)
+            matrices.append(matrix)
+        fleet = instance.vehicles[index]
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=1,
+                capacity=[fleet.seats],
+                start_depot=depot_of[fleet.start],
+                end_depot=0,
+                tw_early=fleet.available_from,
+                tw_late=instance.deadline,
+                profile=profiles[allowed],
+            )
+        )
+
+    locations = [pyvrp.Location(0.0, 0.0) for _ in range(len(base))]
+    data = pyvrp.ProblemData(
+        locations=locations,
+        clients=clients,
+        depots=depots,
+        vehicle_types=vehicle_types,
+        distance_matrices=matrices,
+        duration_matrices=matrices,
+    )
+    stop = pyvrp.stop.MultipleCriteria(
+        [pyvrp.stop.MaxRuntime(MAX_RUNTIME_S), pyvrp.stop.NoImprovement(NO_IMPROVEMENT)]
+    )
+    result = pyvrp.solve(data, stop=stop, seed=SEED, collect_stats=False, display=False)
+    client_kind = pyvrp.ActivityType.CLIENT
+    for route in result.best.routes():
+        if not route.is_feasible():
+            continue  # the planner re-inserts what it can and reports the rest
+        vehicle = usable[route.vehicle_type()]
+        routes[vehicle] = [
+            activity.idx for activity in route.schedule() if activity.type == client_kind
+        ]
+    return routes

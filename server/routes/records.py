@@ -1,0 +1,74 @@
+"""Office reads of synced records: the visit log and a record's audit trail."""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sync import ADMIN, OFFICE
+from sync.schema import is_uuid
+
+from .. import audit, paging
+from ..errors import invalid
+from ..http import authenticate, query_choice, query_int, state
+from ..jsonresp import JSONResponse
+
+
+async def visits(request: Request) -> Response:
+    """Synced visits, newest first; ``flag=out_of_scope`` for work done after a case moved."""
+    st = state(request)
+    await authenticate(request, OFFICE, ADMIN)
+    flag = query_choice(request, "flag", ("out_of_scope",))
+    limit = query_int(request, "limit", 100, 1, 500)
+    after = paging.decode(request.query_params.get("cursor"))
+    if after is not None and not isinstance(after, int):
+        raise invalid("cursor is not one this server gave out", field="cursor")
+
+    def work() -> list[dict[str, Any]]:
+        sql = "SELECT id, data, flags, version, seq, created_at, created_by, updated_at, updated_by FROM visits WHERE deleted = 0"
+        params: list[Any] = []
+        if flag == "out_of_scope":
+            sql += " AND json_extract(flags, '$.out_of_scope') = 1"
+        if after is not None:
+            sql += " AND seq < ?"
+            params.append(after)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit + 1)
+        out = []
+        for r in st.db.query(sql, params):
+            flags = orjson.loads(r["flags"])
+            out.append({"id": r["id"], **orjson.loads(r["data"]), "version": r["version"],
+                        "created_at": r["created_at"], "created_by": r["created_by"],
+                        "updated_at": r["updated_at"], "updated_by": r["updated_by"],
+                        "flags": sorted(k for k in ("out_of_scope",) if flags.get(k)), "_seq": r["seq"]})
+        return out
+
+    items = await run_in_threadpool(work)
+    result = paging.page(items, limit, lambda r: r["_seq"])
+    for item in result["items"]:
+        item.pop("_seq")
+    return JSONResponse(result)
+
+
+async def audit_log(request: Request) -> Response:
+    st = state(request)
+    await authenticate(request, ADMIN)
+    entity_id = request.query_params.get("entity_id")
+    if entity_id is not None and not is_uuid(entity_id):
+        raise invalid("entity_id must be a UUID", field="entity_id")
+    limit = query_int(request, "limit", 100, 1, 1000)
+    before = paging.decode(request.query_params.get("cursor"))
+    if before is not None and not isinstance(before, int):
+        raise invalid("cursor is not one this server gave out", field="cursor")
+    rows = await run_in_threadpool(audit.for_entity, st.db, entity_id, before, limit + 1)
+    return JSONResponse(paging.page(rows, limit, lambda r: r["id"]))
+
+
+routes = [
+    Route("/api/visits", visits, methods=["GET"]),
+    Route("/api/audit", audit_log, methods=["GET"]),
+]

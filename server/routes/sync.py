@@ -1,0 +1,121 @@
+"""Push, pull and conflicts (PROTOCOL.md §3–§5)."""
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import sync
+from sync import ADMIN, OFFICE
+from sync.schema import is_uuid
+
+from .. import audit, paging
+from ..errors import ApiError, invalid, not_found
+from ..http import authenticate, query_choice, query_int, read_json, state
+from ..jsonresp import JSONResponse
+from ..storage import SqliteTxn
+from ..util import now_iso
+
+PROTOCOL_VERSION = "1"
+
+
+def require_protocol(request: Request) -> None:
+    version = request.headers.get("doorstep-protocol")
+    if version != PROTOCOL_VERSION:
+        raise ApiError(426, "upgrade_required",
+                       "this app is out of date for the server: reload it to update",
+                       {"supported": [PROTOCOL_VERSION], "received": version})
+
+
+async def push(request: Request) -> Response:
+    require_protocol(request)
+    st = state(request)
+    auth = await authenticate(request)
+    data = await read_json(request)
+    changes = data.get("changes")
+    if not isinstance(changes, list):
+        raise invalid("changes must be a list", field="changes")
+    if len(changes) > st.settings.max_changes:
+        raise ApiError(413, "payload_too_large", f"at most {st.settings.max_changes} changes a request",
+                       {"max_changes": st.settings.max_changes, "received": len(changes)})
+    client_id = data.get("client_id")
+    if client_id is not None and not isinstance(client_id, str):
+        raise invalid("client_id must be this device's id", field="client_id")
+
+    def stamp(txn: SqliteTxn, outcome: sync.PushOutcome) -> None:
+        ids = [entity_id for _, entity_id in outcome.touched]
+        audit.record(txn, auth.user.id, auth.device_id, "push", ids,
+                     {"changes": len(changes), "client_id": client_id})
+        txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?",
+                    (now_iso(), now_iso(), auth.device_id))
+
+    outcome = await run_in_threadpool(sync.push, st.db, auth.actor, changes, st.clock, None, stamp)
+    return JSONResponse(outcome.as_dict())
+
+
+async def pull(request: Request) -> Response:
+    require_protocol(request)
+    st = state(request)
+    auth = await authenticate(request)
+    limit = query_int(request, "limit", 500, 1, sync.MAX_LIMIT)
+    cursor = request.query_params.get("cursor")
+    if cursor is not None and len(cursor) > 200:
+        raise invalid("cursor is not one this server gave out", field="cursor")
+
+    def work() -> dict[str, Any]:
+        outcome = sync.pull(st.db, auth.actor, cursor, limit, st.clock)
+        with st.db.write() as txn:
+            audit.record(txn, auth.user.id, auth.device_id, "pull", [i for _, i in outcome.touched],
+                         {"cursor": cursor, "count": len(outcome.touched)})
+            txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?",
+                        (now_iso(), now_iso(), auth.device_id))
+        return outcome.body
+
+    return JSONResponse(await run_in_threadpool(work))
+
+
+async def list_conflicts(request: Request) -> Response:
+    st = state(request)
+    await authenticate(request, OFFICE, ADMIN)
+    status = query_choice(request, "status", ("open", "resolved"))
+    limit = query_int(request, "limit", 100, 1, 500)
+    after = paging.decode(request.query_params.get("cursor"))
+    if after is not None and not isinstance(after, str):
+        raise invalid("cursor is not one this server gave out", field="cursor")
+
+    def work() -> list[dict[str, Any]]:
+        with st.db.read() as txn:
+            return [c.as_dict() for c in txn.list_conflicts(status, after, limit + 1)]
+
+    items = await run_in_threadpool(work)
+    return JSONResponse(paging.page(items, limit, lambda c: f"{c['created_at']}|{c['id']}"))
+
+
+async def resolve(request: Request) -> Response:
+    st = state(request)
+    auth = await authenticate(request, OFFICE, ADMIN)
+    conflict_id = request.path_params["conflict_id"]
+    if not is_uuid(conflict_id):
+        raise not_found(f"no conflict {conflict_id[:60]}")
+    data = await read_json(request, 64 * 1024)
+    conflict = await run_in_threadpool(sync.resolve_conflict, st.db, auth.actor, conflict_id,
+                                       data.get("choose"), st.clock)
+
+    def log() -> None:
+        with st.db.write() as txn:
+            audit.record(txn, auth.user.id, auth.device_id, "resolve_conflict",
+                         [conflict.entity_id, conflict.id], {"choose": conflict.choice})
+
+    await run_in_threadpool(log)
+    return JSONResponse(conflict.as_dict())
+
+
+routes = [
+    Route("/api/sync/push", push, methods=["POST"]),
+    Route("/api/sync/pull", pull, methods=["GET"]),
+    Route("/api/conflicts", list_conflicts, methods=["GET"]),
+    Route("/api/conflicts/{conflict_id}/resolve", resolve, methods=["POST"]),
+]

@@ -1,0 +1,26 @@
+"""What one server process holds: settings, the database, the clock, the signer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sync import Clock
+
+from .config import Settings
+from .storage import Database
+from .tokens import Signer
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    clock: Clock
+    signer: Signer
+
+
+def open_state(settings: Settings) -> AppState:
+    db = Database(settings.db_path)
+    db.migrate()
+    signer = Signer(db, settings.jwt_algorithm)
+    signer.ensure_key()
+    return AppState(settings, db, Clock("server"), signer)

@@ -1,0 +1,95 @@
+"""Access tokens (JWT, HS256) signed with rotatable keys named by ``kid``.
+
+Keys live in the ``signing_keys`` table so every worker process and every
+restart shares them. Rotating adds a new current key; tokens signed with a
+key that was retired (``retire``) are refused, tokens from a key that is
+merely no longer current still verify until they expire.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from .storage import Database
+from .util import now_iso
+
+
+class TokenError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class Claims:
+    user_id: str
+    role: str
+    device_id: str
+    jti: str
+    exp: int
+
+
+class Signer:
+    def __init__(self, db: Database, algorithm: str = "HS256") -> None:
+        self.db, self.algorithm = db, algorithm
+        self._cache: dict[str, str] = {}
+
+    def ensure_key(self) -> str:
+        rows = self.db.query("SELECT kid FROM signing_keys WHERE retired_at IS NULL "
+                             "ORDER BY created_at DESC, kid DESC LIMIT 1")
+        return rows[0]["kid"] if rows else self.rotate()
+
+    def rotate(self) -> str:
+        kid = uuid.uuid4().hex[:12]
+        with self.db.write() as txn:
+            txn.execute("INSERT INTO signing_keys (kid, secret, created_at) VALUES (?, ?, ?)",
+                        (kid, secrets.token_urlsafe(48), now_iso()))
+        return kid
+
+    def retire(self, kid: str) -> bool:
+        with self.db.write() as txn:
+            cur = txn.execute("UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL",
+                              (now_iso(), kid))
+        self._cache.pop(kid, None)
+        return cur.rowcount == 1
+
+    def _secret(self, kid: str) -> str | None:
+        if kid in self._cache:
+            return self._cache[kid]
+        rows = self.db.query("SELECT secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL", (kid,))
+        if not rows:
+            return None
+        self._cache[kid] = rows[0]["secret"]
+        return self._cache[kid]
+
+    def sign(self, user_id: str, role: str, device_id: str, ttl_s: int) -> str:
+        kid = self.ensure_key()
+        now = int(time.time())
+        claims = {"sub": user_id, "role": role, "dev": device_id, "iat": now, "exp": now + ttl_s,
+                  "jti": uuid.uuid4().hex}
+        return jwt.encode(claims, self._secret(kid) or "", algorithm=self.algorithm, headers={"kid": kid})
+
+    def verify(self, token: str) -> Claims:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenError("unauthenticated", "the access token is not a valid token") from None
+        kid = header.get("kid")
+        secret = self._secret(kid) if isinstance(kid, str) else None
+        if secret is None:
+            raise TokenError("unauthenticated", "the access token was signed with a key no longer accepted")
+        try:
+            data: dict[str, Any] = jwt.decode(token, secret, algorithms=[self.algorithm],
+                                              options={"require": ["exp", "iat", "sub", "jti"]})
+        except jwt.ExpiredSignatureError:
+            raise TokenError("token_expired", "the access token has expired; refresh it") from None
+        except jwt.PyJWTError:
+            raise TokenError("unauthenticated", "the access token is not valid") from None
+        if not all(isinstance(data.get(k), str) for k in ("sub", "role", "dev", "jti")):
+            raise TokenError("unauthenticated", "the access token is missing claims")
+        return Claims(data["sub"], data["role"], data["dev"], data["jti"], int(data["exp"]))
