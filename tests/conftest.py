@@ -1,0 +1,133 @@
+"""Shared fixtures: a server on a real SQLite file, users, signed-in clients."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.accounts import add_user
+from server.app import create_app
+from server.config import Settings
+from server.state import AppState, open_state
+from sync import Clock
+
+PASSWORD = "correct-horse-battery"
+SYNC = {"Doorstep-Protocol": "1"}
+
+
+@dataclass
+class Session:
+    """One signed-in device talking to the API."""
+
+    client: TestClient
+    token: str
+    refresh_token: str
+    device_id: str
+    user: dict[str, Any]
+    clock: Clock
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **SYNC}
+
+    def push(self, changes: list[dict[str, Any]]) -> Any:
+        return self.client.post("/api/sync/push", headers=self.headers,
+                                json={"client_id": self.device_id, "changes": changes})
+
+    def pull(self, cursor: str | None = None, limit: int | None = None) -> Any:
+        params: dict[str, Any] = {}
+        if cursor is not None:
+            params["cursor"] = cursor
+        if limit is not None:
+            params["limit"] = limit
+        return self.client.get("/api/sync/pull", headers=self.headers, params=params)
+
+    def pull_all(self, cursor: str | None = None) -> tuple[list[dict[str, Any]], str]:
+        out: list[dict[str, Any]] = []
+        while True:
+            body = self.pull(cursor).json()
+            out += body["changes"]
+            cursor = body["cursor"]
+            if not body["has_more"]:
+                return out, cursor
+
+    def change(self, type_: str, id_: str, fields: dict[str, Any], base_version: int | None = None,
+               op: str = "put") -> dict[str, Any]:
+        return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": op, "fields": fields,
+                "base_version": base_version, "hlc": self.clock.send()}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, headers=self.headers, params=params)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.client.post(path, headers=self.headers, json=body)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "doorstep.db")
+
+
+@pytest.fixture
+def app_state(db_path: str) -> Iterator[AppState]:
+    st = open_state(Settings(db_path=db_path))
+    yield st
+    st.db.close()
+
+
+@pytest.fixture
+def client(app_state: AppState) -> Iterator[TestClient]:
+    with TestClient(create_app(app_state=app_state), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def make_user(app_state: AppState):
+    def make(role: str, username: str | None = None) -> dict[str, Any]:
+        user = add_user(app_state.db, username or f"{role}-{uuid.uuid4().hex[:8]}", PASSWORD, role)
+        return user.as_dict()
+    return make
+
+
+@pytest.fixture
+def login(client: TestClient, make_user):
+    def sign_in(role: str = "officer", username: str | None = None, device: str = "phone") -> Session:
+        if username is None:
+            username = make_user(role)["username"]
+        r = client.post("/api/auth/login", json={"username": username, "password": PASSWORD,
+                                                 "device_name": device})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return Session(client, body["access_token"], body["refresh_token"], body["device_id"], body["user"],
+                       Clock(body["device_id"]))
+    return sign_in
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def world(login):
+    """An office session that has created a school, household, pupil and an officer's case."""
+    office = login("office")
+    officer = login("officer")
+    ids = {k: new_id() for k in ("school", "household", "pupil", "case")}
+    r = office.push([
+        office.change("school", ids["school"], {"name": "Hexthorpe Primary", "lat": 53.52, "lon": -1.15,
+                                                "day_starts": "08:45"}),
+        office.change("household", ids["household"], {"address": "12 Shady Lane", "lat": 53.521,
+                                                      "lon": -1.151}),
+        office.change("pupil", ids["pupil"], {"upn": "A123456789012", "first_name": "Ava",
+                                              "last_name": "Stone", "school_id": ids["school"],
+                                              "household_id": ids["household"]}),
+        office.change("case", ids["case"], {"pupil_id": ids["pupil"],
+                                            "assigned_officer_id": officer.user["id"]}),
+    ])
+    assert [x["status"] for x in r.json()["results"]] == ["applied"] * 4, r.text
+    return office, officer, ids
