@@ -1,0 +1,155 @@
+// The sync client: push the outbox in batches, then pull until has_more is
+// false (PROTOCOL §3–4), over a store (db.js, or a memory store in tests) and
+// an api (api.js, or a fake). The scheduler decides when to run and backs off.
+import { toWire, key } from './outbox.js';
+
+export function createSyncEngine({ store, api, batchSize = 200, pullLimit = 500 }) {
+  async function push() {
+    let size = batchSize;
+    let sent = 0;
+    const session = await store.getMeta('session');
+    for (;;) {
+      const batch = await store.pendingChanges(size);
+      if (!batch.length) return sent;
+      let res;
+      try {
+        res = await api.push({ client_id: session && session.device_id, changes: batch.map(toWire) });
+      } catch (err) {
+        if (err.code !== 'payload_too_large') throw err;
+        if (batch.length > 1) { size = Math.max(1, Math.floor(batch.length / 2)); continue; }
+        // One change the server will never take: tell the officer, stop retrying it.
+        await store.settlePush(batch, [{
+          change_id: batch[0].change_id, status: 'rejected', lost_fields: [],
+          errors: [{ field: null, code: 'payload_too_large', message: 'This change is too large for the server.' }],
+        }]);
+        continue;
+      }
+      if (res && res.server_hlc) await store.receiveHlc(res.server_hlc);
+      const { settled } = await store.settlePush(batch, (res && res.results) || []);
+      if (!settled) throw new Error('The server answered no result for the changes sent.');
+      sent += settled;
+    }
+  }
+
+  async function pull() {
+    let cursor = (await store.getMeta('cursor')) ?? null;
+    let snapshot = cursor === null;
+    let seen = new Set();
+    let applied = 0;
+    let resets = 0;
+    for (;;) {
+      const res = await api.pull(cursor, pullLimit);
+      if (res.reset) {
+        if (++resets > 2) throw new Error('The server keeps asking for a fresh start.');
+        await push(); // the outbox goes first, then a full snapshot
+        await store.setMeta('cursor', null);
+        cursor = null;
+        snapshot = true;
+        seen = new Set();
+        continue;
+      }
+      if (res.server_hlc) await store.receiveHlc(res.server_hlc);
+      const changes = res.changes || [];
+      if (snapshot) {
+        for (const c of changes) {
+          if (c.removed || c.deleted) seen.delete(key(c.type, c.id));
+          else seen.add(key(c.type, c.id));
+        }
+      }
+      // A snapshot's cursor is saved only when it is complete (with the purge).
+      applied += await store.applyPull(changes, snapshot ? {} : { cursor: res.cursor });
+      cursor = res.cursor;
+      if (!res.has_more) {
+        if (snapshot) applied += await store.finishSnapshot(seen, cursor);
+        return applied;
+      }
+    }
+  }
+
+  async function syncOnce() {
+    const pushed = await push();
+    const pulled = await pull();
+    await store.setMeta('last_synced_at', new Date().toISOString());
+    return { pushed, pulled };
+  }
+
+  return { push, pull, syncOnce };
+}
+
+/** What an error means for the scheduler: retry later, or stop and tell the app. */
+export function classify(err) {
+  switch (err && err.code) {
+    case 'device_revoked': return 'revoked';
+    case 'upgrade_required': return 'upgrade';
+    case 'unauthenticated':
+    case 'token_expired': return 'signin';
+    default: return 'retry';
+  }
+}
+
+export function backoffDelay(failures, { min = 250, max = 60000 } = {}) {
+  return Math.min(min * 2 ** Math.max(0, failures - 1), max);
+}
+
+/**
+ * Runs the engine one sync at a time: `run()` while a sync is running asks for
+ * one more afterwards. A failed sync is retried with backoff (250 ms, doubling,
+ * at most a minute) while online; `online` is only a hint.
+ */
+export function createScheduler({
+  engine, isOnline = () => true, onState = () => {}, onStop = () => {},
+  lock = (fn) => fn(), setTimer = setTimeout, clearTimer = clearTimeout, backoff = {},
+}) {
+  let running = null;
+  let again = false;
+  let failures = 0;
+  let timer = null;
+  let stopped = false;
+
+  function schedule(delay) {
+    clearTimer(timer);
+    timer = setTimer(() => { timer = null; run('retry'); }, delay);
+  }
+
+  function run(reason = 'manual') {
+    if (stopped) return Promise.resolve();
+    if (reason === 'manual' || reason === 'online') failures = 0;
+    if (running) { again = true; return running; }
+    running = (async () => {
+      do {
+        again = false;
+        if (timer) { clearTimer(timer); timer = null; }
+        if (!isOnline()) { onState({ phase: 'offline' }); return; }
+        onState({ phase: 'syncing', reason });
+        try {
+          const result = await lock(() => engine.syncOnce());
+          failures = 0;
+          onState({ phase: 'synced', result });
+        } catch (err) {
+          const kind = classify(err);
+          if (kind !== 'retry') {
+            stopped = true;
+            onState({ phase: 'stopped', error: err, kind });
+            onStop(kind, err);
+            return;
+          }
+          failures += 1;
+          let delay = backoffDelay(failures, backoff);
+          const after = err.details && Number(err.details.retry_after);
+          if (after > 0) delay = Math.max(delay, after * 1000);
+          onState({ phase: 'error', error: err, retryIn: delay });
+          if (isOnline()) schedule(delay);
+          return;
+        }
+      } while (again && !stopped);
+    })().finally(() => { running = null; });
+    return running;
+  }
+
+  return {
+    run,
+    stop() { stopped = true; clearTimer(timer); timer = null; },
+    get failures() { return failures; },
+    get stopped() { return stopped; },
+  };
+}

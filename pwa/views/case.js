@@ -1,0 +1,158 @@
+// One case: pupil, household and contacts, access notes, chronology, tasks.
+import {
+  h, title, bandBadge, personName, fmtPct, fmtDate, fmtDateTime, field, checkbox, STAGES, OUTCOMES,
+  pendingMark, nowIso,
+} from './ui.js';
+
+export async function loadCase(ctx, caseId) {
+  const c = await ctx.get('case', caseId);
+  if (!c) return null;
+  const pupil = await ctx.get('pupil', c.pupil_id);
+  const [school, household] = await Promise.all([
+    pupil ? ctx.get('school', pupil.school_id) : null,
+    pupil && pupil.household_id ? ctx.get('household', pupil.household_id) : null,
+  ]);
+  return { c, pupil, school, household };
+}
+
+export function missingCase() {
+  return {
+    node: h('section', {}, title('Case not on this device'),
+      h('p', {}, 'This case is no longer on this phone. It may have been closed or given to another officer. Anything you recorded for it has been kept and sent to the office.'),
+      h('p', {}, h('a', { href: '#/' }, 'Back to caseload'))),
+    title: 'Case not available',
+    live: true,
+  };
+}
+
+export async function renderCase(ctx, { id }) {
+  const loaded = await loadCase(ctx, id);
+  if (!loaded) return missingCase();
+  const { c, pupil, school, household } = loaded;
+  const data = await ctx.load(['visit', 'conversation', 'note', 'task']);
+  const visits = data.visit.filter((v) => v.case_id === id);
+  const convs = data.conversation.filter((v) => v.case_id === id);
+  const subjects = new Set([id, ...visits.map((v) => v.id), ...convs.map((v) => v.id)]);
+  const notes = data.note.filter((n) => subjects.has(n.subject_id));
+  const tasks = data.task.filter((t) => t.case_id === id);
+
+  const node = h('section', { class: 'case' },
+    title(personName(pupil)),
+    h('p', { class: 'muted' }, [school ? school.name : null, pupil?.year_group != null ? `Year ${pupil.year_group}` : null,
+      pupil?.date_of_birth ? `Born ${fmtDate(pupil.date_of_birth)}` : null].filter(Boolean).join(' · ')),
+    h('div', { class: 'panel' },
+      h('p', { class: 'badges' }, bandBadge(pupil?.band),
+        pupil?.penalty_threshold_met ? h('span', { class: 'badge threshold' }, 'Penalty notice threshold met') : null),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Attendance'), h('dd', {}, fmtPct(pupil?.attendance_pct)),
+        h('dt', {}, 'Unauthorised, last 10 weeks'), h('dd', {}, pupil?.unauthorised_last_10_weeks ?? 'not known'),
+        h('dt', {}, 'Stage'), h('dd', {}, STAGES[c.stage] || c.stage || 'Support'),
+        c.agencies && c.agencies.length ? [h('dt', {}, 'Agencies'), h('dd', {}, c.agencies.join(', ').replace(/_/g, ' '))] : null),
+      c.summary ? h('p', {}, c.summary) : null),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/visit/${crypto.randomUUID()}`) }, 'Record visit'),
+      h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/conversation/${crypto.randomUUID()}`) }, 'Record conversation')),
+    householdSection(id, household),
+    chronology(id, visits, convs, notes),
+    tasksSection(ctx, id, tasks),
+    noteForm(ctx, 'case', id, 'Add a note to this case'));
+  return { node, title: personName(pupil), live: true };
+}
+
+function householdSection(caseId, hh) {
+  if (!hh) return h('section', { 'aria-labelledby': 'hh-h' }, h('h2', { id: 'hh-h' }, 'Household'), h('p', {}, 'No household on record.'));
+  const contacts = hh.contacts || [];
+  return h('section', { 'aria-labelledby': 'hh-h' },
+    h('h2', { id: 'hh-h' }, 'Household'),
+    h('p', { class: 'address' }, hh.address, hh.postcode ? `, ${hh.postcode}` : ''),
+    hh.language ? h('p', {}, `Language: ${hh.language}`) : null,
+    contacts.length
+      ? h('ul', { class: 'contacts', 'aria-label': 'Contacts' }, contacts.map((ct) => h('li', {},
+        ct.phone
+          ? h('a', { class: 'call', href: `tel:${ct.phone.replace(/[^\d+]/g, '')}` }, `Call ${ct.name}`,
+            ct.relationship ? ` (${ct.relationship})` : '', h('span', { class: 'phone' }, ct.phone))
+          : h('span', {}, ct.name, ct.relationship ? ` (${ct.relationship})` : '', ' — no phone number'))))
+      : h('p', {}, 'No contacts on record.'),
+    h('h3', {}, 'Access notes'),
+    h('p', { class: hh.access_notes ? 'access' : 'muted', 'data-testid': 'access-notes' }, hh.access_notes || 'None recorded.'),
+    pendingMark(hh),
+    h('p', {}, h('a', { class: 'button-link', href: `#/case/${caseId}/household` }, 'Edit contacts and access notes')));
+}
+
+function chronology(caseId, visits, convs, notes) {
+  const items = [
+    ...visits.map((v) => ({ at: v.started_at || v.created_at || v._changed_at || '', kind: 'visit', r: v })),
+    ...convs.map((v) => ({ at: v.created_at || v._changed_at || '', kind: 'conversation', r: v })),
+    ...notes.map((n) => ({ at: n.created_at || n._changed_at || '', kind: 'note', r: n })),
+  ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  return h('section', { 'aria-labelledby': 'chrono-h' },
+    h('h2', { id: 'chrono-h' }, 'Chronology'),
+    h('p', { class: 'muted' }, 'Newest first.'),
+    items.length ? h('ol', { class: 'chrono' }, items.map((it) => chronoItem(caseId, it))) : h('p', {}, 'Nothing recorded yet.'));
+}
+
+function chronoItem(caseId, { at, kind, r }) {
+  const when = at ? fmtDateTime(at) : 'Time not known';
+  const status = r.status === 'draft' ? h('span', { class: 'badge draft' }, 'Draft') : null;
+  if (kind === 'visit') {
+    return h('li', { class: r.safeguarding_concern ? 'concern' : '' },
+      r.safeguarding_concern ? h('p', { class: 'concern-flag' }, 'Safeguarding concern') : null,
+      h('a', { href: `#/case/${caseId}/visit/${r.id}` }, `Home visit, ${when}`),
+      h('p', {}, OUTCOMES[r.outcome] || 'Outcome not recorded',
+        r.child_seen === true ? ' · child seen' : r.child_seen === false ? ' · child not seen' : ''),
+      status, pendingMark(r));
+  }
+  if (kind === 'conversation') {
+    return h('li', {},
+      h('a', { href: `#/case/${caseId}/conversation/${r.id}` }, `Conversation, ${when}`),
+      h('p', {}, r.spoke_with ? `Spoke with ${r.spoke_with}` : 'Who was spoken to not recorded'),
+      status, pendingMark(r));
+  }
+  return h('li', {}, h('p', { class: 'muted' }, `Note, ${when}${r.subject_type && r.subject_type !== 'case' ? ` (correction to a ${r.subject_type})` : ''}`),
+    h('p', { class: 'note-text' }, r.text), pendingMark(r));
+}
+
+function tasksSection(ctx, caseId, tasks) {
+  tasks.sort((a, b) => (a.done === b.done ? String(a.due_on || '9').localeCompare(String(b.due_on || '9')) : a.done ? 1 : -1));
+  const newTitle = field('New task', { autocomplete: 'off' });
+  const due = field('Due date', { kind: 'date' });
+  return h('section', { 'aria-labelledby': 'tasks-h' },
+    h('h2', { id: 'tasks-h' }, 'Tasks'),
+    tasks.length ? h('ul', { class: 'tasks' }, tasks.map((t) => {
+      const box = checkbox(`${t.title}${t.due_on ? `, due ${fmtDate(t.due_on)}` : ''}`, {
+        checked: !!t.done,
+        onchange: async (ev) => { await ctx.save('task', t.id, { done: ev.target.checked }); },
+      });
+      return h('li', {}, box.wrap, pendingMark(t));
+    })) : h('p', {}, 'No tasks.'),
+    h('form', {
+      class: 'inline-form',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const text = newTitle.input.value.trim();
+        if (!text) { newTitle.input.focus(); return; }
+        await ctx.save('task', crypto.randomUUID(), {
+          case_id: caseId, title: text, due_on: due.input.value || null, done: false, assigned_to: ctx.session.user.id,
+        });
+        ctx.rerender();
+      },
+    }, newTitle.wrap, due.wrap, h('button', { type: 'submit', class: 'secondary' }, 'Add task')));
+}
+
+/** A note form: corrections to submitted records are notes. */
+export function noteForm(ctx, subjectType, subjectId, label) {
+  const text = field(label, { kind: 'textarea', rows: 3 });
+  const saved = h('p', { 'aria-live': 'polite', class: 'saved' });
+  return h('form', {
+    class: 'inline-form',
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const value = text.input.value.trim();
+      if (!value) { text.input.focus(); return; }
+      await ctx.save('note', crypto.randomUUID(), { subject_type: subjectType, subject_id: subjectId, text: value });
+      text.input.value = '';
+      saved.textContent = `Note saved on this phone at ${nowIso().slice(11, 16)} UTC.`;
+      ctx.rerender();
+    },
+  }, text.wrap, h('button', { type: 'submit', class: 'secondary' }, 'Add note'), saved);
+}

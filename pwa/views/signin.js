@@ -1,0 +1,41 @@
+// Sign in. Needs the network once; afterwards the app opens offline.
+import { h, field, title } from './ui.js';
+
+export function renderSignin(ctx, { message } = {}) {
+  const user = field('Username', { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
+  const pass = field('Password', { kind: 'password', autocomplete: 'current-password', required: true });
+  const error = h('div', { role: 'alert', class: 'error', hidden: true });
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  const form = h('form', {
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      error.hidden = true;
+      button.disabled = true;
+      button.textContent = 'Signing in…';
+      try {
+        await ctx.signIn(user.input.value.trim(), pass.input.value);
+      } catch (err) {
+        error.hidden = false;
+        error.textContent = signinError(err);
+        button.disabled = false;
+        button.textContent = 'Sign in';
+        pass.input.value = '';
+        pass.input.focus();
+      }
+    },
+  }, user.wrap, pass.wrap, error, button);
+  const node = h('section', { class: 'signin' },
+    title('Sign in to Doorstep'),
+    message ? h('p', { class: 'notice', role: 'alert' }, message) : null,
+    h('p', {}, 'Sign in once with a signal. After that the app and your caseload open without one.'),
+    form);
+  return { node, title: 'Sign in', live: false };
+}
+
+function signinError(err) {
+  if (err && err.code === 'network') return 'No signal. Signing in needs a connection.';
+  if (err && (err.status === 401 || err.code === 'unauthenticated')) return 'That username or password is not right.';
+  if (err && err.code === 'different_user') return err.message;
+  if (err && err.code === 'rate_limited') return 'Too many attempts. Wait a minute and try again.';
+  return (err && err.message) || 'Sign in failed.';
+}

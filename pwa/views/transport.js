@@ -1,0 +1,88 @@
+// Transport runs for the driver: today's runs, stops in order, one-tap events
+// stamped with the time and the last known position.
+import { h, title, personName, fmtDate, fmtTime, today, nowIso, STOP_STATUS, pendingMark } from './ui.js';
+
+export async function renderRuns(ctx) {
+  const data = await ctx.load(['transport_run', 'transport_stop', 'school']);
+  const me = ctx.session.user;
+  const schools = new Map(data.school.map((s) => [s.id, s]));
+  const mine = data.transport_run.filter((r) => me.role !== 'officer' || r.driver_id === me.id)
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const day = today();
+  const todays = mine.filter((r) => r.date === day);
+  const others = mine.filter((r) => r.date !== day && r.date >= day);
+  const item = (r) => {
+    const stops = data.transport_stop.filter((s) => s.run_id === r.id).length;
+    return h('li', {}, h('a', { class: 'card', href: `#/run/${r.id}` },
+      h('span', { class: 'card-title' }, `To ${schools.get(r.school_id)?.name || 'school'}`),
+      h('span', { class: 'card-line' }, `${fmtDate(r.date)} · ${stops} ${stops === 1 ? 'stop' : 'stops'} · ${runStatus(r)}`)));
+  };
+  const node = h('section', {},
+    title("Today's runs"),
+    todays.length ? h('ul', { class: 'cards', 'aria-label': "Today's runs" }, todays.map(item)) : h('p', {}, 'No runs for you today.'),
+    others.length ? [h('h2', {}, 'Coming up'), h('ul', { class: 'cards', 'aria-label': 'Coming up' }, others.map(item))] : null);
+  return { node, title: 'Transport', live: true };
+}
+
+function runStatus(r) {
+  if (r.arrived_at) return `Arrived ${fmtTime(r.arrived_at)}`;
+  return { planned: 'Planned', in_progress: 'In progress', done: 'Done' }[r.status] || r.status || 'Planned';
+}
+
+export async function renderRun(ctx, { id }) {
+  const run = await ctx.get('transport_run', id);
+  if (!run) {
+    return { node: h('section', {}, title('Run not on this device'), h('p', {}, h('a', { href: '#/runs' }, 'Back to runs'))), title: 'Run', live: true };
+  }
+  const data = await ctx.load(['transport_stop', 'pupil', 'household', 'school']);
+  const pupils = new Map(data.pupil.map((p) => [p.id, p]));
+  const households = new Map(data.household.map((x) => [x.id, x]));
+  const school = data.school.find((s) => s.id === run.school_id);
+  const stops = data.transport_stop.filter((s) => s.run_id === id).sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+  ctx.watchPosition();
+
+  async function stamp(stop, status) {
+    const p = ctx.lastPosition();
+    const fields = { status, event_at: nowIso() };
+    if (p) Object.assign(fields, { event_lat: p.lat, event_lon: p.lon });
+    await ctx.save('transport_stop', stop.id, fields);
+    if (run.status === 'planned') await ctx.save('transport_run', id, { status: 'in_progress', departed_at: nowIso() });
+    ctx.rerender();
+  }
+
+  const node = h('section', { class: 'run' },
+    title(`Run to ${school?.name || 'school'}`),
+    h('p', { class: 'muted' }, [fmtDate(run.date), run.vehicle, run.seats ? `${run.seats} seats` : null,
+      school?.day_starts ? `school starts ${school.day_starts}` : null].filter(Boolean).join(' · ')),
+    h('p', {}, `Status: ${runStatus(run)}`, pendingMark(run)),
+    h('ol', { class: 'stops' }, stops.map((s, i) => {
+      const pupil = pupils.get(s.pupil_id);
+      const hh = households.get(s.household_id || pupil?.household_id);
+      const lat = s.lat ?? hh?.lat;
+      const lon = s.lon ?? hh?.lon;
+      const name = personName(pupil);
+      return h('li', { class: `stop stop-${s.status || 'pending'}`, 'aria-labelledby': `stop-${s.id}` },
+        h('h2', { id: `stop-${s.id}` }, `${i + 1}. ${name}`),
+        h('p', {}, hh ? `${hh.address}${hh.postcode ? `, ${hh.postcode}` : ''}` : 'Address not known'),
+        h('p', {}, s.eta ? `ETA ${fmtTime(s.eta)}` : 'No ETA',
+          ' · ', h('strong', {}, STOP_STATUS[s.status] || 'Waiting'),
+          s.event_at ? ` at ${fmtTime(s.event_at)}` : '', pendingMark(s)),
+        lat != null && lon != null
+          ? h('p', {}, h('a', {
+            class: 'button-link', target: '_blank', rel: 'noopener',
+            href: `https://www.google.com/maps/dir/?api=1&destination=${lat},${lon}`,
+          }, `Navigate to ${name}`))
+          : null,
+        h('div', { class: 'actions three' },
+          h('button', { type: 'button', class: 'primary', 'aria-pressed': String(s.status === 'picked_up'), onclick: () => stamp(s, 'picked_up') }, 'Picked up'),
+          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'no_show'), onclick: () => stamp(s, 'no_show') }, 'No show'),
+          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'refused'), onclick: () => stamp(s, 'refused') }, 'Refused')));
+    })),
+    h('div', { class: 'actions' },
+      h('button', {
+        type: 'button', class: 'primary', disabled: !!run.arrived_at,
+        onclick: async () => { await ctx.save('transport_run', id, { status: 'done', arrived_at: nowIso() }); ctx.rerender(); },
+      }, run.arrived_at ? `Arrived at school ${fmtTime(run.arrived_at)}` : 'Arrived at school')),
+    h('p', {}, h('a', { href: '#/runs' }, 'Back to runs')));
+  return { node, title: 'Run', live: true };
+}

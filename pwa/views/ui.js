@@ -1,0 +1,208 @@
+// Small DOM and formatting helpers shared by the screens.
+
+let uid = 0;
+export const nextId = (prefix = 'f') => `${prefix}-${(uid += 1)}`;
+
+/** h('p', {class: 'x', onclick: fn}, 'text', child, [more]) → element. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value);
+    else if (name === 'class') el.className = value;
+    else if (name === 'dataset') Object.assign(el.dataset, value);
+    else if (['value', 'checked', 'selected', 'disabled', 'hidden', 'required', 'multiple'].includes(name)) el[name] = value;
+    else el.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** A labelled control: returns {wrap, input}. kind: input type, 'textarea' or 'select'. */
+export function field(label, { kind = 'text', value = '', hint, options, ...attrs } = {}) {
+  const id = nextId('f');
+  const hintId = hint ? `${id}-hint` : undefined;
+  let input;
+  if (kind === 'textarea') input = h('textarea', { id, rows: 4, 'aria-describedby': hintId, ...attrs }, value ?? '');
+  else if (kind === 'select') {
+    input = h('select', { id, 'aria-describedby': hintId, ...attrs },
+      options.map(([v, text]) => h('option', { value: v, selected: v === (value ?? '') }, text)));
+  } else input = h('input', { id, type: kind, value: value ?? '', 'aria-describedby': hintId, ...attrs });
+  const wrap = h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    input);
+  return { wrap, input };
+}
+
+/** A checkbox with its label on the same big row. */
+export function checkbox(label, { checked = false, value, ...attrs } = {}) {
+  const id = nextId('c');
+  const input = h('input', { id, type: 'checkbox', checked, value, ...attrs });
+  return { wrap: h('div', { class: 'check' }, input, h('label', { for: id }, label)), input };
+}
+
+export const OUTCOMES = {
+  seen_child_and_parent: 'Saw child and parent',
+  spoke_to_parent: 'Spoke to parent',
+  child_seen: 'Saw child only',
+  no_answer: 'No answer',
+  card_left: 'Card left',
+  refused: 'Refused to engage',
+  moved_away: 'Moved away',
+  unsafe_to_proceed: 'Unsafe to proceed',
+};
+
+export const BARRIERS = {
+  physical_health: 'Physical health',
+  mental_health_anxiety: 'Mental health or anxiety',
+  send_unmet_need: 'SEND need not met',
+  bullying: 'Bullying',
+  young_carer: 'Young carer',
+  parental_illness: 'Parental illness',
+  parenting_capacity: 'Parenting capacity',
+  housing: 'Housing',
+  financial: 'Money',
+  transport: 'Transport',
+  domestic_abuse: 'Domestic abuse',
+  substance_misuse: 'Substance misuse',
+  exploitation: 'Exploitation',
+  term_time_holiday: 'Term-time holiday',
+  other: 'Other',
+};
+
+export const BANDS = {
+  severe: 'Severe absence',
+  persistent: 'Persistent absence',
+  at_risk: 'At risk',
+  ok: 'Attendance OK',
+};
+export const BAND_RANK = { severe: 0, persistent: 1, at_risk: 2, ok: 3 };
+
+export const STAGES = {
+  support: 'Support',
+  attendance_meeting: 'Attendance meeting',
+  attendance_contract: 'Attendance contract',
+  notice_to_improve: 'Notice to improve',
+  penalty_notice: 'Penalty notice',
+  education_supervision_order: 'Education supervision order',
+  prosecution: 'Prosecution',
+};
+
+export const STOP_STATUS = { pending: 'Waiting', picked_up: 'Picked up', no_show: 'No show', refused: 'Refused' };
+
+export function bandBadge(band) {
+  if (!band) return null;
+  return h('span', { class: `badge band-${band}` }, BANDS[band] || band);
+}
+
+export function personName(p) {
+  return p ? [p.first_name, p.last_name].filter(Boolean).join(' ') || 'Unnamed pupil' : 'Unknown pupil';
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+export function fmtDate(iso) {
+  if (!iso) return '';
+  const d = new Date(iso.length === 10 ? `${iso}T12:00:00` : iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+export function fmtTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function fmtDateTime(iso) {
+  if (!iso) return '';
+  return `${fmtDate(iso)}, ${fmtTime(iso)}`;
+}
+
+export function fmtPct(v) {
+  return typeof v === 'number' ? `${v.toFixed(1)}%` : 'not known';
+}
+
+/** Local date as YYYY-MM-DD. */
+export function today(d = new Date()) {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** ISO UTC → value for <input type="datetime-local"> (local time). */
+export function toLocalInput(iso) {
+  const d = iso ? new Date(iso) : new Date();
+  return `${today(d)}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** <input type="datetime-local"> value → ISO UTC string, or null. */
+export function fromLocalInput(value) {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Great-circle distance in metres. */
+export function distanceM(a, b) {
+  if (!a || !b || a.lat == null || b.lat == null) return null;
+  const rad = (x) => (x * Math.PI) / 180;
+  const dLat = rad(b.lat - a.lat);
+  const dLon = rad(b.lon - a.lon);
+  const s = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(s));
+}
+
+export function fmtDistance(m) {
+  if (m == null) return '';
+  return m < 1000 ? `${Math.round(m / 10) * 10} m away` : `${(m / 1000).toFixed(1)} km away`;
+}
+
+/** Fields of `next` that differ from `prev` (everything when prev is null). */
+export function changedFields(prev, next) {
+  if (!prev) return { ...next };
+  const out = {};
+  for (const [k, v] of Object.entries(next)) {
+    if (JSON.stringify(prev[k] ?? null) !== JSON.stringify(v ?? null)) out[k] = v;
+  }
+  return out;
+}
+
+/** A page heading that takes focus on navigation. */
+export function title(text) {
+  return h('h1', { tabindex: '-1' }, text);
+}
+
+export function pendingMark(rec) {
+  return rec && rec._pending ? h('span', { class: 'badge pending' }, 'Waiting to sync') : null;
+}
+
+/** Show field errors: a summary (role=alert) and aria-invalid on each control. */
+export function showErrors(box, errors) {
+  box.replaceChildren();
+  for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
+  if (!errors.length) { box.hidden = true; return; }
+  box.hidden = false;
+  box.append(h('p', {}, errors.length === 1 ? 'Please fix this:' : 'Please fix these:'),
+    h('ul', {}, errors.map(([input, msg]) => {
+      input.setAttribute('aria-invalid', 'true');
+      return h('li', {}, h('a', { href: `#${input.id}`, onclick: (e) => { e.preventDefault(); input.focus(); } }, msg));
+    })));
+  errors[0][0].focus();
+}
+
+const TYPES = {
+  visit: 'Visit', conversation: 'Conversation', note: 'Note', task: 'Task', household: 'Household',
+  transport_stop: 'Transport stop', transport_run: 'Transport run', case: 'Case', pupil: 'Pupil', school: 'School',
+};
+export const humanType = (t) => TYPES[t] || t;

@@ -1,0 +1,129 @@
+// Record a home visit: time and GPS captured when allowed (never blocking),
+// outcome, child seen, safeguarding concern, barriers, notes. Draft or submit;
+// a submitted visit is read-only and corrected by notes.
+import {
+  h, title, field, checkbox, OUTCOMES, BARRIERS, personName, fmtDateTime, toLocalInput, fromLocalInput,
+  changedFields, showErrors, nowIso, pendingMark,
+} from './ui.js';
+import { loadCase, missingCase, noteForm } from './case.js';
+
+export async function renderVisit(ctx, { caseId, id }) {
+  const loaded = await loadCase(ctx, caseId);
+  const existing = await ctx.get('visit', id);
+  if (!loaded && !existing) return missingCase();
+  const who = loaded ? personName(loaded.pupil) : 'this pupil';
+  if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who);
+  return form(ctx, caseId, id, existing, loaded, who);
+}
+
+function readOnly(ctx, caseId, v, who) {
+  const rows = [
+    ['Started', v.started_at ? fmtDateTime(v.started_at) : 'not recorded'],
+    ['Outcome', OUTCOMES[v.outcome] || v.outcome || 'not recorded'],
+    ['Child seen', v.child_seen ? 'Yes' : 'No'],
+    ['Barriers', (v.barriers || []).map((b) => BARRIERS[b] || b).join(', ') || 'None recorded'],
+    ['Location', v.lat != null ? `${v.lat.toFixed(5)}, ${v.lon.toFixed(5)}${v.accuracy_m != null ? ` (±${Math.round(v.accuracy_m)} m)` : ''}` : 'not captured'],
+    ['Notes', v.notes || 'None'],
+  ];
+  const node = h('section', { class: 'visit' },
+    title(`Visit to ${who}`),
+    h('p', { class: 'muted' }, 'Submitted: read-only. Add a note below to correct it.'), pendingMark(v),
+    v.safeguarding_concern ? h('div', { class: 'concern-box' }, h('h2', {}, 'Safeguarding concern'), h('p', {}, v.concern_details || '')) : null,
+    h('dl', { class: 'facts' }, rows.map(([k, val]) => [h('dt', {}, k), h('dd', {}, val)])),
+    noteForm(ctx, 'visit', v.id, 'Correction note'),
+    h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
+  return { node, title: 'Visit', live: true };
+}
+
+function form(ctx, caseId, id, existing, loaded, who) {
+  let saved = existing; // the state last written to this phone
+  const gps = existing && existing.lat != null
+    ? { lat: existing.lat, lon: existing.lon, accuracy: existing.accuracy_m } : null;
+  let position = gps;
+  const where = h('p', { class: 'muted', 'aria-live': 'polite' },
+    position ? 'Location captured.' : 'Getting your location… (the visit saves without it)');
+  if (!position) {
+    ctx.currentPosition().then((p) => {
+      if (p) { position = p; where.textContent = `Location captured (±${Math.round(p.accuracy || 0)} m).`; }
+      else where.textContent = 'Location not available. The visit saves without it.';
+    });
+  }
+  const started = field('Started at', { kind: 'datetime-local', value: toLocalInput(existing?.started_at) });
+  const outcome = field('Outcome', {
+    kind: 'select', value: existing?.outcome || '',
+    options: [['', 'Choose the outcome…'], ...Object.entries(OUTCOMES)],
+  });
+  const childSeen = checkbox('Child seen', { checked: !!existing?.child_seen });
+  const concern = checkbox('Safeguarding concern', { checked: !!existing?.safeguarding_concern });
+  const details = field('Concern details', {
+    kind: 'textarea', value: existing?.concern_details || '',
+    hint: 'What you saw or heard. Follow your safeguarding procedure now: call the designated lead or MASH.',
+  });
+  const detailsWrap = h('div', { class: 'concern-details', hidden: !existing?.safeguarding_concern }, details.wrap);
+  concern.input.addEventListener('change', () => {
+    detailsWrap.hidden = !concern.input.checked;
+    if (concern.input.checked) details.input.focus();
+  });
+  const barriers = Object.entries(BARRIERS).map(([value, label]) =>
+    checkbox(label, { value, checked: (existing?.barriers || []).includes(value) }));
+  const notes = field('Notes', { kind: 'textarea', value: existing?.notes || '', rows: 5 });
+  const errors = h('div', { class: 'error', role: 'alert', hidden: true });
+  const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
+
+  function values(status) {
+    const v = {
+      case_id: caseId,
+      household_id: loaded?.household?.id || existing?.household_id || null,
+      started_at: fromLocalInput(started.input.value),
+      outcome: outcome.input.value || null,
+      child_seen: childSeen.input.checked,
+      safeguarding_concern: concern.input.checked,
+      concern_details: concern.input.checked ? details.input.value.trim() || null : null,
+      barriers: barriers.filter((b) => b.input.checked).map((b) => b.input.value),
+      notes: notes.input.value.trim() || null,
+      status,
+    };
+    if (position) Object.assign(v, { lat: position.lat, lon: position.lon, accuracy_m: position.accuracy ?? null });
+    if (status === 'submitted') v.ended_at = nowIso();
+    return v;
+  }
+
+  async function save(status) {
+    const problems = [];
+    if (status === 'submitted') {
+      if (!outcome.input.value) problems.push([outcome.input, 'Choose the outcome of the visit.']);
+      if (concern.input.checked && !details.input.value.trim()) problems.push([details.input, 'Describe the safeguarding concern.']);
+    }
+    showErrors(errors, problems);
+    if (problems.length) return;
+    const next = values(status);
+    const fields = changedFields(saved, next);
+    if (!saved) fields.case_id = caseId;
+    if (Object.keys(fields).length) await ctx.save('visit', id, fields);
+    saved = { ...(saved || {}), ...next };
+    if (status === 'submitted') {
+      ctx.flash('Visit submitted. It is saved on this phone and will be sent when there is signal.');
+      ctx.rerender();
+    } else {
+      savedMsg.textContent = 'Draft saved on this phone.';
+    }
+  }
+
+  const node = h('section', { class: 'visit' },
+    title(existing ? `Visit to ${who} (draft)` : `Record visit: ${who}`),
+    loaded?.household ? h('p', { class: 'muted' }, loaded.household.address) : null,
+    h('form', { onsubmit: (e) => { e.preventDefault(); save('submitted'); } },
+      errors,
+      started.wrap, where,
+      outcome.wrap,
+      childSeen.wrap,
+      h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
+      h('fieldset', {}, h('legend', {}, 'Barriers'), barriers.map((b) => b.wrap)),
+      notes.wrap,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
+        h('button', { type: 'submit', class: 'primary' }, 'Submit')),
+      savedMsg),
+    h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
+  return { node, title: 'Record visit', live: false };
+}
