@@ -54,7 +54,8 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
     prize = 4 * (longest + max(job.service for job in instance.jobs)) + 1_000
     unreachable = 100 * prize
 
-    starts = sorted({instance.vehicles[index].start for index in usable})
+    merged = instance.start_nodes()
+    starts = sorted({merged[index] for index in usable})
     depot_of = {node: 1 + k for k, node in enumerate(starts)}
     depots = [pyvrp.Depot(location=instance.school)] + [
         pyvrp.Depot(location=node) for node in starts
@@ -72,9 +73,10 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
         for job in instance.jobs
     ]
 
+    # Vehicles alike in start, seats, availability and restrictions share a type.
     profiles: dict[frozenset[int], int] = {}
     matrices = []
-    vehicle_types = []
+    groups: dict[tuple[int, int, int, int], list[int]] = {}
     for index in usable:
         allowed = instance.allowed[index]
         if allowed not in profiles:
@@ -86,17 +88,21 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
             profiles[allowed] = len(matrices)
             matrices.append(matrix)
         fleet = instance.vehicles[index]
-        vehicle_types.append(
-            pyvrp.VehicleType(
-                num_available=1,
-                capacity=[fleet.seats],
-                start_depot=depot_of[fleet.start],
-                end_depot=0,
-                tw_early=fleet.available_from,
-                tw_late=instance.deadline,
-                profile=profiles[allowed],
-            )
+        key = (merged[index], fleet.seats, fleet.available_from, profiles[allowed])
+        groups.setdefault(key, []).append(index)
+    members = list(groups.values())
+    vehicle_types = [
+        pyvrp.VehicleType(
+            num_available=len(group),
+            capacity=[seats],
+            start_depot=depot_of[start],
+            end_depot=0,
+            tw_early=available_from,
+            tw_late=instance.deadline,
+            profile=profile,
         )
+        for (start, seats, available_from, profile), group in groups.items()
+    ]
 
     locations = [pyvrp.Location(0.0, 0.0) for _ in range(len(base))]
     data = pyvrp.ProblemData(
@@ -115,7 +121,7 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
     for route in result.best.routes():
         if not route.is_feasible():
             continue  # the planner re-inserts what it can and reports the rest
-        vehicle = usable[route.vehicle_type()]
+        vehicle = members[route.vehicle_type()].pop(0)
         routes[vehicle] = [
             activity.idx for activity in route.schedule() if activity.type == client_kind
         ]

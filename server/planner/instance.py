@@ -43,6 +43,42 @@ class RoutingInstance:
     vehicles: tuple[Fleet, ...]
     allowed: tuple[frozenset[int], ...]  # per vehicle, the jobs it may take
 
+    def start_nodes(self) -> list[int]:
+        """Each vehicle's start, with starts that are the same place as the
+        school or an earlier start (identical matrix rows and columns) merged
+        into it. Solvers treat a fleet at one place as homogeneous."""
+        d = self.durations
+        nodes = range(len(d))
+        merged: list[int] = []
+        seen: list[int] = [self.school]
+        for fleet in self.vehicles:
+            node = fleet.start
+            for other in seen:
+                if other == node or all(
+                    d[node][x] == d[other][x] and d[x][node] == d[x][other] for x in nodes
+                ):
+                    node = other
+                    break
+            else:
+                seen.append(node)
+            merged.append(node)
+        return merged
+
+    @property
+    def times_bind(self) -> bool:
+        """False when no window and no deadline can ever matter: every run,
+        however long, ends before the deadline and every window spans it."""
+        if not self.vehicles or not self.jobs:
+            return False
+        longest_leg = max(max(row) for row in self.durations)
+        longest_run = sum(job.service for job in self.jobs) + (len(self.jobs) + 1) * longest_leg
+        first = min(fleet.available_from for fleet in self.vehicles)
+        last = max(fleet.available_from for fleet in self.vehicles)
+        return not (
+            last + longest_run <= self.deadline
+            and all(job.early <= first and job.late >= self.deadline for job in self.jobs)
+        )
+
     @property
     def restricted(self) -> bool:
         """True when some vehicle may not take some job."""

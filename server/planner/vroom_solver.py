@@ -34,16 +34,21 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
         profile="car", matrix_input=[list(row) for row in instance.durations]
     )
     restricted = instance.restricted
+    # Without binding times VROOM runs its capacity-only search, which is
+    # stronger there; the planner times the runs afterwards either way.
+    timed = instance.times_bind
+    starts = instance.start_nodes()
     for index, fleet in enumerate(instance.vehicles):
         if fleet.available_from > instance.deadline or not instance.allowed[index]:
             continue  # can take nobody; VROOM rejects empty time windows
+        window = vroom.TimeWindow(fleet.available_from, instance.deadline) if timed else None
         problem.add_vehicle(
             vroom.Vehicle(
                 index,
-                start=fleet.start,
+                start=starts[index],
                 end=instance.school,
                 capacity=[fleet.seats],
-                time_window=vroom.TimeWindow(fleet.available_from, instance.deadline),
+                time_window=window,
                 skills=set(instance.allowed[index]) if restricted else None,
             )
         )
@@ -53,7 +58,7 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
             location=job.node,
             default_service=job.service,
             pickup=[job.seats],
-            time_windows=[vroom.TimeWindow(job.early, job.late)],
+            time_windows=[vroom.TimeWindow(job.early, job.late)] if timed else (),
             skills={index} if restricted else None,
         )
         for index, job in enumerate(instance.jobs)

@@ -1,0 +1,56 @@
+"""`doorstep plan --problem FILE.json`: read a problem, write the plan as JSON.
+
+server/cli.py calls run(); `python -m server.planner.cli --problem FILE` does
+the same without the rest of the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from server.planner.instance import SolverUnavailable
+from server.planner.jsonio import plan_to_json, problem_from_json
+from server.planner.model import ProblemError
+from server.planner.planner import plan
+
+
+def run(problem_path: str, out: TextIO) -> int:
+    """Plan the problem in `problem_path`, write the plan JSON to `out`.
+
+    Returns 0 on success, 2 for an unreadable or invalid problem file (the
+    error goes to stderr), 1 when no solver can run.
+    """
+    try:
+        text = Path(problem_path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"doorstep plan: cannot read {problem_path}: {reason}", file=sys.stderr)
+        return 2
+    try:
+        problem = problem_from_json(text)
+    except ProblemError as exc:
+        print(f"doorstep plan: invalid problem in {problem_path}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = plan(problem)
+    except SolverUnavailable as exc:
+        print(f"doorstep plan: {exc}", file=sys.stderr)
+        return 1
+    json.dump(plan_to_json(result), out, indent=2)
+    out.write("\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="doorstep plan", description=__doc__)
+    parser.add_argument("--problem", required=True, help="problem JSON file")
+    args = parser.parse_args(argv)
+    return run(args.problem, sys.stdout)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
