@@ -49,6 +49,7 @@ def test_sigkill_during_pushes_loses_nothing_and_duplicates_nothing(tmp_path):
                              "op": "put", "fields": {"address": f"{n} Crash Street", "access_notes": "x" * 200},
                              "base_version": None, "hlc": clock.send()} for n in range(PER_BATCH)])
         answered: dict[int, dict] = {}
+        statuses: list[int] = []
         lock = threading.Lock()
 
         def send(indices: list[int]) -> None:
@@ -59,8 +60,9 @@ def test_sigkill_during_pushes_loses_nothing_and_duplicates_nothing(tmp_path):
                                    json={"client_id": session["device_id"], "changes": batches[i]})
                     except httpx.HTTPError:
                         return  # the server died under us
-                    if r.status_code == 200:
-                        with lock:
+                    with lock:
+                        statuses.append(r.status_code)
+                        if r.status_code == 200:
                             answered[i] = r.json()
 
         send([0])
@@ -76,10 +78,16 @@ def test_sigkill_during_pushes_loses_nothing_and_duplicates_nothing(tmp_path):
 
         server = LiveServer(db, port=server.port).start()
         # the client retries everything it has no answer for, and (being unsure) some it has
-        retry = [i for i in range(len(batches)) if i not in answered] + list(answered)[:3]
-        send(retry)
+        unsure = list(answered)[:3]
+        first_answers = {i: answered.pop(i) for i in unsure}
+        send([i for i in range(len(batches)) if i not in answered])
+        assert set(statuses) == {200}
         assert len(answered) == len(batches)
-        for i, answer in answered.items():
+        for i in unsure:  # a batch sent again repeats its first result as duplicates
+            assert [r["status"] for r in answered[i]["results"]] == ["duplicate"] * len(batches[i])
+            assert [r["version"] for r in answered[i]["results"]] == \
+                [r["version"] for r in first_answers[i]["results"]]
+        for answer in answered.values():
             assert {r["status"] for r in answer["results"]} <= {"applied", "duplicate"}, answer
     finally:
         server.stop()
