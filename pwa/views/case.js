@@ -82,13 +82,19 @@ function householdSection(caseId, hh) {
 function chronology(caseId, visits, convs, notes) {
   const items = [
     ...visits.map((v) => ({ at: v.started_at || v.created_at || v._changed_at || '', kind: 'visit', r: v })),
-    ...convs.map((v) => ({ at: v.created_at || v._changed_at || '', kind: 'conversation', r: v })),
+    ...convs.map((v) => ({ at: conversationTime(v, visits), kind: 'conversation', r: v })),
     ...notes.map((n) => ({ at: n.created_at || n._changed_at || '', kind: 'note', r: n })),
   ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return h('section', { 'aria-labelledby': 'chrono-h' },
     h('h2', { id: 'chrono-h' }, 'Chronology'),
     h('p', { class: 'muted' }, 'Newest first.'),
     items.length ? h('ol', { class: 'chrono' }, items.map((it) => chronoItem(caseId, it))) : h('p', {}, 'Nothing recorded yet.'));
+}
+
+/** A conversation held on a visit happened when the visit did. */
+export function conversationTime(c, visits) {
+  const v = c.visit_id && visits.find((x) => x.id === c.visit_id);
+  return (v && (v.started_at || v.planned_for)) || c.created_at || c._changed_at || '';
 }
 
 function chronoItem(caseId, { at, kind, r }) {

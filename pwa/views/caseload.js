@@ -1,4 +1,5 @@
 // The caseload: open cases, severe first, then nearest when location is allowed.
+import { conversationTime } from './case.js';
 import {
   h, title, bandBadge, personName, fmtPct, fmtDate, distanceM, fmtDistance, BAND_RANK, pendingMark,
 } from './ui.js';
@@ -11,9 +12,13 @@ export async function renderCaseload(ctx) {
   const schools = byId(data.school);
   const households = byId(data.household);
   const lastContact = new Map();
-  for (const r of [...data.visit, ...data.conversation]) {
-    const at = r.started_at || r.created_at || r._changed_at;
-    if (at && (!lastContact.has(r.case_id) || lastContact.get(r.case_id) < at)) lastContact.set(r.case_id, at);
+  const contacts = [
+    ...data.visit.filter((v) => v.status !== 'draft' || v._pending).map((v) => [v.case_id, v.started_at || v.created_at || v._changed_at]),
+    ...data.conversation.map((c) => [c.case_id, conversationTime(c, data.visit)]),
+  ];
+  for (const [caseId, at] of contacts) {
+    const r = { case_id: caseId };
+    if (at && at <= new Date().toISOString() && (!lastContact.has(r.case_id) || lastContact.get(r.case_id) < at)) lastContact.set(r.case_id, at);
   }
   const position = ctx.position();
   const rows = data.case

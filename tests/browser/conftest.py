@@ -1,0 +1,332 @@
+"""Browser-test fixtures: a real doorstep server on a temporary database (demo
+data), one headless Debian Chromium for the session, a fresh context (a fresh
+device: its own service worker, caches and IndexedDB) per test.
+
+The recipe is /work/shared/design/BROWSER_TESTING.md. Contexts use
+``bypass_csp`` because Playwright's polling predicates evaluate strings, which
+the server's Content-Security-Policy forbids; test_pwa_shell.py runs the app
+once without it to show the app itself keeps to that policy.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+HERMETIC = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
+SYNC = {"Doorstep-Protocol": "1"}
+PHONE = {"width": 360, "height": 640}
+
+expect.set_options(timeout=15_000)
+
+
+def demo_password(username: str) -> str:
+    from fixtures.demo import DEMO_PASSWORD
+
+    return DEMO_PASSWORD[username]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real server (`doorstep serve --demo`) on a temporary database, for the whole run."""
+    folder = tmp_path_factory.mktemp("pwa-server")
+    port = _free_port()
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "--db", str(folder / "doorstep.db"), "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--demo"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.flush()
+                pytest.fail("the server exited:\n" + (folder / "server.log").read_text(errors="replace")[-3000:])
+            try:
+                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not answer /api/health within 60 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+class Api:
+    """One signed-in API user (httpx), for office actions and checking the server."""
+
+    def __init__(self, base: str, username: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=30)
+        self.username = username
+        self._login()
+        self._ms = 0
+        self.node = f"test-{username}"
+
+    def _login(self) -> None:
+        r = self.http.post("/api/auth/login", json={
+            "username": self.username, "password": demo_password(self.username), "device_name": "pytest"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        self.token = body["access_token"]
+        self.device_id = body["device_id"]
+        self.user = body["user"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **SYNC}
+
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        r = self.http.request(method, path, headers=self.headers, **kw)
+        if r.status_code == 401 and r.json()["error"]["code"] == "token_expired":
+            self._login()
+            r = self.http.request(method, path, headers=self.headers, **kw)
+        return r
+
+    def hlc(self) -> str:
+        self._ms = max(self._ms + 1, int(time.time() * 1000))
+        return f"{self._ms:015d}-000000-{self.node}"
+
+    def pull_all(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Everything this user may see, at its latest state: {(type, id): change}."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 5000}
+            if cursor:
+                params["cursor"] = cursor
+            r = self.request("GET", "/api/sync/pull", params=params)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            for ch in body["changes"]:
+                out[(ch["type"], ch["id"])] = ch
+            cursor = body["cursor"]
+            if not body["has_more"]:
+                return out
+
+    def records(self, type_: str) -> list[dict[str, Any]]:
+        return [{**c["fields"], "_version": c["version"]} for (t, _), c in self.pull_all().items()
+                if t == type_ and not c.get("removed") and not c.get("deleted")]
+
+    def record(self, type_: str, id_: str) -> dict[str, Any] | None:
+        c = self.pull_all().get((type_, id_))
+        return None if c is None or c.get("removed") or c.get("deleted") else {**c["fields"], "_version": c["version"]}
+
+    def put(self, type_: str, id_: str, fields: dict[str, Any], base_version: int | None) -> dict[str, Any]:
+        change = {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "put", "fields": fields,
+                  "base_version": base_version, "hlc": self.hlc()}
+        r = self.request("POST", "/api/sync/push", json={"client_id": self.device_id, "changes": [change]})
+        assert r.status_code == 200, r.text
+        result = r.json()["results"][0]
+        assert result["status"] in ("applied", "merged"), result
+        return result
+
+    def get(self, path: str, **params: Any) -> Any:
+        r = self.request("GET", path, params=params)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def post(self, path: str, body: Any = None) -> httpx.Response:
+        return self.request("POST", path, json=body if body is not None else {})
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class Demo:
+    """What the demo database holds, seen by the office, and helpers to pick test data."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.office = Api(base, "office")
+        self._users: dict[str, dict[str, Any]] = {}
+        self._apis: list[Api] = [self.office]
+
+    def user(self, username: str) -> dict[str, Any]:
+        if username not in self._users:
+            api = Api(self.base, username)
+            self._apis.append(api)
+            self._users[username] = api.user
+        return self._users[username]
+
+    def open_cases(self, username: str) -> list[dict[str, Any]]:
+        uid = self.user(username)["id"]
+        everything = self.office.pull_all()
+        live = {k: c for k, c in everything.items() if not c.get("removed") and not c.get("deleted")}
+        out = []
+        for (t, _), c in sorted(live.items()):
+            f = c["fields"]
+            if t != "case" or f.get("assigned_officer_id") != uid or f.get("status") != "open":
+                continue
+            pupil = live[("pupil", f["pupil_id"])]["fields"]
+            household = live.get(("household", pupil.get("household_id") or ""), {}).get("fields")
+            out.append({"case": {**f, "_version": c["version"]}, "pupil": pupil, "household": household,
+                        "household_version": live.get(("household", pupil.get("household_id") or ""), {}).get("version"),
+                        "name": f"{pupil['first_name']} {pupil['last_name']}"})
+        return out
+
+    def close(self) -> None:
+        for api in self._apis:
+            api.close()
+
+
+@pytest.fixture(scope="session")
+def demo(server_url: str) -> Iterator[Demo]:
+    d = Demo(server_url)
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[HERMETIC])
+        yield b
+        b.close()
+
+
+IDB_DUMP = """async () => {
+  const dbs = indexedDB.databases ? await indexedDB.databases() : [];
+  if (!dbs.some((d) => d.name === 'doorstep')) return null;
+  return await new Promise((resolve, reject) => {
+    const r = indexedDB.open('doorstep');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const db = r.result;
+      try {
+        const names = [...db.objectStoreNames];
+        if (!names.length) { db.close(); resolve({}); return; }
+        const t = db.transaction(names, 'readonly');
+        const out = {};
+        for (const n of names) {
+          const q = t.objectStore(n).getAll();
+          q.onsuccess = () => { out[n] = q.result; };
+        }
+        t.oncomplete = () => { db.close(); resolve(out); };
+        t.onerror = () => { db.close(); reject(t.error); };
+        t.onabort = () => { db.close(); reject(t.error); };
+      } catch (err) { db.close(); reject(err); }
+    };
+  });
+}"""
+
+
+class Device:
+    """One phone: a browser context with one page of the app."""
+
+    def __init__(self, context: BrowserContext, base: str) -> None:
+        self.context = context
+        self.base = base
+        self.errors: list[str] = []
+        self.page = self.new_page()
+
+    def new_page(self) -> Page:
+        page = self.context.new_page()
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page = page
+        return page
+
+    def open(self, *, wait_worker: bool = True) -> Page:
+        self.page.goto(self.base + "/app/")
+        expect(self.page.locator("html[data-ready='1']")).to_be_attached()
+        if wait_worker:
+            self.page.wait_for_function("navigator.serviceWorker.controller?.state === 'activated'")
+        return self.page
+
+    @property
+    def status(self):  # noqa: ANN201 - a Playwright locator
+        return self.page.get_by_role("status")
+
+    def sign_in(self, username: str) -> Page:
+        page = self.page
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(demo_password(username))
+        page.get_by_role("button", name="Sign in").click()
+        self.wait_synced()
+        return page
+
+    def wait_synced(self) -> None:
+        expect(self.status).to_contain_text("All synced")
+
+    def offline(self, value: bool = True) -> None:
+        self.context.set_offline(value)
+
+    def idb(self) -> dict[str, list[Any]] | None:
+        return self.page.evaluate(IDB_DUMP)
+
+    def session(self) -> dict[str, Any]:
+        dump = self.idb()
+        assert dump is not None
+        return dict(zip(self._meta_keys(), dump["meta"], strict=False))["session"]
+
+    def _meta_keys(self) -> list[str]:
+        return self.page.evaluate("""async () => await new Promise((resolve, reject) => {
+          const r = indexedDB.open('doorstep');
+          r.onerror = () => reject(r.error);
+          r.onsuccess = () => {
+            const db = r.result;
+            const q = db.transaction('meta').objectStore('meta').getAllKeys();
+            q.onsuccess = () => { db.close(); resolve(q.result); };
+            q.onerror = () => { db.close(); reject(q.error); };
+          };
+        })""")
+
+    def open_case(self, case: dict[str, Any]) -> None:
+        """From anywhere, through the caseload, to one case (a Demo.open_cases item)."""
+        page = self.page
+        page.get_by_role("link", name="Caseload").click()
+        page.locator(f"a[href='#/case/{case['case']['id']}']").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(case["name"])
+
+
+@pytest.fixture
+def devices(browser: Browser, server_url: str) -> Iterator[Any]:
+    """Factory: devices() → a new phone (a fresh browser context at 360 × 640)."""
+    made: list[BrowserContext] = []
+
+    def make(**options: Any) -> Device:
+        ctx = browser.new_context(viewport=PHONE, bypass_csp=options.pop("bypass_csp", True), **options)
+        made.append(ctx)
+        return Device(ctx, server_url)
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+@pytest.fixture
+def device(devices: Any) -> Device:
+    return devices()
