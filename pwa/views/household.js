@@ -42,8 +42,8 @@ export async function renderHousehold(ctx, { caseId }) {
             phone: r.phone.input.value.trim() || null,
           })),
         };
-        const prev = { access_notes: hh.access_notes ?? null, contacts: (hh.contacts || []).map((c) => ({
-          name: c.name, relationship: c.relationship ?? null, phone: c.phone ?? null })) };
+        const prev = { access_notes: hh.access_notes || null, contacts: (hh.contacts || []).map((c) => ({
+          name: c.name, relationship: c.relationship || null, phone: c.phone || null })) };
         const fields = changedFields(prev, next);
         if (Object.keys(fields).length) await ctx.save('household', hh.id, fields);
         ctx.flash('Household details saved on this phone.');

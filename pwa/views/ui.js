@@ -168,12 +168,15 @@ export function fmtDistance(m) {
   return m < 1000 ? `${Math.round(m / 10) * 10} m away` : `${(m / 1000).toFixed(1)} km away`;
 }
 
+// An empty string, null and a missing value all mean "nothing recorded".
+const blank = (v) => (v === '' || v === undefined ? null : v);
+
 /** Fields of `next` that differ from `prev` (everything when prev is null). */
 export function changedFields(prev, next) {
   if (!prev) return { ...next };
   const out = {};
   for (const [k, v] of Object.entries(next)) {
-    if (JSON.stringify(prev[k] ?? null) !== JSON.stringify(v ?? null)) out[k] = v;
+    if (JSON.stringify(blank(prev[k])) !== JSON.stringify(blank(v))) out[k] = v;
   }
   return out;
 }
