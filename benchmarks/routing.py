@@ -30,11 +30,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.planner import Problem, Pupil, School, Vehicle, Window, plan  # noqa: E402
+from server.planner import Problem, Pupil, School, Vehicle, Window, plan
 
 CVRP = [
-    "A-n32-k5", "A-n45-k6", "A-n53-k7", "A-n60-k9", "A-n69-k9", "A-n80-k10",
-    "B-n50-k7", "B-n78-k10", "E-n51-k5", "E-n76-k10", "P-n76-k5",
+    "A-n32-k5",
+    "A-n45-k6",
+    "A-n53-k7",
+    "A-n60-k9",
+    "A-n69-k9",
+    "A-n80-k10",
+    "B-n50-k7",
+    "B-n78-k10",
+    "E-n51-k5",
+    "E-n76-k10",
+    "P-n76-k5",
 ]
 SOLOMON_BKS = {  # customers -> optimal distance, one-decimal truncated distances
     "C101": {25: 191.3, 50: 362.4, 100: 827.3},
@@ -105,15 +114,18 @@ def tenths_truncated(a: tuple[float, float], b: tuple[float, float]) -> int:
 
 def cvrp_case(path: Path) -> Case:
     text = path.read_text(encoding="utf-8")
-    header = dict(
-        (k.strip(), v.strip()) for k, v in re.findall(r"^\s*([A-Z_]+)\s*:\s*(.*)$", text, re.M)
-    )
+    header = {
+        k.strip(): v.strip()
+        for k, v in re.findall(r"^\s*([A-Z_]+)\s*:\s*(.*)$", text, re.MULTILINE)
+    }
     bks = float(re.search(r"(?:Optimal|Best) value:\s*(\d+)", header["COMMENT"])[1])
     trucks = int(re.search(r"trucks:\s*(\d+)", header["COMMENT"])[1])
     size = int(header["DIMENSION"])
-    section = lambda name: text.split(name, 1)[1].split("\n", 1)[1]  # noqa: E731
-    coords_lines = section("NODE_COORD_SECTION").splitlines()[:size]
-    demand_lines = section("DEMAND_SECTION").splitlines()[:size]
+
+    def section(name: str) -> list[str]:
+        return text.split(name, 1)[1].split("\n", 1)[1].splitlines()[:size]
+
+    coords_lines, demand_lines = section("NODE_COORD_SECTION"), section("DEMAND_SECTION")
     coords = [(float(x), float(y)) for _, x, y in (line.split() for line in coords_lines)]
     demand = [int(d) for _, d in (line.split() for line in demand_lines)]
     problem = problem_of(coords, demand, int(header["CAPACITY"]), trucks, nint)

@@ -15,7 +15,7 @@ def travel_seconds(a: Location, b: Location, detour_factor: float, speed_kmh: fl
     """Driving estimate: geodesic km x detour factor / speed, whole seconds."""
     if a == b:
         return 0
-    km = geodesic((a.lat, a.lon), (b.lat, b.lon)).km
+    km: float = geodesic((a.lat, a.lon), (b.lat, b.lon)).km
     return round(km * detour_factor / speed_kmh * 3600.0)
 
 

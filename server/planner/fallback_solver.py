@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import metadata
 from types import ModuleType
+from typing import Any
 
 from server.planner.instance import RoutingInstance, SolverUnavailable
 
@@ -75,7 +76,7 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
 
     # Vehicles alike in start, seats, availability and restrictions share a type.
     profiles: dict[frozenset[int], int] = {}
-    matrices = []
+    matrices: list[Any] = []
     groups: dict[tuple[int, int, int, int], list[int]] = {}
     for index in usable:
         allowed = instance.allowed[index]

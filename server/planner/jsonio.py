@@ -35,9 +35,17 @@ def problem_from_json(data: str | bytes | Mapping[str, Any]) -> Problem:
         except json.JSONDecodeError as exc:
             raise ProblemError(f"not valid JSON: {exc}") from exc
     top = _object(data, "problem")
-    _keys(top, "problem", {"school", "pupils", "vehicles"}, {"detour_factor", "speed_kmh", "durations_s"})
+    _keys(
+        top,
+        "problem",
+        {"school", "pupils", "vehicles"},
+        {"detour_factor", "speed_kmh", "durations_s"},
+    )
     school = _school(_object(top["school"], "school"))
-    pupils = [_pupil(_object(p, f"pupils[{k}]"), f"pupils[{k}]") for k, p in enumerate(_list(top["pupils"], "pupils"))]
+    pupils = [
+        _pupil(_object(p, f"pupils[{k}]"), f"pupils[{k}]")
+        for k, p in enumerate(_list(top["pupils"], "pupils"))
+    ]
     vehicles = [
         _vehicle(_object(v, f"vehicles[{k}]"), f"vehicles[{k}]")
         for k, v in enumerate(_list(top["vehicles"], "vehicles"))
@@ -46,7 +54,10 @@ def problem_from_json(data: str | bytes | Mapping[str, Any]) -> Problem:
     if top.get("durations_s") is not None:
         rows = _list(top["durations_s"], "durations_s")
         durations = tuple(
-            tuple(_seconds(x, f"durations_s[{i}][{j}]") for j, x in enumerate(_list(row, f"durations_s[{i}]")))
+            tuple(
+                _seconds(x, f"durations_s[{i}][{j}]")
+                for j, x in enumerate(_list(row, f"durations_s[{i}]"))
+            )
             for i, row in enumerate(rows)
         )
     return Problem(
@@ -83,7 +94,7 @@ def format_clock(seconds: int) -> str:
 
 
 def parse_clock(value: Any, path: str) -> int:
-    """"HH:MM", "HH:MM:SS" or whole seconds since midnight."""
+    """ "HH:MM", "HH:MM:SS" or whole seconds since midnight."""
     if isinstance(value, str):
         match = _CLOCK.match(value.strip())
         if match:

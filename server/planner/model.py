@@ -122,9 +122,7 @@ def _square(matrix: Sequence[Sequence[int]], size: int) -> tuple[tuple[int, ...]
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ProblemError(
-                    f"durations[{i}][{j}] must be a whole number of seconds >= 0"
-                )
+                raise ProblemError(f"durations[{i}][{j}] must be a whole number of seconds >= 0")
     return rows
 
 

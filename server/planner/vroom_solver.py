@@ -16,7 +16,8 @@ def _import() -> ModuleType:
         import vroom
     except (ImportError, OSError) as exc:  # no wheel, or a broken shared library
         raise SolverUnavailable(f"pyvroom unavailable: {exc}") from exc
-    return vroom
+    module: ModuleType = vroom
+    return module
 
 
 def version() -> str:

@@ -25,8 +25,15 @@ def from_json(out: dict) -> Plan:
             vehicle_id=r["vehicle"],
             departure=clock(r["depart"]),
             stops=tuple(
-                Stop(s["pupil"], clock(s["arrival"]), s["wait_s"], clock(s["pickup"]),
-                     clock(s["departure"]), s["load"], s["ride_s"])
+                Stop(
+                    s["pupil"],
+                    clock(s["arrival"]),
+                    s["wait_s"],
+                    clock(s["pickup"]),
+                    clock(s["departure"]),
+                    s["load"],
+                    s["ride_s"],
+                )
                 for s in r["stops"]
             ),
             school_arrival=clock(r["school_arrival"]),

@@ -14,13 +14,23 @@ def problem(**changes):
     data = {
         "school": dict(SCHOOL),
         "pupils": [
-            {"id": "P1", "lat": 53.5432, "lon": -1.1461, "boarding_s": 90,
-             "window": {"from": "08:00", "to": "08:30"}},
+            {
+                "id": "P1",
+                "lat": 53.5432,
+                "lon": -1.1461,
+                "boarding_s": 90,
+                "window": {"from": "08:00", "to": "08:30"},
+            },
             {"id": "P2", "lat": 53.5101, "lon": -1.0802},
         ],
         "vehicles": [
-            {"id": "car", "seats": 3, "start": {"lat": 53.519, "lon": -1.133},
-             "available_from": "07:45", "max_ride_s": 1800},
+            {
+                "id": "car",
+                "seats": 3,
+                "start": {"lat": 53.519, "lon": -1.133},
+                "available_from": "07:45",
+                "max_ride_s": 1800,
+            },
         ],
     }
     data.update(changes)
@@ -56,14 +66,50 @@ def test_a_problem_reads_with_its_defaults():
         (problem(school={**SCHOOL, "lon": None}), "school: give both lat and lon"),
         (problem(pupils=[{"id": "P1"}]), "pupil 'P1' needs a location"),
         (problem(pupils=[{"id": "", "lat": 53, "lon": -1}]), r"pupils\[0\].id"),
-        (problem(pupils=[{"id": "P1", "lat": 53, "lon": -1, "colour": "red"}]), "unknown field colour"),
-        (problem(pupils=[{"id": "P1", "lat": 53, "lon": -1, "window": {"from": "09:00", "to": "08:00"}}]),
-         r"pupils\[0\].window: window starts"),
-        (problem(pupils=[{"id": "P1", "lat": 53, "lon": -1}, {"id": "P1", "lat": 53, "lon": -1}]), "appears twice"),
-        (problem(vehicles=[{"id": "car", "seats": 0, "start": {"lat": 53, "lon": -1}, "available_from": "07:00"}]),
-         "seats must be >= 1"),
-        (problem(vehicles=[{"id": "car", "seats": 2.5, "start": {"lat": 53, "lon": -1}, "available_from": "07:00"}]),
-         r"vehicles\[0\].seats must be a whole number"),
+        (
+            problem(pupils=[{"id": "P1", "lat": 53, "lon": -1, "colour": "red"}]),
+            "unknown field colour",
+        ),
+        (
+            problem(
+                pupils=[
+                    {"id": "P1", "lat": 53, "lon": -1, "window": {"from": "09:00", "to": "08:00"}}
+                ]
+            ),
+            r"pupils\[0\].window: window starts",
+        ),
+        (
+            problem(
+                pupils=[{"id": "P1", "lat": 53, "lon": -1}, {"id": "P1", "lat": 53, "lon": -1}]
+            ),
+            "appears twice",
+        ),
+        (
+            problem(
+                vehicles=[
+                    {
+                        "id": "car",
+                        "seats": 0,
+                        "start": {"lat": 53, "lon": -1},
+                        "available_from": "07:00",
+                    }
+                ]
+            ),
+            "seats must be >= 1",
+        ),
+        (
+            problem(
+                vehicles=[
+                    {
+                        "id": "car",
+                        "seats": 2.5,
+                        "start": {"lat": 53, "lon": -1},
+                        "available_from": "07:00",
+                    }
+                ]
+            ),
+            r"vehicles\[0\].seats must be a whole number",
+        ),
         (problem(speed_kmh=0), "speed_kmh must be a number > 0"),
         (problem(detour_factor="1.3"), "detour_factor must be a number"),
         (problem(durations_s=[[0, 1], [1, 0]]), "4x4 matrix"),
@@ -92,13 +138,26 @@ def test_plan_json_shape():
     out = plan_to_json(result)
     assert json.loads(json.dumps(out)) == out
     assert set(out) == {
-        "solver", "solver_version", "fallback_reason", "solve_seconds", "deadline",
-        "total_travel_s", "routes", "unplaced", "idle_vehicles",
+        "solver",
+        "solver_version",
+        "fallback_reason",
+        "solve_seconds",
+        "deadline",
+        "total_travel_s",
+        "routes",
+        "unplaced",
+        "idle_vehicles",
     }
     assert out["deadline"] == "08:45:00" and out["solver"] == "vroom"
     (route,) = out["routes"]
     assert set(route) == {"vehicle", "depart", "school_arrival", "travel_s", "stops"}
     assert set(route["stops"][0]) == {
-        "pupil", "arrival", "wait_s", "pickup", "departure", "load", "ride_s",
+        "pupil",
+        "arrival",
+        "wait_s",
+        "pickup",
+        "departure",
+        "load",
+        "ride_s",
     }
     assert out["total_travel_s"] == route["travel_s"]

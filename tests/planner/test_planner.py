@@ -72,9 +72,7 @@ def test_capacity_is_never_exceeded_and_the_overflow_is_reported():
 
 
 def test_a_pickup_needing_more_seats_than_any_vehicle_has():
-    problem = line_problem(
-        [("w", -5), ("a", -6)], [("car", -10, 2)], seats_needed={"w": 3}
-    )
+    problem = line_problem([("w", -5), ("a", -6)], [("car", -10, 2)], seats_needed={"w": 3})
     result = plan(problem)
     check(problem, result)
     assert reasons(result) == {"w": NO_VEHICLE_CAPACITY}
@@ -156,12 +154,28 @@ def spokes(max_ride: int | None) -> Problem:
 def test_max_ride_time_is_repaired_when_the_fleet_allows():
     unlimited = plan(spokes(None))
     check(spokes(None), unlimited)
-    assert max(stop.ride for stop in unlimited.routes[0].stops) > 15 * MIN  # the naive plan breaks it
+    assert (
+        max(stop.ride for stop in unlimited.routes[0].stops) > 15 * MIN
+    )  # the naive plan breaks it
 
     problem = spokes(15 * MIN)
     result = plan(problem)
     check(problem, result)  # includes every ride <= its vehicle's limit
     assert not result.unplaced
+
+
+def test_a_pupil_whose_window_forces_a_long_ride_moves_to_another_vehicle():
+    # In the car, A (window closes 08:00) would sit 35 min waiting for B's
+    # window to open; the car's limit is 20 min, the van has none.
+    windows = {"A": ("07:00", "08:00"), "B": ("08:30", "08:40")}
+    vehicles = [("car", -20, 3), ("van", -25, 3)]
+    pupils = [("A", -10), ("B", -5)]
+    naive = plan(line_problem(pupils, vehicles, windows=windows))
+    assert naive.placed == {"A": "car", "B": "car"}
+    problem = line_problem(pupils, vehicles, windows=windows, max_ride={"car": 20 * MIN})
+    result = plan(problem)
+    check(problem, result)
+    assert result.placed["A"] == "van" and not result.unplaced
 
 
 def test_max_ride_time_that_cannot_be_repaired_is_reported():
@@ -175,9 +189,7 @@ def test_max_ride_time_that_cannot_be_repaired_is_reported():
 
 
 def test_seats_but_no_time_is_reported_as_such():
-    problem = line_problem(
-        [("a", -20), ("b", 20)], [("car", 0, 3)], available_from="08:00"
-    )
+    problem = line_problem([("a", -20), ("b", 20)], [("car", 0, 3)], available_from="08:00")
     result = plan(problem)
     check(problem, result)
     assert len(result.placed) == 1
