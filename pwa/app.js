@@ -175,10 +175,14 @@ async function locate(ask) {
   if (fix) { state.position = fix; liveRerender(true); }
 }
 
-async function watchPosition() {
+async function watchPosition(onFix) {
+  state.onFix = onFix || null;
   if (state.watching || !navigator.geolocation || (await geoPermission()) === 'denied') return;
   state.watching = true;
-  navigator.geolocation.watchPosition((p) => { state.lastFix = toFix(p); }, () => {}, { enableHighAccuracy: true, maximumAge: 30000 });
+  navigator.geolocation.watchPosition((p) => {
+    state.lastFix = toFix(p);
+    if (state.onFix) state.onFix(state.lastFix);
+  }, () => {}, { enableHighAccuracy: true, maximumAge: 30000 });
 }
 
 // --- screens -------------------------------------------------------------------
@@ -202,7 +206,7 @@ const ctx = {
   position: () => state.position,
   locate: (ask) => locate(ask),
   currentPosition: () => currentPosition(),
-  watchPosition: () => watchPosition(),
+  watchPosition: (onFix) => watchPosition(onFix),
   lastPosition: () => (state.lastFix && Date.now() - state.lastFix.at < 120000 ? state.lastFix : null),
   signIn,
   signOut,

@@ -39,7 +39,9 @@ export async function renderRun(ctx, { id }) {
   const households = new Map(data.household.map((x) => [x.id, x]));
   const school = data.school.find((s) => s.id === run.school_id);
   const stops = data.transport_stop.filter((s) => s.run_id === id).sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
-  ctx.watchPosition();
+  const gps = h('p', { class: 'muted', 'aria-live': 'polite' },
+    ctx.lastPosition() ? 'Location on.' : 'Waiting for location. Events save without it.');
+  ctx.watchPosition((fix) => { gps.textContent = `Location on (±${Math.round(fix.accuracy || 0)} m).`; });
 
   async function stamp(stop, status) {
     const p = ctx.lastPosition();
@@ -55,13 +57,14 @@ export async function renderRun(ctx, { id }) {
     h('p', { class: 'muted' }, [fmtDate(run.date), run.vehicle, run.seats ? `${run.seats} seats` : null,
       school?.day_starts ? `school starts ${school.day_starts}` : null].filter(Boolean).join(' · ')),
     h('p', {}, `Status: ${runStatus(run)}`, pendingMark(run)),
+    gps,
     h('ol', { class: 'stops' }, stops.map((s, i) => {
       const pupil = pupils.get(s.pupil_id);
       const hh = households.get(s.household_id || pupil?.household_id);
       const lat = s.lat ?? hh?.lat;
       const lon = s.lon ?? hh?.lon;
       const name = personName(pupil);
-      return h('li', { class: `stop stop-${s.status || 'pending'}`, 'aria-labelledby': `stop-${s.id}` },
+      return h('li', { class: `stop stop-${s.status || 'pending'}` },
         h('h2', { id: `stop-${s.id}` }, `${i + 1}. ${name}`),
         h('p', {}, hh ? `${hh.address}${hh.postcode ? `, ${hh.postcode}` : ''}` : 'Address not known'),
         h('p', {}, s.eta ? `ETA ${fmtTime(s.eta)}` : 'No ETA',

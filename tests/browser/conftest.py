@@ -307,7 +307,7 @@ class Device:
     def open_case(self, case: dict[str, Any]) -> None:
         """From anywhere, through the caseload, to one case (a Demo.open_cases item)."""
         page = self.page
-        page.get_by_role("link", name="Caseload").click()
+        page.get_by_role("link", name="Caseload", exact=True).click()
         page.locator(f"a[href='#/case/{case['case']['id']}']").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(case["name"])
 

@@ -88,3 +88,23 @@ def test_the_app_keeps_to_the_servers_content_security_policy(devices) -> None:
     expect(page.get_by_label("Outcome")).to_be_visible()
     assert not violations, violations
     assert not phone.errors
+
+
+def test_with_location_allowed_the_nearest_case_comes_first_within_its_band(devices, demo) -> None:
+    cases = [c for c in demo.open_cases("officer1") if c["household"] and c["household"].get("lat") is not None]
+    by_band: dict[str, list] = {}
+    for c in cases:
+        by_band.setdefault(c["pupil"]["band"], []).append(c)
+    band, group = max(by_band.items(), key=lambda kv: len(kv[1]))
+    assert len(group) >= 2
+    target = group[-1]
+    here = {"latitude": target["household"]["lat"], "longitude": target["household"]["lon"], "accuracy": 10}
+    phone = devices(geolocation=here, permissions=["geolocation"])
+    page = phone.open()
+    phone.sign_in("officer1")
+    expect(page.get_by_text("Sorted by band, then by distance from you.")).to_be_visible()
+    ids = {c["case"]["id"] for c in group}
+    hrefs = [a.get_attribute("href") for a in page.locator("ul.cards a.card").all()]
+    in_band = [h for h in hrefs if h and h.removeprefix("#/case/") in ids]
+    assert in_band[0] == f"#/case/{target['case']['id']}"
+    expect(page.locator(f"a[href='#/case/{target['case']['id']}']")).to_contain_text("m away")

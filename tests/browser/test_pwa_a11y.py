@@ -1,0 +1,83 @@
+"""Every screen at 360 × 640: no serious or critical axe violations, no sideways scroll, 44 px targets."""
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+TARGETS = """() => {
+  const bad = [];
+  const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  for (const el of document.querySelectorAll('button, a[href], select, textarea, input:not([type=checkbox])')) {
+    if (!visible(el)) continue;
+    const r = el.getBoundingClientRect();
+    if (r.height < 44 || r.width < 44) bad.push(`${el.tagName} "${(el.textContent || el.id).trim().slice(0, 40)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  for (const el of document.querySelectorAll('input[type=checkbox]')) {
+    if (!visible(el)) continue;
+    const row = el.closest('.check') || el;
+    if (row.getBoundingClientRect().height < 44) bad.push(`checkbox ${el.id}`);
+  }
+  return bad;
+}"""
+
+
+def check_screen(page: Page, name: str, axe: Axe) -> list[str]:
+    problems = []
+    results = axe.run(page)
+    for v in results.response["violations"]:
+        if v.get("impact") in ("serious", "critical"):
+            problems.append(f"{name}: axe {v['id']} ({v['impact']}): {v['help']} at "
+                            + ", ".join(str(n["target"]) for n in v["nodes"][:3]))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 360:
+        problems.append(f"{name}: scrolls sideways ({width} px wide)")
+    problems += [f"{name}: small target {t}" for t in page.evaluate(TARGETS)]
+    page.screenshot(path=f"/tmp/doorstep-{name}.png", full_page=True)
+    return problems
+
+
+def test_every_screen_is_accessible_on_a_phone(devices, demo) -> None:
+    axe = Axe()
+    case = demo.open_cases("officer1")[1]
+    phone = devices()
+    page = phone.open()
+    problems = check_screen(page, "sign-in", axe)
+    phone.sign_in("officer1")
+    problems += check_screen(page, "caseload", axe)
+    phone.open_case(case)
+    problems += check_screen(page, "case", axe)
+
+    page.get_by_role("button", name="Record visit").click()
+    page.get_by_label("Safeguarding concern").check()
+    problems += check_screen(page, "visit-form", axe)
+    page.get_by_role("button", name="Submit").click()  # nothing chosen: the errors show
+    expect(page.get_by_role("alert")).to_contain_text("Choose the outcome")
+    problems += check_screen(page, "visit-errors", axe)
+    page.get_by_label("Outcome").select_option("no_answer")
+    page.get_by_label("Safeguarding concern").uncheck()
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
+    problems += check_screen(page, "visit-submitted", axe)
+
+    page.get_by_role("link", name="Back to case").click()
+    page.get_by_role("button", name="Record conversation").click()
+    page.get_by_role("button", name="Add action").click()
+    problems += check_screen(page, "conversation-form", axe)
+
+    page.get_by_role("link", name="Back to case").click()
+    page.get_by_role("link", name="Edit contacts and access notes").click()
+    problems += check_screen(page, "household", axe)
+
+    page.get_by_role("link", name="Transport").click()
+    problems += check_screen(page, "runs", axe)
+    page.get_by_role("link", name="Problems").click()
+    problems += check_screen(page, "problems", axe)
+
+    phone.offline()
+    page.reload()
+    expect(phone.status).to_contain_text("Offline")
+    problems += check_screen(page, "offline", axe)
+    assert not problems, "\n".join(problems)
