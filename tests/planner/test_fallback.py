@@ -10,12 +10,18 @@ from tests.planner.test_planner import spokes
 
 
 @pytest.fixture
+def pyvrp():
+    """The fallback solver; skipped (not failed) where pyvrp is not installed."""
+    return pytest.importorskip("pyvrp", reason="the fallback solver pyvrp is not installed")
+
+
+@pytest.fixture
 def no_pyvroom(monkeypatch):
     """Make `import vroom` fail as it would where the wheel is missing."""
     monkeypatch.setitem(sys.modules, "vroom", None)
 
 
-def test_auto_falls_back_to_pyvrp_when_pyvroom_is_unavailable(no_pyvroom):
+def test_auto_falls_back_to_pyvrp_when_pyvroom_is_unavailable(pyvrp, no_pyvroom):
     problem = random_problem(3)
     result = plan(problem)
     check(problem, result)
@@ -24,7 +30,7 @@ def test_auto_falls_back_to_pyvrp_when_pyvroom_is_unavailable(no_pyvroom):
     assert "pyvroom unavailable" in (result.fallback_reason or "")
 
 
-def test_fallback_can_be_chosen_explicitly():
+def test_fallback_can_be_chosen_explicitly(pyvrp):
     problem = line_problem([("a", -10), ("b", -5)], [("car", -20, 3)])
     result = plan(problem, solver="fallback")
     check(problem, result)
@@ -33,21 +39,21 @@ def test_fallback_can_be_chosen_explicitly():
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_fallback_gives_valid_plans(seed):
+def test_fallback_gives_valid_plans(pyvrp, seed):
     problem = random_problem(seed)
     result = plan(problem, solver="pyvrp")
     check(problem, result)
     assert len(result.placed) >= 1
 
 
-def test_fallback_repairs_max_ride_time_too():
+def test_fallback_repairs_max_ride_time_too(pyvrp):
     problem = spokes(15 * MIN)
     result = plan(problem, solver="pyvrp")
     check(problem, result)
     assert not result.unplaced
 
 
-def test_fallback_keeps_vehicle_restrictions():
+def test_fallback_keeps_vehicle_restrictions(pyvrp):
     # Only the van may carry `far` (a 30 min ride; the car's limit is 20).
     problem = line_problem(
         [("far", -30), ("near", -5)],
