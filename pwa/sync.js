@@ -135,7 +135,7 @@ export function createScheduler({
           }
           failures += 1;
           let delay = backoffDelay(failures, backoff);
-          const after = err.details && Number(err.details.retry_after);
+          const after = err.details && Number(err.details.retry_after ?? err.details.retry_after_s);
           if (after > 0) delay = Math.max(delay, after * 1000);
           onState({ phase: 'error', error: err, retryIn: delay });
           if (isOnline()) schedule(delay);

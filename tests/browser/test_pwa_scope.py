@@ -71,3 +71,29 @@ def test_a_reassigned_case_leaves_the_device_but_offline_work_reaches_the_server
     assert case["pupil"]["id"] not in ids
     assert visits[0]["id"] not in ids
     assert phone.idb()["outbox"] == []
+
+
+def test_upgrade_required_keeps_the_outbox_and_asks_to_reload(devices, demo) -> None:
+    case = demo.open_cases("officer4")[1]
+    text = f"Kept through an upgrade {uuid.uuid4().hex[:6]}"
+    phone = devices()
+    page = phone.open()
+    phone.sign_in("officer4")
+    phone.offline()
+    phone.open_case(case)
+    page.get_by_label("Add a note to this case").fill(text)
+    page.get_by_role("button", name="Add note").click()
+    expect(phone.status).to_contain_text("1 change waiting")
+
+    body = '{"error": {"code": "upgrade_required", "message": "Protocol 2 needed", "details": {}}}'
+    phone.context.route("**/api/sync/**", lambda r: r.fulfill(status=426, body=body, content_type="application/json"))
+    phone.offline(False)
+    expect(page.get_by_text("Doorstep needs updating before it can sync")).to_be_visible()
+    expect(phone.status).to_contain_text("1 change waiting")
+    assert len(phone.idb()["outbox"]) == 1
+
+    phone.context.unroute("**/api/sync/**")  # "the new version" is deployed
+    page.get_by_role("button", name="Reload to update").click()
+    phone.wait_synced()
+    notes = [n for n in demo.office.records("note") if n.get("text") == text]
+    assert len(notes) == 1 and notes[0]["subject_id"] == case["case"]["id"]
