@@ -28,3 +28,13 @@ def page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
     more = len(items) > limit
     items = items[:limit]
     return {"items": items, "next": encode(key(items[-1])) if more and items else None}
+
+
+def decode_position(cursor: str | None) -> int | None:
+    """A cursor that holds a row position (a non-negative 64-bit integer)."""
+    value = decode(cursor)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise invalid("cursor is not one this server gave out", field="cursor")
+    return value

@@ -17,7 +17,7 @@ def decode(cursor: str | None) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         prefix, _, number = raw.partition(".")
-        if prefix != "v1" or not number.isdigit():
+        if prefix != "v1" or not number.isdigit() or len(number) > 18:
             raise ValueError
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -36,8 +36,11 @@ class Session:
         return {"Authorization": f"Bearer {self.token}", **SYNC}
 
     def push(self, changes: list[dict[str, Any]]) -> Any:
-        return self.client.post("/api/sync/push", headers=self.headers,
-                                json={"client_id": self.device_id, "changes": changes})
+        r = self.client.post("/api/sync/push", headers=self.headers,
+                             json={"client_id": self.device_id, "changes": changes})
+        if r.status_code == 200:
+            self.clock.receive(r.json()["server_hlc"])
+        return r
 
     def pull(self, cursor: str | None = None, limit: int | None = None) -> Any:
         params: dict[str, Any] = {}

@@ -10,7 +10,7 @@ from sync import ADMIN, OFFICE
 from sync.schema import is_uuid
 
 from .. import accounts, audit, paging
-from ..errors import not_found
+from ..errors import invalid, not_found
 from ..http import authenticate, query_int, state
 from ..jsonresp import JSONResponse
 
@@ -20,8 +20,9 @@ async def list_devices(request: Request) -> Response:
     await authenticate(request, OFFICE, ADMIN)
     limit = query_int(request, "limit", 100, 1, 500)
     after = paging.decode(request.query_params.get("cursor"))
-    rows = await run_in_threadpool(accounts.list_devices, st.db, after if isinstance(after, str) else None,
-                                   limit + 1)
+    if after is not None and not isinstance(after, str):
+        raise invalid("cursor is not one this server gave out", field="cursor")
+    rows = await run_in_threadpool(accounts.list_devices, st.db, after, limit + 1)
     for row in rows:
         row["user"] = {"id": row.pop("user_id"), "username": row.pop("username"),
                        "display_name": row.pop("display_name")}

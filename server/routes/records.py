@@ -24,9 +24,7 @@ async def visits(request: Request) -> Response:
     await authenticate(request, OFFICE, ADMIN)
     flag = query_choice(request, "flag", ("out_of_scope",))
     limit = query_int(request, "limit", 100, 1, 500)
-    after = paging.decode(request.query_params.get("cursor"))
-    if after is not None and not isinstance(after, int):
-        raise invalid("cursor is not one this server gave out", field="cursor")
+    after = paging.decode_position(request.query_params.get("cursor"))
 
     def work() -> list[dict[str, Any]]:
         sql = "SELECT id, data, flags, version, seq, created_at, created_by, updated_at, updated_by FROM visits WHERE deleted = 0"
@@ -61,9 +59,7 @@ async def audit_log(request: Request) -> Response:
     if entity_id is not None and not is_uuid(entity_id):
         raise invalid("entity_id must be a UUID", field="entity_id")
     limit = query_int(request, "limit", 100, 1, 1000)
-    before = paging.decode(request.query_params.get("cursor"))
-    if before is not None and not isinstance(before, int):
-        raise invalid("cursor is not one this server gave out", field="cursor")
+    before = paging.decode_position(request.query_params.get("cursor"))
     rows = await run_in_threadpool(audit.for_entity, st.db, entity_id, before, limit + 1)
     return JSONResponse(paging.page(rows, limit, lambda r: r["id"]))
 

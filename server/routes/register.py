@@ -57,7 +57,9 @@ async def pupils(request: Request) -> Response:
     threshold = query_choice(request, "threshold", ("true", "false"))
     limit = query_int(request, "limit", 200, 1, 1000)
     after = paging.decode(request.query_params.get("cursor"))
-    if after is not None and not (isinstance(after, list) and len(after) == 2):
+    if after is not None and not (isinstance(after, list) and len(after) == 2
+                                  and isinstance(after[0], (int, float)) and not isinstance(after[0], bool)
+                                  and isinstance(after[1], str)):
         raise invalid("cursor is not one this server gave out", field="cursor")
 
     def work() -> list[dict[str, Any]]:
