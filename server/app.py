@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -15,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from .config import Settings
 from .errors import HANDLERS, not_found
 from .headers import SecurityHeaders
-from .routes import auth, devices, meta, records, register, sync
+from .routes import auth, devices, meta, records, register, sync, transport
 from .state import AppState, open_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +30,8 @@ async def _api_not_found(request: Request) -> Response:
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*meta.routes, *auth.routes, *devices.routes, *sync.routes, *register.routes, *records.routes]
+    return [*meta.routes, *auth.routes, *devices.routes, *sync.routes, *register.routes, *records.routes,
+            *transport.routes]
 
 
 def create_app(settings: Settings | None = None, app_state: AppState | None = None) -> Starlette:
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, app_state: AppState | None = No
         Route("/", _to_app),
         Route("/app", _to_app),
     ]
-    if importlib.util.find_spec("server.office") is not None:  # the office pages, when present
+    if (Path(__file__).parent / "office" / "__init__.py").exists():  # the office pages
         routes += importlib.import_module("server.office").routes
     if PWA_DIR.is_dir():
         routes.append(Mount("/app", app=StaticFiles(directory=PWA_DIR, html=True), name="app"))

@@ -178,6 +178,29 @@ def spec() -> dict[str, Any]:
         "/api/visits": {"get": _op(
             "Synced visits, newest first (office, admin)", _collection({"type": "object"}), (401, 403, 422),
             params=[_query("flag", {"type": "string", "enum": ["out_of_scope"]}), LIMIT, CURSOR])},
+        "/api/transport/plan": {"post": _op(
+            "Plan pickup runs that reach school before the register closes (office, admin)",
+            {"type": "object", "properties": {"runs": {"type": "array", "items": {"type": "object"}},
+                                              "unplaced": {"type": "array", "items": {"type": "object"}},
+                                              "dry_run": {"type": "boolean"}}},
+            (401, 403, 404, 413, 422),
+            body={"type": "object", "required": ["school_id", "date", "vehicles"],
+                  "properties": {"school_id": UUID, "date": {"type": "string", "format": "date"},
+                                 "pupil_ids": {"type": "array", "items": UUID, "maxItems": 200},
+                                 "vehicles": {"type": "array", "maxItems": 30, "items": {
+                                     "type": "object", "required": ["driver_id", "seats", "start_lat", "start_lon"],
+                                     "properties": {"driver_id": UUID, "vehicle": {"type": "string"},
+                                                    "seats": {"type": "integer", "minimum": 1, "maximum": 80},
+                                                    "start_lat": {"type": "number"},
+                                                    "start_lon": {"type": "number"},
+                                                    "available_from": {"type": "string"},
+                                                    "max_ride_s": {"type": "integer", "minimum": 60}}}},
+                                 "arrive_by": {"type": "string"}, "dry_run": {"type": "boolean"}}})},
+        "/api/transport/runs": {"get": _op(
+            "A day's runs, stops and arrivals against the register close (office, admin)",
+            _collection({"type": "object"}), (401, 403, 422),
+            params=[{"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                    _query("school_id", UUID)])},
         "/api/audit": {"get": _op(
             "Who read or changed a record, and when (admin)", _collection({"type": "object"}),
             (401, 403, 422), params=[_query("entity_id", UUID), LIMIT, CURSOR])},

@@ -1,0 +1,53 @@
+"""Transport planning and the day's runs (office)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sync import ADMIN, OFFICE
+from sync.schema import is_uuid
+
+from .. import audit, transport
+from ..errors import invalid
+from ..http import authenticate, read_json, state
+from ..jsonresp import JSONResponse
+
+
+async def plan(request: Request) -> Response:
+    st = state(request)
+    auth = await authenticate(request, OFFICE, ADMIN)
+    body = await read_json(request, 256 * 1024)
+    result = await run_in_threadpool(transport.plan_runs, st, auth.actor, body)
+
+    def log() -> None:
+        with st.db.write() as txn:
+            audit.record(txn, auth.user.id, auth.device_id, "transport_plan",
+                         [s["pupil_id"] for r in result["runs"] for s in r["stops"]],
+                         {"dry_run": result["dry_run"], "runs": [r["id"] for r in result["runs"]]})
+
+    await run_in_threadpool(log)
+    return JSONResponse(result)
+
+
+async def runs(request: Request) -> Response:
+    st = state(request)
+    await authenticate(request, OFFICE, ADMIN)
+    try:
+        day = dt.date.fromisoformat(request.query_params.get("date", ""))
+    except ValueError:
+        raise invalid("date must be YYYY-MM-DD", field="date") from None
+    school_id = request.query_params.get("school_id")
+    if school_id is not None and not is_uuid(school_id):
+        raise invalid("school_id must be a school's id", field="school_id")
+    items = await run_in_threadpool(transport.runs_on, st, day, school_id)
+    return JSONResponse({"items": items, "next": None})
+
+
+routes = [
+    Route("/api/transport/plan", plan, methods=["POST"]),
+    Route("/api/transport/runs", runs, methods=["GET"]),
+]

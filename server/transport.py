@@ -1,0 +1,270 @@
+"""Transport runs from the register: planning them with the planner, and how they went.
+
+``plan_runs`` turns a request (school, date, pupils, vehicles) into a planner
+problem from the database, plans it, and unless it is a dry run creates the
+``transport_run`` and ``transport_stop`` records through the sync engine, so
+they reach each driver's PWA on the next pull. ``runs_on`` reports a day's
+runs with each picked-up pupil's arrival against the register close.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sync import OFFICER, Actor, push
+from sync.schema import is_uuid
+
+from .errors import ApiError, invalid
+from .planner import ProblemError, SolverUnavailable, plan, plan_to_json, problem_from_json
+from .state import AppState
+
+LOCAL = ZoneInfo("Europe/London")
+REGISTER_OPEN_MIN = 30  # the register may stay open at most 30 minutes (DOMAIN.md)
+MAX_PUPILS, MAX_VEHICLES = 200, 30
+
+
+def _clock(value: str) -> dt.time:
+    return dt.time.fromisoformat(value)
+
+
+def register_close(day: dt.date, day_starts: str | None) -> dt.datetime:
+    start = dt.datetime.combine(day, _clock(day_starts or "08:45"), LOCAL)
+    return start + dt.timedelta(minutes=REGISTER_OPEN_MIN)
+
+
+def _utc(day: dt.date, clock: str) -> str:
+    local = dt.datetime.combine(day, _clock(clock), LOCAL)
+    return local.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _records(st: AppState, type_: str, ids: list[str]) -> dict[str, Any]:
+    with st.db.read() as txn:
+        return {i: r for i, r in txn.get(type_, ids).items() if not r.deleted}
+
+
+def default_pupils(st: AppState, school_id: str) -> list[str]:
+    """Transport-eligible pupils of the school with an open case."""
+    rows = st.db.query(
+        "SELECT DISTINCT p.id FROM pupils p JOIN cases c ON c.pupil_id = p.id AND c.status = 'open' "
+        "AND c.deleted = 0 WHERE p.deleted = 0 AND p.school_id = ? "
+        "AND json_extract(p.data, '$.transport_eligible') = 1 ORDER BY p.id", (school_id,))
+    return [r["id"] for r in rows]
+
+
+def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
+    school_id = body.get("school_id")
+    if not is_uuid(school_id):
+        raise invalid("school_id must be a school's id", field="school_id")
+    school = _records(st, "school", [school_id]).get(school_id)
+    if school is None:
+        raise ApiError(404, "not_found", f"no school {school_id}")
+    try:
+        day = dt.date.fromisoformat(body.get("date") or "")
+    except (TypeError, ValueError):
+        raise invalid("date must be YYYY-MM-DD", field="date") from None
+    pupil_ids = body.get("pupil_ids")
+    if pupil_ids is None:
+        pupil_ids = default_pupils(st, school_id)
+    if (not isinstance(pupil_ids, list) or not pupil_ids or len(pupil_ids) > MAX_PUPILS
+            or not all(is_uuid(p) for p in pupil_ids) or len(set(pupil_ids)) != len(pupil_ids)):
+        raise invalid(f"pupil_ids must be 1 to {MAX_PUPILS} distinct pupil ids", field="pupil_ids")
+    vehicles = body.get("vehicles")
+    if not isinstance(vehicles, list) or not vehicles or len(vehicles) > MAX_VEHICLES:
+        raise invalid(f"vehicles must list 1 to {MAX_VEHICLES} vehicles", field="vehicles")
+    clean_vehicles = [_vehicle(st, v, n) for n, v in enumerate(vehicles)]
+    arrive_by = body.get("arrive_by")
+    close = register_close(day, school.fields.get("day_starts"))
+    if arrive_by is None:
+        arrive_by = close.strftime("%H:%M")
+    elif not isinstance(arrive_by, str) or not _is_clock(arrive_by):
+        raise invalid("arrive_by must be a time of day HH:MM", field="arrive_by")
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise invalid("dry_run must be true or false", field="dry_run")
+    return {"school": school, "day": day, "pupil_ids": pupil_ids, "vehicles": clean_vehicles,
+            "arrive_by": arrive_by, "dry_run": dry_run, "register_close": close}
+
+
+def _is_clock(value: str) -> bool:
+    try:
+        _clock(value)
+    except ValueError:
+        return False
+    return len(value) in (5, 8)
+
+
+def _vehicle(st: AppState, v: Any, n: int) -> dict[str, Any]:
+    where = f"vehicles[{n}]"
+    if not isinstance(v, dict):
+        raise invalid(f"{where} must be an object", field=where)
+    driver = v.get("driver_id")
+    with st.db.read() as txn:
+        role = txn.user_role(driver) if is_uuid(driver) else None
+    if role != OFFICER:
+        raise invalid(f"{where}.driver_id must be an officer's id", field=f"{where}.driver_id")
+    seats = v.get("seats")
+    if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= 80:
+        raise invalid(f"{where}.seats must be 1 to 80", field=f"{where}.seats")
+    for key, lo, hi in (("start_lat", -90, 90), ("start_lon", -180, 180)):
+        value = v.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise invalid(f"{where}.{key} must be a number from {lo} to {hi}", field=f"{where}.{key}")
+    name = v.get("vehicle") or f"vehicle {n + 1}"
+    if not isinstance(name, str) or len(name) > 100:
+        raise invalid(f"{where}.vehicle must be a name of at most 100 characters", field=f"{where}.vehicle")
+    available = v.get("available_from", "07:00")
+    if not isinstance(available, str) or not _is_clock(available):
+        raise invalid(f"{where}.available_from must be HH:MM", field=f"{where}.available_from")
+    max_ride = v.get("max_ride_s")
+    if max_ride is not None and (isinstance(max_ride, bool) or not isinstance(max_ride, int) or max_ride < 60):
+        raise invalid(f"{where}.max_ride_s must be at least 60 seconds", field=f"{where}.max_ride_s")
+    return {"key": f"v{n}", "driver_id": driver, "vehicle": name, "seats": seats,
+            "start": {"lat": float(v["start_lat"]), "lon": float(v["start_lon"])},
+            "available_from": available, "max_ride_s": max_ride}
+
+
+def plan_runs(st: AppState, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    req = _validate(st, body)
+    school, day = req["school"], req["day"]
+    pupils = _records(st, "pupil", req["pupil_ids"])
+    households = _records(st, "household", [p.fields.get("household_id") for p in pupils.values()
+                                            if p.fields.get("household_id")])
+    unplaced: list[dict[str, Any]] = []
+    problem_pupils = []
+    for pid in req["pupil_ids"]:
+        pupil = pupils.get(pid)
+        home = households.get(pupil.fields.get("household_id")) if pupil else None
+        if pupil is None:
+            unplaced.append({"pupil": pid, "reason": "not_found", "detail": "no such pupil"})
+        elif home is None or home.fields.get("lat") is None or home.fields.get("lon") is None:
+            unplaced.append({"pupil": pid, "reason": "no_location", "detail": "the household has no position"})
+        else:
+            problem_pupils.append({"id": pid, "lat": home.fields["lat"], "lon": home.fields["lon"]})
+    if school.fields.get("lat") is None or school.fields.get("lon") is None:
+        raise invalid("the school has no position to drive to", field="school_id")
+    problem = {"school": {"name": school.fields.get("name"), "lat": school.fields["lat"],
+                          "lon": school.fields["lon"], "arrive_by": req["arrive_by"]},
+               "pupils": problem_pupils,
+               "vehicles": [{k: v for k, v in {"id": veh["key"], "seats": veh["seats"], "start": veh["start"],
+                                               "available_from": veh["available_from"],
+                                               "max_ride_s": veh["max_ride_s"]}.items() if v is not None}
+                            for veh in req["vehicles"]]}
+    if problem_pupils:
+        try:
+            result = plan_to_json(plan(problem_from_json(problem)))
+        except ProblemError as exc:
+            raise invalid(f"the plan cannot be made: {exc}") from None
+        except SolverUnavailable as exc:
+            raise ApiError(503, "solver_unavailable", str(exc)) from None
+    else:
+        result = {"solver": None, "routes": [], "unplaced": [], "deadline": req["arrive_by"]}
+    unplaced += result.get("unplaced", [])
+    runs = _runs(req, result, pupils)
+    if not req["dry_run"] and runs:
+        _create(st, actor, req, runs)
+    return {"school_id": school.id, "date": day.isoformat(), "arrive_by": req["arrive_by"],
+            "register_close": req["register_close"].astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "dry_run": req["dry_run"], "solver": result.get("solver"), "runs": runs, "unplaced": unplaced,
+            "plan": result}
+
+
+def _runs(req: dict[str, Any], result: dict[str, Any], pupils: dict[str, Any]) -> list[dict[str, Any]]:
+    vehicles = {v["key"]: v for v in req["vehicles"]}
+    day = req["day"]
+    runs = []
+    for route in result.get("routes", []):
+        if not route["stops"]:
+            continue
+        veh = vehicles[route["vehicle"]]
+        stops = []
+        for position, stop in enumerate(route["stops"]):
+            pupil = pupils[stop["pupil"]]
+            stops.append({"id": str(uuid.uuid4()), "position": position, "pupil_id": pupil.id,
+                          "household_id": pupil.fields.get("household_id"),
+                          "pupil_name": f"{pupil.fields.get('first_name', '')} {pupil.fields.get('last_name', '')}".strip(),
+                          "eta": _utc(day, stop["pickup"]), "ride_s": stop["ride_s"], "load": stop["load"]})
+        runs.append({"id": str(uuid.uuid4()), "driver_id": veh["driver_id"], "vehicle": veh["vehicle"],
+                     "seats": veh["seats"], "depart": _utc(day, route["depart"]),
+                     "school_arrival": _utc(day, route["school_arrival"]), "stops": stops})
+    return runs
+
+
+def _create(st: AppState, actor: Actor, req: dict[str, Any], runs: list[dict[str, Any]]) -> None:
+    """All runs and stops in one transaction: every record lands, or none."""
+    households = _records(st, "household", [s["household_id"] for r in runs for s in r["stops"]
+                                            if s["household_id"]])
+    changes = []
+    for run in runs:
+        changes.append(_put("transport_run", run["id"], {
+            "date": req["day"].isoformat(), "school_id": req["school"].id, "driver_id": run["driver_id"],
+            "vehicle": run["vehicle"], "seats": run["seats"], "status": "planned"}, st))
+        for stop in run["stops"]:
+            home = households.get(stop["household_id"])
+            changes.append(_put("transport_stop", stop["id"], {
+                "run_id": run["id"], "position": stop["position"], "pupil_id": stop["pupil_id"],
+                "household_id": stop["household_id"], "eta": stop["eta"], "status": "pending",
+                "lat": home.fields.get("lat") if home else None,
+                "lon": home.fields.get("lon") if home else None}, st))
+
+    def all_or_nothing(txn: Any, outcome: Any) -> None:
+        rejected = [r for r in outcome.results if r.status == "rejected"]
+        if rejected:
+            raise ApiError(409, "conflict", "the runs could not be created; nothing was saved",
+                           {"errors": rejected[0].errors})
+
+    push(st.db, actor, changes, st.clock, None, all_or_nothing)
+
+
+def _put(type_: str, id_: str, fields: dict[str, Any], st: AppState) -> dict[str, Any]:
+    return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "put",
+            "fields": {k: v for k, v in fields.items() if v is not None}, "base_version": None,
+            "hlc": st.clock.send()}
+
+
+def runs_on(st: AppState, day: dt.date, school_id: str | None = None) -> list[dict[str, Any]]:
+    """A day's runs with stops; each picked-up pupil's arrival against the register close."""
+    sql = "SELECT id FROM transport_runs WHERE deleted = 0 AND json_extract(data, '$.date') = ?"
+    params: list[Any] = [day.isoformat()]
+    if school_id:
+        sql += " AND school_id = ?"
+        params.append(school_id)
+    run_ids = [r["id"] for r in st.db.query(sql, params)]
+    with st.db.read() as txn:
+        runs = txn.get("transport_run", run_ids)
+        stops = [s for s in txn.find("transport_stop", "run_id", run_ids) if not s.deleted]
+        schools = txn.get("school", {r.fields.get("school_id") for r in runs.values()} - {None})
+        pupils = txn.get("pupil", {s.fields.get("pupil_id") for s in stops} - {None})
+    out = []
+    for run in sorted(runs.values(), key=lambda r: (r.fields.get("vehicle") or "", r.id)):
+        school = schools.get(run.fields.get("school_id"))
+        close = register_close(day, school.fields.get("day_starts") if school else None)
+        start = close - dt.timedelta(minutes=REGISTER_OPEN_MIN)
+        arrived = run.fields.get("arrived_at")
+        arrived_at = dt.datetime.fromisoformat(arrived.replace("Z", "+00:00")) if arrived else None
+        run_stops = []
+        for stop in sorted((s for s in stops if s.fields.get("run_id") == run.id),
+                           key=lambda s: s.fields.get("position") or 0):
+            pupil = pupils.get(stop.fields.get("pupil_id"))
+            run_stops.append({"id": stop.id, **stop.fields,
+                              "pupil_name": " ".join(filter(None, [pupil.fields.get("first_name"),
+                                                                  pupil.fields.get("last_name")])) if pupil else None,
+                              "arrival": arrival_status(stop.fields.get("status"), arrived_at, start, close)})
+        out.append({"id": run.id, **run.fields, "register_close": close.astimezone(dt.timezone.utc)
+                    .strftime("%Y-%m-%dT%H:%M:%SZ"), "stops": run_stops})
+    return out
+
+
+def arrival_status(stop_status: str | None, arrived_at: dt.datetime | None, day_start: dt.datetime,
+                   close: dt.datetime) -> dict[str, str]:
+    """On time, late before the register closed (L), or late after it closed (U)."""
+    if stop_status != "picked_up":
+        return {"code": "not_carried", "label": "not carried"}
+    if arrived_at is None:
+        return {"code": "not_arrived", "label": "not yet at school"}
+    if arrived_at > close:
+        return {"code": "late_after_close", "label": "late after register closed (U)", "mark": "U"}
+    if arrived_at > day_start:
+        return {"code": "late_before_close", "label": "late before register closed (L)", "mark": "L"}
+    return {"code": "on_time", "label": "on time"}
