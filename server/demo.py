@@ -9,7 +9,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sync import ADMIN, Actor, Clock, push
+from sync import ADMIN, OFFICER, Actor, Clock, push
 
 from . import accounts, marks
 from .register import Mark
@@ -52,10 +52,23 @@ def load_demo(st: AppState) -> dict[str, int]:
     clock = Clock("fixtures")
     system = Actor(next(u["id"] for u in data.users if u["role"] == ADMIN), ADMIN, None)
     problems: list[str] = []
+    cases = {c["id"]: c for c in data.cases}
+    opened = [{**c, "status": "open"} for c in data.cases]  # closed ones close after their visits
     for type_, attr in ORDER:
-        problems += _push_all(st, system, _changes(type_, getattr(data, attr), clock))
+        rows = opened if attr == "cases" else getattr(data, attr)
+        problems += _push_all(st, system, _changes(type_, rows, clock))
+    # visits and conversations are recorded by their officers, as in the field
     for type_, attr in (("visit", "visits"), ("conversation", "conversations")):
-        problems += _push_all(st, system, _changes(type_, getattr(data, attr), clock))
+        by_officer: dict[str, list[dict[str, Any]]] = {}
+        for row in getattr(data, attr):
+            officer = row.get("officer_id") or cases[row["case_id"]]["assigned_officer_id"]
+            by_officer.setdefault(officer, []).append(row)
+        for officer, rows in sorted(by_officer.items()):
+            problems += _push_all(st, Actor(officer, OFFICER, None), _changes(type_, rows, clock))
+    closing = [{"change_id": str(uuid.uuid5(NAMESPACE, f"close:{c['id']}")), "type": "case", "id": c["id"],
+                "op": "put", "fields": {"status": "closed"}, "base_version": 1, "hlc": clock.send()}
+               for c in data.cases if c["status"] == "closed"]
+    problems += _push_all(st, system, closing)
     if problems:
         raise RuntimeError("the demo data did not load cleanly:\n" + "\n".join(problems[:20]))
     upns = marks.pupil_ids_by_upn(st.db)

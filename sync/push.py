@@ -173,14 +173,10 @@ class _Batch:
             raise Rejection([ChangeError("type", "validation_failed", "type does not match the record")])
         self._check_writable(t, fields, record)
         author = AUTHOR_FIELDS.get(t)
-        if author:
-            # officers are always the author; office staff may record on an officer's behalf
-            given = fields.pop(author, None)
+        if author:  # the author comes from the token, never from the body
+            fields.pop(author, None)
             if creating:
-                on_behalf = self.actor.is_office and given is not None
-                if on_behalf and self.txn.user_role(given) is None:
-                    raise Rejection([ChangeError(author, "not_found", f"no user {given}")])
-                fields[author] = given if on_behalf else self.actor.user_id
+                fields[author] = self.actor.user_id
         if not creating:
             self._check_immutable(record, fields)
         if creating:
