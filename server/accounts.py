@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import time
 import uuid
@@ -17,7 +18,9 @@ from .errors import ApiError
 from .storage import Database, SqliteTxn
 from .util import now_iso, utcnow
 
-_hasher = PasswordHasher()  # argon2id
+# argon2id; the cost can be lowered for test suites (never in production) through the environment
+_hasher = PasswordHasher(time_cost=int(os.environ.get("DOORSTEP_ARGON2_TIME", "3")),
+                         memory_cost=int(os.environ.get("DOORSTEP_ARGON2_MEMORY_KIB", "65536")))
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 

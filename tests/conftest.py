@@ -1,6 +1,7 @@
 """Shared fixtures: a server on a real SQLite file, users, signed-in clients."""
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +10,10 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+
+# Cheaper argon2id for the test suite only (the servers it starts inherit this).
+os.environ.setdefault("DOORSTEP_ARGON2_TIME", "1")
+os.environ.setdefault("DOORSTEP_ARGON2_MEMORY_KIB", "8192")
 
 from server.accounts import add_user
 from server.app import create_app
