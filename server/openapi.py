@@ -201,6 +201,15 @@ def spec() -> dict[str, Any]:
             _collection({"type": "object"}), (401, 403, 422),
             params=[{"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                     _query("school_id", UUID)])},
+        "/api/audit/events": {"post": {**_op(
+            "A device reports an event for the audit log (e.g. unreadable outbox after a PIN reset)",
+            {"type": "object"}, (401, 413, 422),
+            body={"type": "object", "required": ["event"],
+                  "properties": {"event": {"type": "string", "enum": ["outbox_unreadable", "device_wiped",
+                                                                      "pin_wipe", "storage_not_persistent"]},
+                                 "details": {"type": "object"},
+                                 "entity_ids": {"type": "array", "items": UUID, "maxItems": 1000}}}),
+            "responses": {"201": _answer({"type": "object"}, "Recorded"), **_errors(401, 413, 422)}}},
         "/api/audit": {"get": _op(
             "Who read or changed a record, and when (admin)", _collection({"type": "object"}),
             (401, 403, 422), params=[_query("entity_id", UUID), LIMIT, CURSOR])},

@@ -14,7 +14,7 @@ from sync.schema import is_uuid
 
 from .. import audit, paging
 from ..errors import invalid
-from ..http import authenticate, query_choice, query_int, state
+from ..http import authenticate, query_choice, query_int, read_json, state
 from ..jsonresp import JSONResponse
 
 
@@ -64,7 +64,34 @@ async def audit_log(request: Request) -> Response:
     return JSONResponse(paging.page(rows, limit, lambda r: r["id"]))
 
 
+DEVICE_EVENTS = ("outbox_unreadable", "device_wiped", "pin_wipe", "storage_not_persistent")
+
+
+async def device_event(request: Request) -> Response:
+    """A device reports something the office must know, e.g. work it could not decrypt after a PIN reset."""
+    st = state(request)
+    auth = await authenticate(request)
+    data = await read_json(request, 64 * 1024)
+    event = data.get("event")
+    if event not in DEVICE_EVENTS:
+        raise invalid("event must be one of " + ", ".join(DEVICE_EVENTS), field="event")
+    details = data.get("details", {})
+    if not isinstance(details, dict):
+        raise invalid("details must be an object", field="details")
+    ids = data.get("entity_ids", [])
+    if not isinstance(ids, list) or len(ids) > 1000 or not all(is_uuid(i) for i in ids):
+        raise invalid("entity_ids must be a list of at most 1,000 ids", field="entity_ids")
+
+    def work() -> int:
+        with st.db.write() as txn:
+            return audit.record(txn, auth.user.id, auth.device_id, f"device:{event}", ids, details)
+
+    audit_id = await run_in_threadpool(work)
+    return JSONResponse({"id": audit_id, "event": event}, status_code=201)
+
+
 routes = [
     Route("/api/visits", visits, methods=["GET"]),
     Route("/api/audit", audit_log, methods=["GET"]),
+    Route("/api/audit/events", device_event, methods=["POST"]),
 ]
