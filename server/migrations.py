@@ -100,3 +100,23 @@ def m004_register_audit(db: Database) -> None:
 def m005_signing_keys(db: Database) -> None:
     db.execute("""CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at TEXT NOT NULL, retired_at TEXT)""")
+
+
+@migrations()
+def m010_office(db: Database) -> None:
+    """The office pages: cookie sessions, review states and marks-import reports."""
+    db.execute("""CREATE TABLE IF NOT EXISTS office_sessions (
+  id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, csrf TEXT NOT NULL, created_at REAL NOT NULL,
+  last_seen_at REAL NOT NULL)""")
+    db.execute("CREATE INDEX IF NOT EXISTS office_sessions_user ON office_sessions(user_id)")
+    db.execute("""CREATE TABLE IF NOT EXISTS reviews (
+  entity_id TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL, comment TEXT NOT NULL,
+  user_id TEXT NOT NULL, at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS review_history (
+  id INTEGER PRIMARY KEY, entity_id TEXT NOT NULL, type TEXT NOT NULL, state TEXT NOT NULL,
+  comment TEXT NOT NULL, user_id TEXT NOT NULL, at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX IF NOT EXISTS review_history_entity ON review_history(entity_id, id)")
+    db.execute("""CREATE TABLE IF NOT EXISTS office_imports (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, at TEXT NOT NULL, filename TEXT NOT NULL,
+  report TEXT NOT NULL)""")
+    db.execute("CREATE INDEX IF NOT EXISTS office_imports_at ON office_imports(at)")

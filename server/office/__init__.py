@@ -1,0 +1,37 @@
+"""The office pages at ``/office/``: server-rendered pages for office and admin staff.
+
+``routes`` is what ``server.app`` mounts. One module per area; the shared
+page machinery (sign-in check, CSRF, templates) is in ``pages.py``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import (cases, conflicts, devices, exports, imports, overview, register_pages, signin, visits)
+from .pages import error_page
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def _to_office(request: Request) -> Response:
+    return RedirectResponse("/office/", status_code=308)
+
+
+async def _not_found(request: Request) -> Response:
+    return error_page(request, 404, "Page not found", "There is no office page at this address.")
+
+
+routes: list[BaseRoute] = [
+    Route("/office", _to_office),
+    *signin.routes, *overview.routes, *visits.routes, *conflicts.routes, *register_pages.routes,
+    *cases.routes, *imports.routes, *devices.routes, *exports.routes,
+    Mount("/office/static", app=StaticFiles(directory=STATIC), name="office-static"),
+    Route("/office/{rest:path}", _not_found, methods=["GET", "POST", "HEAD"]),
+]
+
+__all__ = ["routes"]

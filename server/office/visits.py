@@ -1,0 +1,172 @@
+"""The visit log: every synced visit and conversation, its detail and history, and its review."""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sync.schema import is_uuid
+
+from .. import audit
+from ..util import now_iso
+from . import labels, log
+from .exports import csv_response, log_rows_csv
+from .pages import (PageError, app_state, form, me, page, record_view, redirect, render, text_field)
+from .people import Directory, entity, history, pupil_name
+
+TABLES = {"visit": "visits", "conversation": "conversations"}
+PATHS = {"visit": "visits", "conversation": "conversations"}
+MAX_COMMENT = 2000
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+@page
+async def visit_log(request: Request) -> Response:
+    st = app_state(request)
+    filters, problems = log.LogFilter.from_query(request.query_params)
+    limit = st.settings.gps_flag_m
+    number = _page_number(request)
+
+    def work() -> dict[str, Any]:
+        with st.db.read() as txn:
+            result = log.search(txn, filters, limit, number)
+            directory = Directory(txn)
+        return {"result": result, "directory": directory}
+
+    data = await run_in_threadpool(work)
+    result: log.LogPage = data["result"]
+    await run_in_threadpool(record_view, st, me(request).user.id, [r.pupil_id for r in result.rows],
+                            "visit log")
+    return render(request, "visits.html", {
+        "title": "Visit log", "filters": filters, "problems": problems, "result": result,
+        "directory": data["directory"], "gps_limit": limit, "outcomes": labels.OUTCOMES,
+        "review_states": labels.REVIEW_STATES, "kinds": labels.KINDS, "paths": PATHS,
+    }, active="visits")
+
+
+@page
+async def visit_log_csv(request: Request) -> Response:
+    st = app_state(request)
+    filters, _ = log.LogFilter.from_query(request.query_params)
+
+    def work() -> tuple[list[log.LogRow], Directory]:
+        with st.db.read() as txn:
+            return log.search(txn, filters, st.settings.gps_flag_m, None).rows, Directory(txn)
+
+    rows, directory = await run_in_threadpool(work)
+    await run_in_threadpool(record_view, st, me(request).user.id, [r.pupil_id for r in rows], "visit log CSV")
+    return csv_response("visit-log.csv", log_rows_csv(rows, directory))
+
+
+def _detail(st: Any, kind: str, id_: str) -> dict[str, Any] | None:
+    with st.db.read() as txn:
+        row = log.one(txn, kind, id_, st.settings.gps_flag_m)
+        if row is None:
+            return None
+        directory = Directory(txn)
+        case = entity(txn, "cases", row.case_id)
+        pupil = entity(txn, "pupils", row.pupil_id)
+        household_id = row.data.get("household_id") if kind == "visit" else (pupil or {}).get("household_id")
+        household = entity(txn, "households", household_id)
+        school = entity(txn, "schools", (pupil or {}).get("school_id"))
+        visit = entity(txn, "visits", row.data.get("visit_id")) if kind == "conversation" else None
+        conversations = [] if kind == "conversation" else txn.rows(
+            "SELECT id FROM conversations WHERE deleted = 0 AND json_extract(data, '$.visit_id') = ?", (id_,))
+        notes = txn.rows(
+            "SELECT id, data, created_at, created_by FROM notes WHERE deleted = 0 AND subject_id = ? "
+            "ORDER BY created_at", (id_,))
+        reviews = txn.rows("SELECT state, comment, user_id, at FROM review_history WHERE entity_id = ? "
+                           "ORDER BY id DESC", (id_,))
+        conflicts = txn.rows("SELECT id, field FROM conflicts WHERE entity_id = ? AND status = 'open'", (id_,))
+        versions = history(txn, kind, id_, directory)
+    return {"row": row, "directory": directory, "case": case, "pupil": pupil, "household": household,
+            "school": school, "visit": visit, "conversations": conversations,
+            "notes": [{**orjson.loads(n["data"]), "created_at": n["created_at"], "created_by": n["created_by"]}
+                      for n in notes],
+            "reviews": reviews, "conflicts": conflicts, "history": versions}
+
+
+def _kind_and_id(request: Request) -> tuple[str, str]:
+    kind = "visit" if request.url.path.startswith("/office/visits/") else "conversation"
+    id_ = request.path_params["record_id"]
+    if not is_uuid(id_):
+        raise PageError(404, "Not found", f"There is no {kind} with that id.")
+    return kind, id_.lower()
+
+
+@page
+async def detail(request: Request) -> Response:
+    st = app_state(request)
+    kind, id_ = _kind_and_id(request)
+    data = await run_in_threadpool(_detail, st, kind, id_)
+    if data is None:
+        raise PageError(404, "Not found", f"There is no {kind} with that id.")
+    await run_in_threadpool(record_view, st, me(request).user.id, [data["row"].pupil_id, id_], f"{kind} detail")
+    row: log.LogRow = data["row"]
+    fields = [(name, row.data.get(name)) for name in _FIELD_ORDER[kind] if name in row.data]
+    fields += [(k, v) for k, v in row.data.items() if k not in _FIELD_ORDER[kind]]
+    title = f"{labels.KINDS[kind]}: {pupil_name(data['pupil'])}"
+    return render(request, "visit_detail.html", {
+        "title": title, "kind": kind, "path": PATHS[kind], "fields": fields, "gps_limit": st.settings.gps_flag_m,
+        "review_states": labels.REVIEW_STATES, "saved": request.query_params.get("saved", ""),
+        "pupil_name": pupil_name(data["pupil"]), **data,
+    }, active="visits")
+
+
+_FIELD_ORDER = {
+    "visit": ("status", "planned_for", "started_at", "ended_at", "outcome", "child_seen",
+              "safeguarding_concern", "concern_details", "barriers", "notes", "officer_id", "lat", "lon",
+              "accuracy_m", "case_id", "household_id"),
+    "conversation": ("status", "spoke_with", "reason_given", "barriers", "parent_view", "agreed_actions",
+                     "next_contact_on", "visit_id", "case_id"),
+}
+
+
+@page
+async def review(request: Request) -> Response:
+    st = app_state(request)
+    kind, id_ = _kind_and_id(request)
+    data = form(request)
+    state = text_field(data, "state", 40)
+    comment = text_field(data, "comment", MAX_COMMENT + 1)
+    if state not in labels.REVIEW_STATES:
+        raise PageError(422, "Not saved", "Choose a review state: new, reviewed or needs follow-up.")
+    if len(comment) > MAX_COMMENT:
+        raise PageError(422, "Not saved", f"The comment may be at most {MAX_COMMENT:,} characters.")
+    if state == "needs_follow_up" and not comment:
+        raise PageError(422, "Not saved", "Say in the comment what follow-up is needed.")
+    user = me(request).user
+
+    def work() -> bool:
+        with st.db.write() as txn:
+            if not txn.rows(f"SELECT 1 FROM {TABLES[kind]} WHERE id = ? AND deleted = 0", (id_,)):
+                return False
+            at = now_iso()
+            txn.execute("INSERT OR REPLACE INTO reviews (entity_id, type, state, comment, user_id, at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (id_, kind, state, comment, user.id, at))
+            txn.execute("INSERT INTO review_history (entity_id, type, state, comment, user_id, at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (id_, kind, state, comment, user.id, at))
+            audit.record(txn, user.id, None, "office_review", [id_], {"state": state})
+            return True
+
+    if not await run_in_threadpool(work):
+        raise PageError(404, "Not found", f"There is no {kind} with that id.")
+    return redirect(f"/office/{PATHS[kind]}/{id_}?saved=review#review")
+
+
+routes = [
+    Route("/office/visits", visit_log, methods=["GET"]),
+    Route("/office/visits.csv", visit_log_csv, methods=["GET"]),
+    Route("/office/visits/{record_id}", detail, methods=["GET"]),
+    Route("/office/conversations/{record_id}", detail, methods=["GET"]),
+    Route("/office/visits/{record_id}/review", review, methods=["POST"]),
+    Route("/office/conversations/{record_id}/review", review, methods=["POST"]),
+]
