@@ -1,6 +1,6 @@
 // One case: pupil, household and contacts, access notes, chronology, tasks.
 import {
-  h, title, bandBadge, personName, fmtPct, fmtDate, fmtDateTime, field, checkbox, STAGES, OUTCOMES,
+  h, title, bandBadge, personName, fmtPct, fmtDate, fmtDateTime, field, checkbox, STAGES, OUTCOMES, AGENCIES,
   pendingMark, nowIso,
 } from './ui.js';
 
@@ -47,7 +47,7 @@ export async function renderCase(ctx, { id }) {
         h('dt', {}, 'Attendance'), h('dd', {}, fmtPct(pupil?.attendance_pct)),
         h('dt', {}, 'Unauthorised, last 10 weeks'), h('dd', {}, pupil?.unauthorised_last_10_weeks ?? 'not known'),
         h('dt', {}, 'Stage'), h('dd', {}, STAGES[c.stage] || c.stage || 'Support'),
-        c.agencies && c.agencies.length ? [h('dt', {}, 'Agencies'), h('dd', {}, c.agencies.join(', ').replace(/_/g, ' '))] : null),
+        c.agencies && c.agencies.length ? [h('dt', {}, 'Agencies'), h('dd', {}, c.agencies.map((a) => AGENCIES[a] || a).join(', '))] : null),
       c.summary ? h('p', {}, c.summary) : null),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/visit/${crypto.randomUUID()}`) }, 'Record visit'),

@@ -97,6 +97,11 @@ export const STAGES = {
   prosecution: 'Prosecution',
 };
 
+export const AGENCIES = {
+  social_care: 'Social care', early_help: 'Early help', camhs: 'CAMHS', school_nurse: 'School nurse', gp: 'GP',
+  housing: 'Housing', police: 'Police', young_carers: 'Young carers', send_team: 'SEND team', other: 'Other',
+};
+
 export const STOP_STATUS = { pending: 'Waiting', picked_up: 'Picked up', no_show: 'No show', refused: 'Refused' };
 
 export function bandBadge(band) {

@@ -1,0 +1,70 @@
+"""Expired tokens refresh by themselves; a change the server rejects is shown with its reason."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from playwright.sync_api import Route, expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_expired_access_token_is_refreshed_and_the_sync_retried(devices, demo) -> None:
+    phone = devices()
+    page = phone.open()
+    phone.sign_in("officer3")
+    before = phone.session()
+    expired = json.dumps({"error": {"code": "token_expired", "message": "expired", "details": {}}})
+    answered: list[int] = []
+
+    def expire_once(route: Route) -> None:
+        if not answered:
+            answered.append(401)
+            route.fulfill(status=401, body=expired, content_type="application/json")
+        else:
+            route.continue_()
+
+    phone.context.route("**/api/sync/pull*", expire_once)
+    refreshes: list[int] = []
+    page.on("response", lambda r: r.url.endswith("/api/auth/refresh") and refreshes.append(r.status))
+    page.get_by_role("button", name="Sync now").click()
+    expect(phone.status).to_contain_text("Syncing")
+    phone.wait_synced()
+    assert answered == [401] and refreshes == [200]
+    after = phone.session()
+    assert after["refresh_token"] != before["refresh_token"]
+    assert after["access_token"] != before["access_token"]
+    assert after["device_id"] == before["device_id"]
+
+
+def test_a_rejected_change_is_shown_with_the_servers_reason(devices, demo) -> None:
+    case = demo.open_cases("officer3")[2]
+    notes = f"Draft first {uuid.uuid4().hex[:6]}"
+    phone = devices()
+    page = phone.open()
+    phone.sign_in("officer3")
+    phone.open_case(case)
+    page.get_by_role("button", name="Record visit").click()
+    page.get_by_label("Outcome").select_option("no_answer")
+    page.get_by_label("Notes", exact=True).fill(notes)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved on this phone.")).to_be_visible()
+    phone.wait_synced()
+    visit = next(v for v in demo.office.records("visit") if v.get("notes") == notes)
+
+    # The office submits the draft (so it is now immutable) while the phone is offline.
+    phone.offline()
+    demo.office.put("visit", visit["id"], {"status": "submitted"}, visit["_version"])
+    page.get_by_label("Notes", exact=True).fill(notes + " and a later thought")
+    page.get_by_role("button", name="Save draft").click()
+    expect(phone.status).to_contain_text("1 change waiting")
+    phone.offline(False)
+    phone.wait_synced()
+
+    page.get_by_role("link", name="Problems (1)").click()
+    expect(page.get_by_role("heading", name="Visit: not accepted")).to_be_visible()
+    expect(page.locator("ul.notices")).to_contain_text("was submitted; add a note to correct it")
+    expect(page.locator("ul.notices")).to_contain_text("and a later thought")
+    server = demo.office.record("visit", visit["id"])
+    assert server["notes"] == notes and server["status"] == "submitted"
