@@ -213,17 +213,26 @@ def _base_version(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _existing_case(st: AppState, case_id: str) -> int:
+    """The case's current version; 404 when there is no such case."""
+    rows = st.db.query("SELECT version FROM cases WHERE id = ? AND deleted = 0", (case_id,))
+    if not rows:
+        raise PageError(404, "Not found", "There is no case with that id.")
+    return int(rows[0]["version"])
+
+
 @page
 async def assign(request: Request) -> Response:
     st = app_state(request)
     case_id = _case_id(request)
+    current = await run_in_threadpool(_existing_case, st, case_id)
     data = form(request)
     officer = text_field(data, "officer", 36)
     if not is_uuid(officer):
         return await _case_page(request, case_id, ["Choose the officer to hold the case."], 422)
     result = await run_in_threadpool(writes.put, st, me(request).user, "case", case_id,
                                      {"assigned_officer_id": officer.lower()},
-                                     _base_version(text_field(data, "version", 12)))
+                                     _base_version(text_field(data, "version", 12)) or current)
     if writes.problems(result):
         return await _case_page(request, case_id, writes.problems(result), 422)
     return redirect(f"/office/cases/{case_id}?done=assigned")
@@ -233,12 +242,13 @@ async def assign(request: Request) -> Response:
 async def move_stage(request: Request) -> Response:
     st = app_state(request)
     case_id = _case_id(request)
+    current = await run_in_threadpool(_existing_case, st, case_id)
     data = form(request)
     stage = text_field(data, "stage", 40)
     if stage not in STAGES:
         return await _case_page(request, case_id, ["Choose a stage on the ladder."], 422)
     result = await run_in_threadpool(writes.put, st, me(request).user, "case", case_id, {"stage": stage},
-                                     _base_version(text_field(data, "version", 12)))
+                                     _base_version(text_field(data, "version", 12)) or current)
     if writes.problems(result):
         return await _case_page(request, case_id, writes.problems(result), 422)
     return redirect(f"/office/cases/{case_id}?done=stage")

@@ -51,7 +51,7 @@ class OfficePage:
         return r
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return self.client.get(path, params=params, follow_redirects=False)
+        return self.client.get(path, params=params or None, follow_redirects=False)
 
     def post(self, path: str, data: dict[str, Any] | None = None, csrf: bool = True, **kw: Any) -> httpx.Response:
         body = dict(data or {})
@@ -75,7 +75,9 @@ def office_page(client: TestClient, make_user) -> Any:
 
 def text_of(html: str) -> str:
     """The visible text of a page, tags removed and spaces collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'").replace("&amp;", "&")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    text = re.sub(r" ([,.:;)])", r"\1", text)
+    return text.replace("&#39;", "'").replace("&amp;", "&").replace("&#34;", '"').replace("&quot;", '"')
 
 
 # -- browser tests -----------------------------------------------------------------
