@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .config import Settings
-from .errors import HANDLERS, not_found
+from .errors import HANDLERS
 from .headers import SecurityHeaders
 from .routes import auth, devices, meta, records, register, sync, transport
 from .state import AppState, open_state
@@ -23,10 +23,6 @@ PWA_DIR = ROOT / "pwa"
 
 async def _to_app(request: Request) -> Response:
     return RedirectResponse("/app/", status_code=308)
-
-
-async def _api_not_found(request: Request) -> Response:
-    raise not_found(f"no endpoint {request.method} {request.url.path}")
 
 
 def api_routes() -> list[BaseRoute]:
@@ -42,7 +38,6 @@ def create_app(settings: Settings | None = None, app_state: AppState | None = No
         app_state = open_state(settings)
     routes: list[BaseRoute] = [
         *api_routes(),
-        Route("/api/{rest:path}", _api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/", _to_app),
         Route("/app", _to_app),
     ]

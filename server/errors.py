@@ -68,6 +68,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404:
+        message = f"nothing at {request.method} {request.url.path[:200]}"
+    elif exc.status_code == 405:
+        message = f"{request.url.path[:200]} does not accept {request.method}"
     return JSONResponse(body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 

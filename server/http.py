@@ -107,10 +107,9 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int | None
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(f"{name} must be a whole number", field=name) from None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise invalid(f"{name} must be a whole number", field=name)
+    value = int(raw)
     if value < lo:
         raise invalid(f"{name} must be at least {lo}", field=name)
     return min(value, hi) if hi is not None else value

@@ -126,14 +126,14 @@ def spec() -> dict[str, Any]:
         "/api/auth/login": {"post": _op(
             "Sign in on a device", _ref("TokenPair"), (401, 413, 422, 429), secured=False,
             body={"type": "object", "required": ["username", "password", "device_name"],
-                  "properties": {"username": {"type": "string", "maxLength": 100},
-                                 "password": {"type": "string", "maxLength": 1024},
-                                 "device_name": {"type": "string", "maxLength": 200}}})},
+                  "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 100},
+                                 "password": {"type": "string", "minLength": 1, "maxLength": 1024},
+                                 "device_name": {"type": "string", "minLength": 1, "maxLength": 200}}})},
         "/api/auth/refresh": {"post": _op(
             "Rotate a refresh token for a new pair (reuse revokes the device)", _ref("TokenPair"),
             (401, 413, 422), secured=False,
             body={"type": "object", "required": ["refresh_token"],
-                  "properties": {"refresh_token": {"type": "string", "maxLength": 200}}})},
+                  "properties": {"refresh_token": {"type": "string", "minLength": 1, "maxLength": 200}}})},
         "/api/auth/logout": {"post": _op("Revoke this device's session", {"type": "object"}, (401,))},
         "/api/devices": {"get": _op("Devices (office, admin)", _collection(_ref("Device")), (401, 403, 422),
                                     params=[LIMIT, CURSOR])},
@@ -146,7 +146,7 @@ def spec() -> dict[str, Any]:
                                                        "server_hlc": HLC, "server_time": {"type": "string"}}},
             (401, 413, 422, 426), sync_header=True,
             body={"type": "object", "required": ["changes"],
-                  "properties": {"client_id": {"type": "string"},
+                  "properties": {"client_id": {"type": "string", "maxLength": 100},
                                  "changes": {"type": "array", "maxItems": 1000, "items": _ref("Change")}}})},
         "/api/sync/pull": {"get": _op(
             "Pull changes in scope since a cursor",
@@ -167,7 +167,7 @@ def spec() -> dict[str, Any]:
         "/api/register/marks": {"post": {
             **_op("Import attendance marks (office, admin)", _ref("ImportReport"), (401, 403, 413, 422)),
             "requestBody": {"required": True, "content": {
-                "text/csv": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string", "minLength": 1}},
                 JSON: {"schema": {"type": "object", "required": ["csv"],
                                   "properties": {"csv": {"type": "string"}}}}}}}},
         "/api/register/pupils": {"get": _op(

@@ -37,7 +37,6 @@ class Claims:
 class Signer:
     def __init__(self, db: Database, algorithm: str = "HS256") -> None:
         self.db, self.algorithm = db, algorithm
-        self._cache: dict[str, str] = {}
 
     def ensure_key(self) -> str:
         rows = self.db.query("SELECT kid FROM signing_keys WHERE retired_at IS NULL "
@@ -55,17 +54,12 @@ class Signer:
         with self.db.write() as txn:
             cur = txn.execute("UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL",
                               (now_iso(), kid))
-        self._cache.pop(kid, None)
         return cur.rowcount == 1
 
     def _secret(self, kid: str) -> str | None:
-        if kid in self._cache:
-            return self._cache[kid]
+        # read every time: a key retired by another process (the CLI, another worker) is refused at once
         rows = self.db.query("SELECT secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL", (kid,))
-        if not rows:
-            return None
-        self._cache[kid] = rows[0]["secret"]
-        return self._cache[kid]
+        return rows[0]["secret"] if rows else None
 
     def sign(self, user_id: str, role: str, device_id: str, ttl_s: int) -> str:
         kid = self.ensure_key()

@@ -64,6 +64,8 @@ def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
         day = dt.date.fromisoformat(body.get("date") or "")
     except (TypeError, ValueError):
         raise invalid("date must be YYYY-MM-DD", field="date") from None
+    if not 2000 <= day.year <= 2100:
+        raise invalid("date must be a school day between 2000 and 2100", field="date")
     pupil_ids = body.get("pupil_ids")
     if pupil_ids is None:
         pupil_ids = default_pupils(st, school_id)

@@ -1,6 +1,9 @@
 """Push, pull and conflicts (PROTOCOL.md §3–§5)."""
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +23,18 @@ from ..storage import SqliteTxn
 from ..util import now_iso
 
 PROTOCOL_VERSION = "1"
+# Pushes run in the engine at most this many at a time per process: one writes while the
+# next checks its fields; more would only queue on the write lock in threads and fight
+# over the GIL (docs/performance.md).
+PUSH_SLOTS = max(1, int(os.environ.get("DOORSTEP_PUSH_SLOTS", "2") or 2))
+_slots: dict[int, asyncio.Semaphore] = {}
+
+
+def _push_slots() -> asyncio.Semaphore:
+    loop = id(asyncio.get_running_loop())
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(PUSH_SLOTS)
+    return _slots[loop]
 
 
 def require_protocol(request: Request) -> None:
@@ -30,7 +45,14 @@ def require_protocol(request: Request) -> None:
                        {"supported": [PROTOCOL_VERSION], "received": version})
 
 
+def _timed(body: dict[str, Any], started: float) -> Response:
+    """The answer, with the time spent inside the handler as ``Server-Timing: app;dur=<ms>``."""
+    ms = (time.perf_counter() - started) * 1000
+    return JSONResponse(body, headers={"Server-Timing": f"app;dur={ms:.1f}"})
+
+
 async def push(request: Request) -> Response:
+    started = time.perf_counter()
     require_protocol(request)
     st = state(request)
     auth = await authenticate(request)
@@ -42,21 +64,22 @@ async def push(request: Request) -> Response:
         raise ApiError(413, "payload_too_large", f"at most {st.settings.max_changes} changes a request",
                        {"max_changes": st.settings.max_changes, "received": len(changes)})
     client_id = data.get("client_id")
-    if client_id is not None and not isinstance(client_id, str):
+    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 100):
         raise invalid("client_id must be this device's id", field="client_id")
 
     def stamp(txn: SqliteTxn, outcome: sync.PushOutcome) -> None:
-        ids = [entity_id for _, entity_id in outcome.touched]
-        audit.record(txn, auth.user.id, auth.device_id, "push", ids,
-                     {"changes": len(changes), "client_id": client_id})
+        audit.sync_record(txn, auth.user.id, auth.device_id, "push", outcome.touched,
+                          {"changes": len(changes), "client_id": client_id}, at=outcome.server_time)
         txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?",
                     (now_iso(), now_iso(), auth.device_id))
 
-    outcome = await run_in_threadpool(sync.push, st.db, auth.actor, changes, st.clock, None, stamp)
-    return JSONResponse(outcome.as_dict())
+    async with _push_slots():
+        outcome = await run_in_threadpool(sync.push, st.db, auth.actor, changes, st.clock, None, stamp)
+    return _timed(outcome.as_dict(), started)
 
 
 async def pull(request: Request) -> Response:
+    started = time.perf_counter()
     require_protocol(request)
     st = state(request)
     auth = await authenticate(request)
@@ -68,13 +91,13 @@ async def pull(request: Request) -> Response:
     def work() -> dict[str, Any]:
         outcome = sync.pull(st.db, auth.actor, cursor, limit, st.clock)
         with st.db.write() as txn:
-            audit.record(txn, auth.user.id, auth.device_id, "pull", [i for _, i in outcome.touched],
-                         {"cursor": cursor, "count": len(outcome.touched)})
+            audit.sync_record(txn, auth.user.id, auth.device_id, "pull", outcome.touched,
+                              {"cursor": cursor, "count": len(outcome.touched)})
             txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?",
                         (now_iso(), now_iso(), auth.device_id))
         return outcome.body
 
-    return JSONResponse(await run_in_threadpool(work))
+    return _timed(await run_in_threadpool(work), started)
 
 
 async def list_conflicts(request: Request) -> Response:

@@ -40,6 +40,8 @@ async def runs(request: Request) -> Response:
         day = dt.date.fromisoformat(request.query_params.get("date", ""))
     except ValueError:
         raise invalid("date must be YYYY-MM-DD", field="date") from None
+    if not 2000 <= day.year <= 2100:
+        raise invalid("date must be between 2000 and 2100", field="date")
     school_id = request.query_params.get("school_id")
     if school_id is not None and not is_uuid(school_id):
         raise invalid("school_id must be a school's id", field="school_id")

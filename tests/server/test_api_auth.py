@@ -398,11 +398,6 @@ def test_a_retired_key_is_refused_and_the_new_key_works(client, login, app_state
     assert pull_with(client, refreshed.json()["access_token"]).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `doorstep keys retire KID` (another process on the same database) does not reach a running "
-    "server: Signer._secret caches each key's secret per process and only retire() in that same process "
-    "evicts it, so tokens signed with the retired key keep answering 200 until the server restarts "
-    "(the same holds between `serve --workers N` processes)"))
 def test_a_key_retired_from_the_command_line_is_refused_by_the_running_server(client, login, db_path):
     before = login("officer")
     assert pull_with(client, before.token).status_code == 200  # the server has now seen the key

@@ -556,10 +556,6 @@ def test_the_shared_sessions_survived(env):
         assert r.status_code == 200, (role, r.text)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a method an endpoint does not support answers 404 not_found ('no endpoint PUT /api/auth/login') "
-    "instead of 405 method_not_allowed: the /api/{rest:path} catch-all route (GET, POST, PUT, PATCH, "
-    "DELETE) matches before Starlette can answer 405; OPTIONS and TRACE, which the catch-all lacks, do get 405"))
 def test_a_known_path_with_an_unsupported_method_is_405(env):
     wrong = []
     for ep in ENDPOINTS:

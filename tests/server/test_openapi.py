@@ -216,10 +216,6 @@ def test_real_answers_conform_to_the_described_schemas(doc, client, login, world
         conforms(r.json(), response_schema(doc, path, method, r.status_code))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (OpenAPI accuracy): the request schemas of POST /api/auth/login (username, password, device_name) "
-    "and POST /api/auth/refresh (refresh_token) allow empty strings, but the server answers 422 "
-    "validation_failed '... is required and must be a non-empty string'; the schemas need minLength: 1"))
 def test_bodies_the_description_allows_are_not_rejected_as_malformed(doc, client):
     mismatches = []
     for path, body in [("/api/auth/login", {"username": "", "password": "", "device_name": ""}),
