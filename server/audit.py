@@ -10,27 +10,52 @@ from .storage import Database, SqliteTxn
 from .util import now_iso
 
 
+# The records about a person: every read and write of one is indexed by its id.
+PERSONAL_TYPES = frozenset({"pupil", "household", "case"})
+
+
 def record(txn: SqliteTxn, user_id: str | None, device_id: str | None, action: str,
-           entity_ids: Iterable[str], detail: dict[str, Any] | None = None) -> int:
+           entity_ids: Iterable[str], detail: dict[str, Any] | None = None, *,
+           indexed: Iterable[str] | None = None, at: str | None = None) -> int:
+    """One audit row naming every id in ``entity_ids``; ``indexed`` (default: all of them)
+    are the ids ``GET /api/audit?entity_id=`` finds it by."""
     ids = sorted(set(entity_ids))
     cur = txn.execute("INSERT INTO audit (at, user_id, device_id, action, entity_ids, detail) "
                       "VALUES (?, ?, ?, ?, ?, ?)",
-                      (now_iso(), user_id, device_id, action, orjson.dumps(ids).decode(),
+                      (at or now_iso(), user_id, device_id, action, orjson.dumps(ids).decode(),
                        orjson.dumps(detail or {}).decode()))
     audit_id = int(cur.lastrowid or 0)
-    if ids:
+    keys = ids if indexed is None else sorted(set(indexed))
+    if keys:
         txn.conn.executemany("INSERT OR IGNORE INTO audit_entities (audit_id, entity_id) VALUES (?, ?)",
-                             [(audit_id, i) for i in ids])
+                             [(audit_id, i) for i in keys])
     return audit_id
+
+
+def sync_record(txn: SqliteTxn, user_id: str, device_id: str, action: str,
+                touched: Iterable[tuple[str, str]], detail: dict[str, Any], at: str | None = None) -> int:
+    """The audit row of a push or a pull page: indexed by its personal records' ids.
+
+    The other records a push wrote are found through the change log (each change row
+    carries the push's device and receive time, which is this row's ``at``); the other
+    records a pull returned are named in the row's ``entity_ids``.
+    """
+    touched = list(touched)
+    return record(txn, user_id, device_id, action, [i for _, i in touched], detail,
+                  indexed=[i for t, i in touched if t in PERSONAL_TYPES], at=at)
 
 
 def for_entity(db: Database, entity_id: str | None, before: int | None, limit: int) -> list[dict[str, Any]]:
     """Newest first; ``before`` is the last id of the previous page."""
     params: list[Any] = []
     if entity_id:
-        sql = ("SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.detail FROM audit_entities e "
-               "JOIN audit a ON a.id = e.audit_id LEFT JOIN users u ON u.id = a.user_id WHERE e.entity_id = ?")
-        params.append(entity_id)
+        # indexed rows, and the pushes that wrote the record (through the change log)
+        sql = ("SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.detail FROM audit a "
+               "LEFT JOIN users u ON u.id = a.user_id WHERE a.id IN ("
+               "SELECT audit_id FROM audit_entities WHERE entity_id = ? UNION "
+               "SELECT p.id FROM changes c JOIN audit p ON p.at = c.received_at AND p.device_id = c.device_id "
+               "AND p.action = 'push' WHERE c.entity_id = ?)")
+        params += [entity_id, entity_id]
     else:
         sql = ("SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.detail FROM audit a "
                "LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1")

@@ -23,14 +23,22 @@ from sync import AppliedChange, Conflict, FieldMeta, Record, ScopeEvent, TypeFil
 from .migrations import ENTITY_TABLES, migrations
 
 BUSY_TIMEOUT_MS = 30_000
+# Page cache per connection (KiB, as a negative cache_size): the writer touches the random-key
+# indexes of every table a push writes, so it gets the larger share (docs/performance.md).
+WRITER_CACHE_KIB = 64 * 1024
+READER_CACHE_KIB = 16 * 1024
+MMAP_BYTES = 256 * 1024 * 1024
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def _connect(path: str, cache_kib: int = READER_CACHE_KIB) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute(f"PRAGMA cache_size = -{cache_kib}")
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 
@@ -39,7 +47,7 @@ class Database:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._writer = _connect(self.path)
+        self._writer = _connect(self.path, WRITER_CACHE_KIB)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -93,20 +101,23 @@ def table_of(type_: str) -> str:
 
 
 _COLUMNS = "id, data, meta, version, seq, deleted, deleted_hlc, flags, created_at, created_by, updated_at, updated_by"
+_COLUMNS_NO_META = _COLUMNS.replace("meta", "NULL", 1)
 
 
-def _record(type_: str, row: tuple[Any, ...]) -> Record:
+def _record(type_: str, row: tuple[Any, ...], with_meta: bool = True) -> Record:
     return Record(
         type=type_, id=row[0], fields=orjson.loads(row[1]),
-        meta={k: FieldMeta.from_list(v) for k, v in orjson.loads(row[2]).items()},
+        meta={k: FieldMeta.from_list(v) for k, v in orjson.loads(row[2]).items()} if with_meta else {},
         version=row[3], seq=row[4], deleted=bool(row[5]), deleted_hlc=row[6],
         flags=orjson.loads(row[7]), created_at=row[8], created_by=row[9], updated_at=row[10],
         updated_by=row[11])
 
 
 def _row(r: Record) -> tuple[Any, ...]:
-    return (r.id, orjson.dumps(r.fields).decode(),
-            orjson.dumps({k: m.as_list() for k, m in r.meta.items()}).decode(), r.version, r.seq,
+    lists: dict[int, list[Any]] = {}  # one write's fields share one FieldMeta: list it once
+    meta = {k: lists[id(m)] if id(m) in lists else lists.setdefault(id(m), m.as_list())
+            for k, m in r.meta.items()}
+    return (r.id, orjson.dumps(r.fields).decode(), orjson.dumps(meta).decode(), r.version, r.seq,
             int(r.deleted), r.deleted_hlc, orjson.dumps(r.flags).decode(), r.created_at,
             r.created_by, r.updated_at, r.updated_by)
 
@@ -158,7 +169,9 @@ class SqliteTxn:
 
     def changed_since(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[Record]:
-        sql = f"SELECT {_COLUMNS} FROM {table_of(type_)} WHERE seq > ?"
+        """Records for a pull: without the per-field write metadata, which a pull never sends
+        (so never ``save`` what this returns)."""
+        sql = f"SELECT {_COLUMNS_NO_META} FROM {table_of(type_)} WHERE seq > ?"
         params: list[Any] = [seq]
         if not include_deleted:
             sql += " AND deleted = 0"
@@ -172,7 +185,7 @@ class SqliteTxn:
             sql += " AND (" + " OR ".join(alternatives) + ")"
         sql += " ORDER BY seq LIMIT ?"
         params.append(limit)
-        return [_record(type_, row) for row in self.conn.execute(sql, params)]
+        return [_record(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
 
     # -- counters ------------------------------------------------------------
     def _meta(self, key: str) -> int:

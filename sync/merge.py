@@ -65,16 +65,17 @@ def merge_put(record: Record, fields: dict[str, Any], stamp: str, base_version: 
         if out.lost:
             return out
     new_version = record.version + 1
+    written = FieldMeta(stamp, new_version, by)  # the same last write for every field it writes
     for name, value in fields.items():
         meta = record.meta.get(name)
         if meta is None:
-            _write(record, name, value, stamp, new_version, by, out)
+            _write(record, name, value, written, out)
             continue
         current = record.fields.get(name)
         other_device = not _same_device(meta.hlc, stamp)
         unseen = base_version is None or base_version < meta.version
         if stamp > meta.hlc:
-            _write(record, name, value, stamp, new_version, by, out)
+            _write(record, name, value, written, out)
             if other_device and unseen and current != value:
                 out.conflicts.append(ConflictDraft(name, Side(value, by, stamp),
                                                    Side(current, meta.by, meta.hlc)))
@@ -88,10 +89,9 @@ def merge_put(record: Record, fields: dict[str, Any], stamp: str, base_version: 
     return out
 
 
-def _write(record: Record, name: str, value: Any, stamp: str, version: int, by: str,
-           out: MergeOutcome) -> None:
+def _write(record: Record, name: str, value: Any, meta: FieldMeta, out: MergeOutcome) -> None:
     record.fields[name] = value
-    record.meta[name] = FieldMeta(stamp, version, by)
+    record.meta[name] = meta
     out.written[name] = value
 
 
@@ -130,9 +130,10 @@ def merge_delete(record: Record, stamp: str, by: str) -> MergeOutcome:
 def force_write(record: Record, fields: dict[str, Any], stamp: str, by: str) -> None:
     """A server-side write (register, conflict resolution): newest stamp wins."""
     version = record.version + 1
+    written = FieldMeta(stamp, version, by)
     for name, value in fields.items():
         record.fields[name] = value
-        record.meta[name] = FieldMeta(stamp, version, by)
+        record.meta[name] = written
     record.version = version
 
 

@@ -12,13 +12,15 @@ from .changes import parse_change
 from .errors import ChangeError, Rejection
 from .ladder import check_stage
 from .merge import ConflictDraft, MergeOutcome, merge_delete, merge_put
-from .schema import (AUTHOR_FIELDS, DEFAULTS, DELETABLE, IMMUTABLE_FIELDS, OFFICER_WRITABLE,
-                     REGISTER_FIELDS, SUBMITTABLE, check_complete, missing_required, validate_fields)
-from .scope import Scope, everything, members, officer_scope
+from .schema import (AUTHOR_FIELDS, DEFAULTS, DELETABLE, ENTITY_TYPES, IMMUTABLE_FIELDS,
+                     OFFICER_WRITABLE, REGISTER_FIELDS, SUBMITTABLE, check_complete, missing_required,
+                     validate_fields)
+from .scope import Scope, TypeFilter, everything, members, officer_scope
 from .store import Store, Txn
 from .types import OFFICER, Actor, AppliedChange, Change, Conflict, Record, Result, ScopeEvent
 
 MAX_SKEW_MS = 5 * 60 * 1000
+Checked = tuple[dict[str, Any], list[ChangeError]]  # validate_fields' answer
 # Records an officer may send even after their case (or run) left their scope.
 FIELD_EVENTS = frozenset({"visit", "conversation", "note", "transport_stop"})
 # References that must resolve: (type, field) -> referenced type.
@@ -32,6 +34,8 @@ REFERENCES = {
 }
 USER_REFERENCES = {("case", "assigned_officer_id"): OFFICER, ("task", "assigned_to"): None,
                    ("transport_run", "driver_id"): None}
+# Fields a new record must have, per type (``missing_required`` names what is missing).
+REQUIRED = {t: tuple(name for name, spec in specs.items() if spec.required) for t, specs in ENTITY_TYPES.items()}
 SCOPE_ROOTS = {"case": ("assigned_officer_id", "status", "pupil_id"), "pupil": ("household_id",),
                "transport_run": ("driver_id",),
                "transport_stop": ("run_id", "pupil_id", "household_id")}
@@ -64,9 +68,14 @@ def push(store: Store, actor: Actor, changes: list[Any], clock: _hlc.Clock,
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     parsed = [parse_change(raw) for raw in changes]
+    # field checks depend on nothing stored: done before taking the write lock, so another
+    # batch can be written meanwhile
+    checked = [validate_fields(c.type, c.fields) if isinstance(c, Change) and c.op == "put" else None
+               for c in parsed]
     with store.write() as txn:
         batch = _Batch(txn, actor, clock, now)
-        results = [batch.apply(c) if isinstance(c, Change) else c for c in parsed]
+        batch.prefetch([c for c in parsed if isinstance(c, Change)])
+        results = [batch.apply(c, v) if isinstance(c, Change) else c for c, v in zip(parsed, checked)]
         batch.finish()
         outcome = PushOutcome(results, clock.send(), utc_iso(now), batch.touched)
         if before_commit is not None:
@@ -86,11 +95,29 @@ class _Batch:
         self.conflicts: list[Conflict] = []
         self.events: list[ScopeEvent] = []
         self.seen: dict[str, AppliedChange] = {}
+        self.applied: dict[str, AppliedChange] = {}  # change ids logged before this batch
         self.before: dict[str, set[tuple[str, str]]] = {}
         self.touched: list[tuple[str, str]] = []
         self._scope: Scope | None = None
+        self._filters: dict[str, TypeFilter | None] = {}
 
     # -- loading -------------------------------------------------------------
+    def prefetch(self, changes: list[Change]) -> None:
+        """Read the batch's change ids and records in one query each, not one per change.
+
+        Inside the write transaction nothing else writes, so what is read here is what a
+        per-change read would have found; later changes of the batch see earlier ones
+        through ``seen`` and ``working``.
+        """
+        self.applied = self.txn.applied({c.change_id for c in changes})
+        by_type: dict[str, set[str]] = {}
+        for c in changes:
+            by_type.setdefault(c.type, set()).add(c.id)
+        for type_, ids in by_type.items():
+            found = self.txn.get(type_, ids)
+            for id_ in ids:
+                self.working[(type_, id_)] = found.get(id_)
+
     def load(self, type_: str, id_: str) -> Record | None:
         key = (type_, id_)
         if key not in self.working:
@@ -109,14 +136,22 @@ class _Batch:
                            else officer_scope(self.txn, self.actor.user_id))
         return self._scope
 
+    def in_scope(self, record: Record) -> bool:
+        """``scope().contains(record)``, with each type's filter built once a batch."""
+        if record.type not in self._filters:
+            self._filters[record.type] = self.scope().filter(record.type)
+        f = self._filters[record.type]
+        return f is None or f.matches(record)
+
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
 
     # -- one change ----------------------------------------------------------
-    def apply(self, change: Change) -> Result:
+    def apply(self, change: Change, checked: Checked | None = None) -> Result:
+        """One change; ``checked`` is ``validate_fields`` of its fields when already done."""
         self.touched.append((change.type, change.id))
-        done = self.seen.get(change.change_id) or self.txn.applied([change.change_id]).get(change.change_id)
+        done = self.seen.get(change.change_id) or self.applied.get(change.change_id)
         if done is not None:
             return Result(change.change_id, "duplicate", version=done.version,
                           lost_fields=list(done.lost_fields))
@@ -132,7 +167,7 @@ class _Batch:
             if change.op == "delete":
                 record, outcome = self._delete(change)
             else:
-                record, outcome = self._put(change)
+                record, outcome = self._put(change, checked)
         except Rejection as rej:
             return Result(change.change_id, "rejected", errors=[e.as_dict() for e in rej.errors],
                           clock_skew=skew)
@@ -159,9 +194,9 @@ class _Batch:
             self.conflicts.append(_conflict(change.type, change.id, draft, self.now))
 
     # -- put -----------------------------------------------------------------
-    def _put(self, change: Change) -> tuple[Record, MergeOutcome]:
+    def _put(self, change: Change, checked: Checked | None = None) -> tuple[Record, MergeOutcome]:
         t = change.type
-        fields, errors = validate_fields(t, change.fields)
+        fields, errors = checked if checked is not None else validate_fields(t, change.fields)
         if errors:
             raise Rejection(errors)
         record = self.load(t, change.id)
@@ -181,13 +216,12 @@ class _Batch:
             self._check_immutable(record, fields)
         if creating:
             fields = {**DEFAULTS.get(t, {}), **fields}
-            errs = missing_required(t, fields)
-            if errs:
-                raise Rejection(errs)
+            if any(fields.get(name) is None for name in REQUIRED[t]):
+                raise Rejection(missing_required(t, fields))
         self._derive(t, fields, record)
         self._check_references(t, fields)
-        flag_out_of_scope = self._check_scope(t, change.id, fields, record)
         after = {**(record.fields if record else {}), **fields}
+        flag_out_of_scope = self._check_scope(t, change.id, after, record)
         errs = check_complete(t, after)
         if errs:
             raise Rejection(errs)
@@ -270,12 +304,12 @@ class _Batch:
         if errors:
             raise Rejection(errors)
 
-    def _check_scope(self, t: str, id_: str, fields: dict[str, Any], record: Record | None) -> bool:
-        """True when the record is accepted though out of scope (flag it)."""
+    def _check_scope(self, t: str, id_: str, after: dict[str, Any], record: Record | None) -> bool:
+        """True when the record (``after`` the change) is accepted though out of scope (flag it)."""
         if self.actor.is_office:
             return False
-        candidate = Record(type=t, id=id_, fields={**(record.fields if record else {}), **fields})
-        if self.scope().contains(candidate):
+        candidate = Record(type=t, id=id_, fields=after)
+        if self.in_scope(candidate):
             return False
         if t in FIELD_EVENTS and (record is None or record.created_by == self.actor.user_id
                                   or t == "transport_stop"):
@@ -310,7 +344,7 @@ class _Batch:
         if self.actor.role == OFFICER:
             if t != "task" and record.created_by != self.actor.user_id:
                 raise Rejection([ChangeError(None, "forbidden", f"only its author may delete a draft {t}")])
-            if not self.scope().contains(record) and t == "task":
+            if not self.in_scope(record) and t == "task":
                 raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
         return record, merge_delete(record, change.hlc, self.actor.user_id)
 

@@ -26,7 +26,7 @@ PROTOCOL_VERSION = "1"
 # Pushes run in the engine at most this many at a time per process: one writes while the
 # next checks its fields; more would only queue on the write lock in threads and fight
 # over the GIL (docs/performance.md).
-PUSH_SLOTS = max(1, int(os.environ.get("DOORSTEP_PUSH_SLOTS", "2") or 2))
+PUSH_SLOTS = max(1, int(os.environ.get("DOORSTEP_PUSH_SLOTS", "1") or 1))
 _slots: dict[int, asyncio.Semaphore] = {}
 
 
