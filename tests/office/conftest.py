@@ -108,10 +108,11 @@ class Api:
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, headers=self.headers, params=params)
 
-    def post(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             **kw: Any) -> httpx.Response:
         if body is not None:
             kw["json"] = body
-        return self.http.post(path, headers=self.headers, **kw)
+        return self.http.post(path, headers={**self.headers, **(headers or {})}, **kw)
 
     def hlc(self) -> str:
         self._ms = max(self._ms + 1, int(time.time() * 1000))
