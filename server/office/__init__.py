@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import (cases, conflicts, devices, exports, imports, overview, register_pages, signin, visits)
+from . import cases, conflicts, devices, exports, imports, overview, register_pages, signin, visits
 from .pages import error_page
 
 STATIC = Path(__file__).parent / "static"

@@ -94,7 +94,7 @@ def parse_time(value: Any) -> dt.datetime | None:
     try:
         if len(value) == 10:
             return dt.datetime.fromisoformat(value)
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UK)
+        return dt.datetime.fromisoformat(value).astimezone(UK)
     except ValueError:
         return None
 
@@ -113,7 +113,7 @@ def hlc_time(stamp: Any) -> str:
     """The wall-clock part of an HLC stamp, as ``when`` shows it."""
     if not isinstance(stamp, str) or not stamp[:15].isdigit():
         return "—"
-    moment = dt.datetime.fromtimestamp(int(stamp[:15]) / 1000, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(int(stamp[:15]) / 1000, dt.UTC)
     return when(moment.isoformat())
 
 

@@ -127,7 +127,7 @@ class LogFilter:
 def _uk_day_start(day: str, plus_days: int = 0) -> str:
     local = dt.datetime.combine(dt.date.fromisoformat(day) + dt.timedelta(days=plus_days), dt.time(),
                                 tzinfo=labels.UK)
-    return local.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _where(f: LogFilter) -> tuple[str, list[Any]]:

@@ -29,7 +29,7 @@ def _counts(st: AppState) -> dict[str, Any]:
         for label, query, spec in ATTENTION:
             total = log.search(txn, log.LogFilter(**spec), st.settings.gps_flag_m, None).total
             attention.append({"label": label, "href": f"/office/visits?{query}", "n": total})
-        one = lambda sql: txn.rows(sql)[0]["n"]  # noqa: E731
+        one = lambda sql: txn.rows(sql)[0]["n"]
         return {
             "attention": attention,
             "conflicts": one("SELECT count(*) AS n FROM conflicts WHERE status = 'open'"),

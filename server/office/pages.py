@@ -126,6 +126,11 @@ def page(handler: Handler | None = None, *, max_form_bytes: int = MAX_FORM_BYTES
             return error_page(request, exc.status, "Not done", exc.message)
         except SyncError as exc:
             return error_page(request, 404 if exc.code == "not_found" else 422, "Not done", exc.message)
+        except Exception:
+            log.exception("office page failed: %s %s", request.method, request.url.path)
+            return error_page(request, 500, "Something went wrong",
+                              "The server could not finish this. Reload the page to see what was saved, and tell "
+                              "the system's administrator if it keeps happening.")
         finally:
             if form_data is not None:
                 await form_data.close()

@@ -25,8 +25,8 @@ LISTS = {
     "severe": ("Severely absent", "50% or more of sessions missed."),
     "persistent": ("Persistently absent", "10% or more of sessions missed, severe absence included."),
     "threshold": ("Over the penalty-notice threshold",
-                  "10 or more unauthorised sessions within a rolling 10 school weeks: a penalty notice "
-                  "must be considered."),
+                  ("10 or more unauthorised sessions within a rolling 10 school weeks: a penalty notice "
+                   "must be considered.")),
 }
 _WHERE = {
     "severe": "json_extract(p.data, '$.band') = 'severe'",

@@ -47,17 +47,17 @@ def weekly_chart(weeks: list[dict[str, Any]], chart_id: str, name: str) -> Marku
     else:
         summary = "No counted sessions in this term."
     parts = [
-        f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">',
+        (f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+         f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">'),
         f'<title id="{escape(chart_id)}-title">Weekly attendance of {escape(name)}</title>',
-        f'<desc id="{escape(chart_id)}-desc">{escape(summary)} Lines mark 90% (below it: persistent absence) '
-        'and 50% (below it: severe absence).</desc>',
+        (f'<desc id="{escape(chart_id)}-desc">{escape(summary)} Lines mark 90% (below it: persistent absence) '
+         'and 50% (below it: severe absence).</desc>'),
     ]
-    for pct in (0, 25, 50, 75, 100):
+    for pct in (0.0, 25.0, 50.0, 75.0, 100.0):
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(pct):.1f}" y2="{y(pct):.1f}" '
                      f'stroke="{GRID}" stroke-width="0.5"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y(pct) + 4:.1f}" text-anchor="end" font-size="14" '
-                     f'fill="{INK}">{pct}%</text>')
+                     f'fill="{INK}">{pct:.0f}%</text>')
     step = max(1, round(count / 12))  # at most ~12 week labels
     for i, w in enumerate(weeks):
         x = LEFT + slot * i + (slot - bar_w) / 2

@@ -15,7 +15,7 @@ from .. import audit
 from ..util import now_iso
 from . import labels, log
 from .exports import csv_response, log_rows_csv
-from .pages import (PageError, app_state, form, me, page, record_view, redirect, render, text_field)
+from .pages import PageError, app_state, form, me, page, record_view, redirect, render, text_field
 from .people import Directory, entity, history, pupil_name
 
 TABLES = {"visit": "visits", "conversation": "conversations"}

@@ -58,8 +58,8 @@ def problems(result: sync.Result) -> list[str]:
     if result.status == "rejected":
         return error_words(result)
     if result.lost_fields:
-        return ["Someone changed this at the same moment and their newer value was kept; "
-                "the conflict queue has both values."]
+        return [("Someone changed this at the same moment and their newer value was kept; "
+                 "the conflict queue has both values.")]
     return []
 
 

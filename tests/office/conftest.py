@@ -190,8 +190,9 @@ class Desk:
         self.context, self.base = context, base
         self.page = context.new_page()
         self.console: list[str] = []
+        self.errors: list[str] = []  # uncaught script errors
         self.page.on("console", lambda m: self.console.append(m.text))
-        self.page.on("pageerror", lambda e: self.console.append(str(e)))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def open(self, path: str) -> Any:
         self.page.goto(self.base + path)

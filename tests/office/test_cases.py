@@ -15,7 +15,7 @@ def by_key(items):
 
 
 def test_case_list_and_csv(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     page = office_page()
     html = page.get("/office/cases").text
     assert f'href="/office/cases/{ids["case"]}"' in html and "Ava Stone" in html
@@ -50,7 +50,7 @@ def test_open_a_case_from_the_register_link(world, office_page, login):
 
 
 def test_open_a_case_by_upn_and_its_errors(world, office_page):
-    office, officer, ids = world
+    _office, officer, _ids = world
     page = office_page()
     bad = page.post("/office/cases", {"upn": "nope", "officer": "", "stage": "support", "opened_on": "x"})
     text = text_of(bad.text)
@@ -77,7 +77,7 @@ def test_new_case_cannot_start_at_enforcement(world, office_page):
 
 
 def test_reassign_moves_the_case_off_the_old_officers_device(world, office_page, login):
-    office, officer, ids = world
+    _office, officer, ids = world
     officer2 = login("officer")
     _, cursor1 = officer.pull_all()
     _, cursor2 = officer2.pull_all()
@@ -99,7 +99,7 @@ def test_reassign_moves_the_case_off_the_old_officers_device(world, office_page,
 
 
 def test_reassign_to_someone_not_an_officer_is_refused_in_words(world, office_page):
-    office, officer, ids = world
+    _office, _officer, ids = world
     page = office_page()
     r = page.post(f"/office/cases/{ids['case']}/assign", {"officer": page.user["id"]})
     assert r.status_code == 422 and "not an active officer" in r.text

@@ -21,7 +21,7 @@ def make_conflict(world, login) -> tuple[dict, object]:
 
 def test_queue_shows_both_values_with_who_and_when(world, login, office_page):
     conflict, _ = make_conflict(world, login)
-    office, officer, ids = world
+    _office, officer, _ids = world
     page = office_page()
     html = page.get("/office/conflicts").text
     text = text_of(html)
@@ -57,7 +57,7 @@ def test_use_this_instead_applies_the_lost_value_through_the_engine(world, login
 
 def test_keep_closes_it_and_leaves_the_value(world, login, office_page):
     conflict, _ = make_conflict(world, login)
-    office, officer, ids = world
+    office, _officer, ids = world
     page = office_page()
     assert page.post(f"/office/conflicts/{conflict['id']}/resolve", {"choose": "kept"}).status_code == 303
     items, _ = office.pull_all()

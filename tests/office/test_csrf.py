@@ -42,7 +42,7 @@ def test_the_list_covers_every_post_route():
 @pytest.mark.parametrize("route", sorted(FORMS))
 @pytest.mark.parametrize("token", ["missing", "wrong"])
 def test_post_without_the_token_is_refused(route, token, world, office_page, login, app_state):
-    office_, officer, ids = world
+    _, officer, ids = world
     ids = {**ids, "visit": add_visit(officer, ids["case"])}
     phone = login("officer")
     page = office_page()
@@ -71,7 +71,7 @@ def test_post_without_the_token_is_refused(route, token, world, office_page, log
 
 
 def test_a_token_from_another_session_is_refused(world, office_page):
-    office_, officer, ids = world
+    _, officer, ids = world
     visit = add_visit(officer, ids["case"])
     first = office_page()
     token = first.csrf
@@ -84,7 +84,7 @@ def test_a_token_from_another_session_is_refused(world, office_page):
 
 
 def test_signed_out_post_is_refused(world, client):
-    office_, officer, ids = world
+    _, officer, ids = world
     visit = add_visit(officer, ids["case"])
     r = client.post(f"/office/visits/{visit}/review", data={"state": "reviewed"}, follow_redirects=False)
     assert r.status_code == 403
@@ -93,7 +93,7 @@ def test_signed_out_post_is_refused(world, client):
 def test_every_post_form_in_the_templates_carries_the_token():
     forms = 0
     for template in TEMPLATES.glob("*.html"):
-        for form in re.findall(r"<form[^>]*>.*?</form>", template.read_text(), flags=re.S):
+        for form in re.findall(r"<form[^>]*>.*?</form>", template.read_text(), flags=re.DOTALL):
             if 'method="post"' in form:
                 forms += 1
                 assert re.search(r'name="{{ csrf_field }}" value="{{ (csrf|login_csrf) }}"', form), template.name

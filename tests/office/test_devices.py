@@ -39,7 +39,7 @@ def test_revoke_stops_the_device_at_its_next_call(login, office_page, app_state)
     assert refresh.json()["error"]["code"] == "device_revoked"
     html = page.get("/office/devices").text
     row = text_of(html[html.index(f'data-device="{phone.device_id}"'):])
-    assert f"Revoked" in row[:300] and f"by {page.user['username']}" in row[:300]
+    assert "Revoked" in row[:300] and f"by {page.user['username']}" in row[:300]
     assert f'data-device="{phone.device_id}"' not in page.get("/office/devices", show="active").text
     audit = app_state.db.query("SELECT user_id FROM audit WHERE action = 'revoke_device' AND entity_ids LIKE ?",
                                (f'%{phone.device_id}%',))

@@ -15,7 +15,7 @@ def rows_of(r) -> list[dict[str, str]]:
 
 
 def test_visits_for_a_date_range(world, office_page, app_state):
-    office, officer, ids = world
+    _office, officer, ids = world
     inside = add_visit(officer, ids["case"], started_at="2026-11-03T23:30:00Z", notes="-1 late evening",
                        barriers=["transport", "housing"])  # 23:30 UTC is 3 Nov in London (GMT)
     add_visit(officer, ids["case"], started_at="2026-10-01T09:00:00Z")
@@ -34,7 +34,7 @@ def test_visits_for_a_date_range(world, office_page, app_state):
 
 
 def test_conversations(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     conv = add_conversation(officer, ids["case"])
     page = office_page()
     import datetime as dt

@@ -58,7 +58,7 @@ def test_threshold_comes_from_the_environment(monkeypatch):
 
 
 def test_visit_log_flags_the_far_visit_and_not_the_near_one(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     far = add_visit(officer, ids["case"], lat=north_of(HOME, 320)[0], lon=north_of(HOME, 320)[1],
                     notes="Far visit")
     near = add_visit(officer, ids["case"], lat=north_of(HOME, 180)[0], lon=north_of(HOME, 180)[1],
@@ -76,7 +76,7 @@ def test_visit_log_flags_the_far_visit_and_not_the_near_one(world, office_page):
 
 
 def test_the_configured_distance_is_used(world, app_state, client, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     visit = add_visit(officer, ids["case"], lat=north_of(HOME, 320)[0], lon=north_of(HOME, 320)[1])
     page = office_page()
     assert visit in page.get("/office/visits", gps_far="1").text

@@ -18,7 +18,7 @@ def upload(page, text: str | bytes, name: str = "marks.csv"):
 
 
 def test_three_bad_rows_reported_and_the_rest_stored(world, office_page, app_state):
-    office, officer, ids = world
+    office, _officer, ids = world
     good = marks_csv(UPN, ["/"] * 12 + ["N"] * 8).splitlines()
     lines = good[:5] + [f"{UPN},2026-09-32,AM,/"] + good[5:10] + ["Z999999999999,2026-09-08,AM,/"] + \
         good[10:] + [f"{UPN},2026-10-05,AM,QQ"]

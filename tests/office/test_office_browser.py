@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import expect  # noqa: E402
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
-from .conftest import Desk  # noqa: E402
-from .helpers import marks_csv  # noqa: E402
+from .conftest import Desk
+from .helpers import marks_csv
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ def test_filter_the_log_to_child_not_seen_and_to_safeguarding_concern(desk: Desk
     expect(page.locator("#result-count")).to_contain_text(f"{not_seen} record")
     shown = min(not_seen, 25)
     expect(log_rows(page)).to_have_count(shown)
-    expect(log_rows(page).filter(has_text=re.compile("child not seen", re.I))).to_have_count(shown)
+    expect(log_rows(page).filter(has_text=re.compile("child not seen", re.IGNORECASE))).to_have_count(shown)
     assert_accessible(page, "visit log, child not seen")
 
     page.get_by_label("Child not seen").uncheck()
@@ -126,8 +126,8 @@ def test_resolve_a_conflict_and_see_the_value_change_in_the_api(desk: Desk, apis
 
 def test_reassign_a_case(desk: Desk, apis):
     officer2, officer3, office = apis("officer2"), apis("officer3"), apis("office")
-    case = sorted((c for c in live_records(office, "case") if c.get("status") == "open"
-                   and c.get("assigned_officer_id") == officer2.user["id"]), key=lambda c: c["id"])[0]
+    case = min((c for c in live_records(office, "case") if c.get("status") == "open"
+                and c.get("assigned_officer_id") == officer2.user["id"]), key=lambda c: c["id"])
     cursor = officer2.get("/api/sync/pull", limit=5000).json()
     while cursor["has_more"]:
         cursor = officer2.get("/api/sync/pull", limit=5000, cursor=cursor["cursor"]).json()
@@ -163,7 +163,7 @@ def test_revoke_a_device_and_its_next_call_is_refused(desk: Desk, apis):
 
 def test_import_a_csv_with_three_bad_rows(desk: Desk, apis, tmp_path: Path):
     office = apis("office")
-    pupil = sorted(live_records(office, "pupil"), key=lambda p: p["id"])[-1]
+    pupil = max(live_records(office, "pupil"), key=lambda p: p["id"])
     before = pupil["possible_sessions"]
     good = marks_csv(pupil["upn"], ["/"] * 10 + ["N"] * 2, start="2027-01-11").splitlines()  # spring term
     lines = good[:4] + [f"{pupil['upn']},2027-01-11,XM,/"] + good[4:9] + ["NOTAPUPIL0000,2027-01-12,AM,/"] + \
@@ -173,8 +173,17 @@ def test_import_a_csv_with_three_bad_rows(desk: Desk, apis, tmp_path: Path):
     page = desk.sign_in()
     page.get_by_role("link", name="Marks import", exact=True).click()
     page.get_by_label(re.compile("^CSV file")).set_input_files(str(path))
+    held: list[Any] = []  # hold the upload at the network so the progress can be seen
+    page.route("**/office/marks", lambda route: held.append(route) if route.request.method == "POST"
+               else route.continue_())
     page.get_by_role("button", name="Import marks").click()
+    expect(page.locator("#upload-progress")).to_be_visible()
+    expect(page.get_by_role("button", name="Import marks")).to_be_disabled()
+    expect(page.locator("#upload-bar")).to_be_attached()
+    assert len(held) == 1 and held[0].request.headers.get("content-type", "").startswith("multipart/form-data")
+    held[0].continue_()
     expect(page).to_have_url(re.compile(r"/office/marks/[0-9a-f-]{36}$"))
+    assert not desk.errors, desk.errors
     expect(page.locator("#rows-read")).to_have_text("15")
     expect(page.locator("#rows-stored")).to_have_text("12")
     expect(page.locator("#rows-rejected")).to_have_text("3")
@@ -213,10 +222,10 @@ def test_sign_out(desk: Desk):
 def test_axe_finds_nothing_serious_on_any_office_page(chromium, live, apis, viewport):
     office = apis("office")
     everything = office.pull_all()
-    first = {t: sorted(i for (tt, i), c in everything.items() if tt == t and not c.get("removed"))[0]
+    first = {t: min(i for (tt, i), c in everything.items() if tt == t and not c.get("removed"))
              for t in ("visit", "conversation", "pupil")}
-    first["case"] = sorted(i for (t, i), c in everything.items() if t == "case" and not c.get("removed")
-                           and c["fields"].get("stage") == "support")[0]  # the ladder refuses prosecution
+    first["case"] = min(i for (t, i), c in everything.items() if t == "case" and not c.get("removed")
+                           and c["fields"].get("stage") == "support")  # the ladder refuses prosecution
     threshold = next(c["fields"]["id"] for (t, _), c in sorted(everything.items())
                      if t == "pupil" and c["fields"].get("penalty_threshold_met"))
     context = chromium.new_context(viewport=viewport, locale="en-GB")

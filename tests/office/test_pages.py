@@ -12,7 +12,7 @@ from .helpers import add_conversation, add_visit
 
 @pytest.fixture
 def pages(world, app_state):
-    office, officer, ids = world
+    _office, officer, ids = world
     visit = add_visit(officer, ids["case"], safeguarding_concern=True, concern_details="Worried")
     conv = add_conversation(officer, ids["case"], visit_id=visit)
     return ["/office/", "/office/visits", "/office/visits?concern=1&page=1", f"/office/visits/{visit}",
@@ -41,7 +41,7 @@ def test_every_page_renders_and_keeps_to_the_csp(role, pages, office_page):
             if 'type="hidden"' in field or 'type="submit"' in field:
                 continue
             field_id = re.search(r'id="([^"]+)"', field)
-            inside_label = re.search(r'<label[^>]*>(?:(?!</label>).)*' + re.escape(field), html, flags=re.S)
+            inside_label = re.search(r'<label[^>]*>(?:(?!</label>).)*' + re.escape(field), html, flags=re.DOTALL)
             assert inside_label or (field_id and f'for="{field_id.group(1)}"' in html), (path, field)
 
 
@@ -53,7 +53,7 @@ def test_static_assets(client):
 
 
 def test_overview_counts_what_needs_attention(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     add_visit(officer, ids["case"], safeguarding_concern=True, concern_details="Worried")
     add_visit(officer, ids["case"], child_seen=False, outcome="no_answer")
     page = office_page()

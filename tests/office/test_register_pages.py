@@ -27,7 +27,7 @@ def test_lists_with_figures_threshold_sessions_case_and_officer(world, office_pa
     make_band(app_state, "A123456789012", present=6, unauthorised=14)  # 30%: severe, threshold met
     persistent = add_pupil(office, ids, "P123456789012", "Pat")
     make_band(app_state, "P123456789012", present=17, unauthorised=3)  # 85%: persistent, under the threshold
-    fine = add_pupil(office, ids, "F123456789012", "Fay")
+    add_pupil(office, ids, "F123456789012", "Fay")
     make_band(app_state, "F123456789012", present=20, unauthorised=0)
     page = office_page()
     severe = page.get("/office/register").text
@@ -51,7 +51,7 @@ def test_lists_with_figures_threshold_sessions_case_and_officer(world, office_pa
 
 
 def test_school_filter(world, office_page, app_state):
-    office, officer, ids = world
+    _office, _officer, ids = world
     make_band(app_state, "A123456789012", present=6, unauthorised=14)
     page = office_page()
     assert "Ava Stone" in page.get("/office/register", school=ids["school"]).text
@@ -59,7 +59,7 @@ def test_school_filter(world, office_page, app_state):
 
 
 def test_pupil_page_draws_the_term_as_an_svg_chart(world, office_page, app_state):
-    office, officer, ids = world
+    _office, _officer, ids = world
     make_band(app_state, "A123456789012", present=10, unauthorised=20)  # three school weeks
     page = office_page()
     html = page.get(f"/office/pupils/{ids['pupil']}").text

@@ -17,7 +17,7 @@ def ids_in_order(html: str) -> list[str]:
 
 
 def test_log_lists_visits_and_conversations_newest_first_with_concerns_on_top(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     old = add_visit(officer, ids["case"], started_at="2026-10-01T09:00:00Z")
     concern = add_visit(officer, ids["case"], started_at="2026-09-01T09:00:00Z", safeguarding_concern=True,
                         concern_details="Bruising on the arm", outcome="seen_child_and_parent")
@@ -86,7 +86,7 @@ def test_out_of_scope_submissions(world, office_page, login):
 
 
 def test_paging_keeps_the_filters(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     made = [add_visit(officer, ids["case"], started_at=f"2026-10-{day:02d}T09:00:00Z", child_seen=False,
                       outcome="no_answer") for day in range(1, 31)]
     page = office_page()
@@ -99,7 +99,7 @@ def test_paging_keeps_the_filters(world, office_page):
 
 
 def test_review_is_kept_with_who_and_when(world, office_page, app_state):
-    office, officer, ids = world
+    _office, officer, ids = world
     visit = add_visit(officer, ids["case"])
     page = office_page()
     assert "Not reviewed yet" in page.get(f"/office/visits/{visit}").text
@@ -123,7 +123,7 @@ def test_review_is_kept_with_who_and_when(world, office_page, app_state):
 
 
 def test_conversation_review_and_detail(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     conv = add_conversation(officer, ids["case"], reason_given="Bus pass ran out")
     page = office_page()
     html = text_of(page.get(f"/office/conversations/{conv}").text)
@@ -133,7 +133,7 @@ def test_conversation_review_and_detail(world, office_page):
 
 
 def test_detail_shows_every_version_with_who_when_and_device(world, office_page, login):
-    office, officer, ids = world
+    _office, officer, ids = world
     visit_id = str(uuid.uuid4())
     draft = officer.change("visit", visit_id, {"case_id": ids["case"], "outcome": "no_answer", "child_seen": False,
                                                "notes": "First knock"})
@@ -153,7 +153,7 @@ def test_detail_shows_every_version_with_who_when_and_device(world, office_page,
 
 
 def test_severely_absent_child_not_seen_stands_out(world, office_page, app_state):
-    office, officer, ids = world
+    _office, officer, ids = world
     make_band(app_state, "A123456789012", present=4, unauthorised=16)  # 20% attendance: severe
     visit = add_visit(officer, ids["case"], outcome="no_answer", child_seen=False)
     page = office_page()
@@ -166,7 +166,7 @@ def test_severely_absent_child_not_seen_stands_out(world, office_page, app_state
 
 
 def test_record_text_is_escaped(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     visit = add_visit(officer, ids["case"], notes='<script>alert("x")</script><img src=x onerror=alert(1)>')
     page = office_page()
     for path in ("/office/visits", f"/office/visits/{visit}"):
@@ -176,7 +176,7 @@ def test_record_text_is_escaped(world, office_page):
 
 
 def test_log_csv_follows_the_filters_and_neutralises_formulas(world, office_page):
-    office, officer, ids = world
+    _office, officer, ids = world
     add_visit(officer, ids["case"], notes="=HYPERLINK(\"http://evil\")", child_seen=False, outcome="no_answer")
     add_visit(officer, ids["case"], notes="Fine")
     page = office_page()
@@ -189,7 +189,7 @@ def test_log_csv_follows_the_filters_and_neutralises_formulas(world, office_page
 
 
 def test_every_view_of_pupil_records_is_audited(world, office_page, app_state):
-    office, officer, ids = world
+    _office, officer, ids = world
     visit = add_visit(officer, ids["case"])
     page = office_page()
     page.get("/office/visits")
