@@ -72,3 +72,25 @@ def test_bad_choices(world, login, office_page):
     assert page.post(f"/office/conflicts/{conflict['id']}/resolve", {"choose": "both"}).status_code == 422
     assert page.post(f"/office/conflicts/{uuid.uuid4()}/resolve", {"choose": "kept"}).status_code == 404
     assert page.post("/office/conflicts/nope/resolve", {"choose": "kept"}).status_code == 404
+
+
+def test_whole_record_conflict_shows_both_sides_field_by_field(world, login, office_page):
+    office, officer, ids = world
+    tablet = login("officer", username=officer.user["username"], device="tablet")
+    visit = str(uuid.uuid4())
+    create = officer.change("visit", visit, {"case_id": ids["case"], "outcome": "no_answer", "notes": "draft"})
+    assert officer.push([create]).json()["results"][0]["status"] == "applied"
+    delete = tablet.change("visit", visit, {}, 1, op="delete")  # stamped before the edit below
+    time.sleep(0.002)
+    edit = officer.change("visit", visit, {"notes": "Came back later: card left"}, 1)
+    assert officer.push([edit]).json()["results"][0]["status"] == "applied"
+    result = tablet.push([delete]).json()["results"][0]
+    assert result["status"] == "merged" and result["lost_fields"] == ["_deleted"]
+    [conflict] = office.get("/api/conflicts", status="open").json()["items"]
+    assert conflict["field"] is None
+    page = office_page()
+    text = text_of(page.get("/office/conflicts").text)
+    assert "Home visit — Ava Stone: Whole record" in text
+    lost = text[text.index("Set aside"):]
+    assert "Deleted Yes" in lost
+    assert page.post(f"/office/conflicts/{conflict['id']}/resolve", {"choose": "kept"}).status_code == 303
