@@ -25,7 +25,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        no_store = path.startswith("/api/") or path.startswith("/office")
+        no_store = path.startswith("/api/") or (path.startswith("/office")
+                                                 and not path.startswith("/office/static/"))
         revalidate = path.startswith("/app")
 
         async def send_with_headers(message: Message) -> None:
