@@ -97,7 +97,7 @@ class Figure:
 
 
 def fmt(v: float) -> str:
-    if v != v:
+    if math.isnan(v):
         return "nan"
     if abs(v) >= 100:
         return f"{v:,.0f}"
@@ -286,6 +286,21 @@ class Process:
         self.stop()
         raise RuntimeError(f"{self.health_url} did not answer in {timeout} s")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of every live process in the server's process group."""
+        if self.proc is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # pgrp
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     @property
     def pid(self) -> int:
         assert self.proc is not None
@@ -311,12 +326,16 @@ class Process:
         self.stop()
 
 
+SERVER_ROOT = [ROOT]  # the checkout whose server runs (``--server-root``: measure another version)
+
+
 def doorstep_server(db: str, workers: int = 1, port: int | None = None,
                     env: dict[str, str] | None = None) -> Process:
     port = port or free_port()
     argv = [sys.executable, "-m", "server.cli", "--db", db, "serve", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers)]
-    proc = Process(argv, f"http://127.0.0.1:{port}/api/health", f"{db}.server.log", env)
+    proc = Process(argv, f"http://127.0.0.1:{port}/api/health", f"{db}.server.log",
+                   {"PYTHONPATH": str(SERVER_ROOT[0]), **(env or {})}, cwd=SERVER_ROOT[0])
     proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
     return proc
 
@@ -351,6 +370,7 @@ class Run:
     seconds: float
     latencies: list[float]
     server_ms: float = 0.0  # the sum of the answers' Server-Timing (time inside the handler)
+    server_cpu: float = 0.0  # CPU seconds the server processes used meanwhile
     distinct: int = 0  # distinct (type, id) among the items
 
     @property
@@ -367,7 +387,7 @@ def run_concurrently(jobs: list[Callable[[], tuple[int, list[float]]]]) -> Run:
         barrier.wait()
         try:
             results[k] = jobs[k]()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             results[k] = exc
 
     threads = [threading.Thread(target=runner, args=(k,)) for k in range(len(jobs))]
@@ -436,7 +456,7 @@ def pull_all(url: str, who: SignedIn, limit: int | None = PAGE, cursor: str | No
             if not body["has_more"]:
                 break
         elapsed = time.perf_counter() - start
-    return Run(items, elapsed, latencies, server_ms, len(keys)), cursor
+    return Run(items, elapsed, latencies, server_ms=server_ms, distinct=len(keys)), cursor
 
 
 def server_timing(response: httpx.Response) -> float:
@@ -472,7 +492,9 @@ def doorstep_round(seed: Seed, work: Path, load: list[list[dict[str, Any]]], wor
             url = server.url  # type: ignore[attr-defined]
             who = [login(url, seed.officers[k]) for k in range(clients)]
             jobs = [push_job(url, who[k], push_bodies(load[k], who[k].device_id)) for k in range(clients)]
+            cpu = server.cpu_seconds()
             out["push"] = run_concurrently(jobs)
+            out["push"].server_cpu = server.cpu_seconds() - cpu
             if out["push"].items != records:
                 raise RuntimeError(f"pushed {out['push'].items} of {records}")
             if pull:

@@ -30,8 +30,23 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (PAGE, Figure, Process, Run, as_doc, doorstep_round, fmt, free_port,  # noqa: E402
-                     machine, percentile, run_concurrently, seed_database, table, workload)
+from _common import (
+    PAGE,
+    SERVER_ROOT,
+    Figure,
+    Process,
+    Run,
+    as_doc,
+    doorstep_round,
+    fmt,
+    free_port,
+    machine,
+    percentile,
+    run_concurrently,
+    seed_database,
+    table,
+    workload,
+)
 
 POUCHDB = "pouchdb-server@4.2.0"
 
@@ -125,8 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", default="1,4,16")
     p.add_argument("--pouchdb-dir", default=None,
                    help=f"a folder with {POUCHDB} installed (default: install into a temporary folder)")
+    p.add_argument("--server-root", default=None,
+                   help="run the Doorstep server from this checkout (to measure another version)")
     p.add_argument("--workdir", default=None)
     args = p.parse_args(argv)
+    if args.server_root:
+        SERVER_ROOT[0] = Path(args.server_root).resolve()
     records = args.records or (20_000 if args.quick else 100_000)
     runs = args.runs or (2 if args.quick else 5)
     clients = [int(c) for c in args.clients.split(",")]

@@ -23,8 +23,20 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (PAGE, Figure, as_doc, doorstep_round, fmt, machine, percentile,  # noqa: E402
-                     raw_insert_rate, seed_database, table, workload)
+from _common import (
+    PAGE,
+    SERVER_ROOT,
+    Figure,
+    as_doc,
+    doorstep_round,
+    fmt,
+    machine,
+    percentile,
+    raw_insert_rate,
+    seed_database,
+    table,
+    workload,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,9 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=None)
     p.add_argument("--clients", default="1,4,16", help="concurrent pushing clients (comma list)")
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts (comma list)")
+    p.add_argument("--server-root", default=None,
+                   help="run the Doorstep server from this checkout (to measure another version)")
     p.add_argument("--workdir", default=None, help="where the temporary databases go")
     p.add_argument("--json", default=None, help="also write every figure to this JSON file")
     args = p.parse_args(argv)
+    if args.server_root:
+        SERVER_ROOT[0] = Path(args.server_root).resolve()
     records = args.records or (10_000 if args.quick else 100_000)
     runs = args.runs or (2 if args.quick else 5)
     clients = [int(c) for c in args.clients.split(",")]
@@ -57,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                            "changes/s") for w in workers for c in clients}
     p50 = {k: Figure(f"{f.name}: p50 request", "ms") for k, f in push.items()}
     p99 = {k: Figure(f"{f.name}: p99 request", "ms") for k, f in push.items()}
+    cpu = {k: Figure(f"{f.name}: server CPU a change", "µs") for k, f in push.items()}
     pull = {w: Figure(f"pull as office, pages of {PAGE}, {w} worker{'s' if w > 1 else ''}", "records/s")
             for w in workers}
     init = {w: Figure(f"initial sync, 2,000-record scope, {w} worker{'s' if w > 1 else ''} (wall)", "ms")
@@ -78,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                 push[(w, c)].add(res.rate)
                 p50[(w, c)].add(percentile(res.latencies, 50) * 1000)
                 p99[(w, c)].add(percentile(res.latencies, 99) * 1000)
-                line = f"  w{w} c{c}: push {fmt(res.rate)}/s p99 {fmt(p99[(w, c)].values[-1])} ms"
+                cpu[(w, c)].add(res.server_cpu / res.items * 1e6)
+                line = (f"  w{w} c{c}: push {fmt(res.rate)}/s p99 {fmt(p99[(w, c)].values[-1])} ms, "
+                        f"server cpu {fmt(cpu[(w, c)].values[-1])} µs a change")
                 if "pull" in got:
                     pull[w].add(got["pull"].rate)
                     sync = got["initial_sync"]
@@ -93,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = [raw]
     for w in workers:
         figures += [push[(w, c)] for c in clients] + [p50[(w, c)] for c in clients]
-        figures += [p99[(w, c)] for c in clients] + [pull[w], init[w], init_server[w]]
+        figures += [p99[(w, c)] for c in clients] + [cpu[(w, c)] for c in clients]
+        figures += [pull[w], init[w], init_server[w]]
     figures += list(ratio_raw.values()) + list(ratio_conc.values())
     print()
     print(f"## sync_bench ({records:,} records, {runs} runs, {time.perf_counter() - t0:.0f} s)")

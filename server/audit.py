@@ -9,7 +9,6 @@ import orjson
 from .storage import Database, SqliteTxn
 from .util import now_iso
 
-
 # The records about a person: every read and write of one is indexed by its id.
 PERSONAL_TYPES = frozenset({"pupil", "household", "case"})
 

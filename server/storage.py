@@ -126,6 +126,46 @@ def _ids_param(values: Iterable[Any]) -> str:
     return orjson.dumps(sorted({v for v in values if v is not None})).decode()
 
 
+def _changed_sql(columns: str, type_: str, seq: int, limit: int, where: TypeFilter | None,
+                 include_deleted: bool) -> tuple[str, list[Any]]:
+    sql = f"SELECT {columns} FROM {table_of(type_)} WHERE seq > ?"
+    params: list[Any] = [seq]
+    if not include_deleted:
+        sql += " AND deleted = 0"
+    if where is not None:
+        alternatives = ["id IN (SELECT value FROM json_each(?))"]
+        params.append(_ids_param(where.ids))
+        for field_, values in where.links:
+            column = field_ if field_ in ENTITY_TABLES[type_][1] else f"json_extract(data, '$.{field_}')"
+            alternatives.append(f"{column} IN (SELECT value FROM json_each(?))")
+            params.append(_ids_param(values))
+        sql += " AND (" + " OR ".join(alternatives) + ")"
+    sql += " ORDER BY seq LIMIT ?"
+    params.append(limit)
+    return sql, params
+
+
+_ITEM_COLUMNS = "id, CAST(data AS BLOB), version, seq, deleted, created_at, created_by, updated_at, updated_by"
+# keys the server adds to a pull item's fields; never in stored data (validation drops them)
+_SERVER_KEYS = (b'"id":', b'"created_at":', b'"created_by":', b'"updated_at":', b'"updated_by":')
+
+
+def _item(type_: str, row: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
+    """What ``sync.record_item`` makes of the record, with ``fields`` spliced as JSON."""
+    id_, data, version, seq, deleted, created_at, created_by, updated_at, updated_by = row
+    if deleted:
+        return seq, {"type": type_, "id": id_, "version": version, "deleted": True, "fields": {}}
+    stamps = {"id": id_, "created_at": created_at, "created_by": created_by, "updated_at": updated_at,
+              "updated_by": updated_by}
+    if any(key in data for key in _SERVER_KEYS):  # cannot splice: build it as public_fields does
+        fields: Any = {**orjson.loads(data), **stamps}
+    elif data == b"{}":
+        fields = stamps
+    else:
+        fields = orjson.Fragment(data[:-1] + b"," + orjson.dumps(stamps)[1:])
+    return seq, {"type": type_, "id": id_, "version": version, "deleted": False, "fields": fields}
+
+
 class SqliteTxn:
     """The sync engine's ``Txn`` over one SQLite connection in a transaction."""
 
@@ -171,22 +211,16 @@ class SqliteTxn:
                       include_deleted: bool) -> list[Record]:
         """Records for a pull: without the per-field write metadata, which a pull never sends
         (so never ``save`` what this returns)."""
-        sql = f"SELECT {_COLUMNS_NO_META} FROM {table_of(type_)} WHERE seq > ?"
-        params: list[Any] = [seq]
-        if not include_deleted:
-            sql += " AND deleted = 0"
-        if where is not None:
-            alternatives = ["id IN (SELECT value FROM json_each(?))"]
-            params.append(_ids_param(where.ids))
-            for field_, values in where.links:
-                column = field_ if field_ in ENTITY_TABLES[type_][1] else f"json_extract(data, '$.{field_}')"
-                alternatives.append(f"{column} IN (SELECT value FROM json_each(?))")
-                params.append(_ids_param(values))
-            sql += " AND (" + " OR ".join(alternatives) + ")"
-        sql += " ORDER BY seq LIMIT ?"
-        params.append(limit)
+        sql, params = _changed_sql(_COLUMNS_NO_META, type_, seq, limit, where, include_deleted)
         return [_record(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
 
+    def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
+                      include_deleted: bool) -> list[tuple[int, dict[str, Any]]]:
+        """``(seq, pull item)`` pairs, the stored JSON passed through (no parse, no re-encode)."""
+        sql, params = _changed_sql(_ITEM_COLUMNS, type_, seq, limit, where, include_deleted)
+        return [_item(type_, row) for row in self.conn.execute(sql, params)]
+
+    # -- counters
     # -- counters ------------------------------------------------------------
     def _meta(self, key: str) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -12,9 +12,19 @@ from .changes import parse_change
 from .errors import ChangeError, Rejection
 from .ladder import check_stage
 from .merge import ConflictDraft, MergeOutcome, merge_delete, merge_put
-from .schema import (AUTHOR_FIELDS, DEFAULTS, DELETABLE, ENTITY_TYPES, IMMUTABLE_FIELDS,
-                     OFFICER_WRITABLE, REGISTER_FIELDS, SUBMITTABLE, check_complete, missing_required,
-                     validate_fields)
+from .schema import (
+    AUTHOR_FIELDS,
+    DEFAULTS,
+    DELETABLE,
+    ENTITY_TYPES,
+    IMMUTABLE_FIELDS,
+    OFFICER_WRITABLE,
+    REGISTER_FIELDS,
+    SUBMITTABLE,
+    check_complete,
+    missing_required,
+    validate_fields,
+)
 from .scope import Scope, TypeFilter, everything, members, officer_scope
 from .store import Store, Txn
 from .types import OFFICER, Actor, AppliedChange, Change, Conflict, Record, Result, ScopeEvent

@@ -35,6 +35,8 @@ class Txn(Protocol):
     def has_scope_event(self, user_id: str, type_: str, entity_id: str) -> bool: ...
     def changed_since(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[Record]: ...
+    def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
+                      include_deleted: bool) -> list[tuple[int, dict[str, Any]]]: ...
 
 
 class Store(Protocol):
@@ -154,3 +156,9 @@ class MemoryTxn:
                 and (where is None or where.matches(r))]
         rows.sort(key=lambda r: r.seq)
         return copy.deepcopy(rows[:limit])
+
+    def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
+                      include_deleted: bool) -> list[tuple[int, dict[str, Any]]]:
+        from .pull import record_item  # pull builds on this module
+
+        return [(r.seq, record_item(r)) for r in self.changed_since(type_, seq, limit, where, include_deleted)]
