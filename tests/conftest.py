@@ -139,3 +139,26 @@ def world(login):
     ])
     assert [x["status"] for x in r.json()["results"]] == ["applied"] * 4, r.text
     return office, officer, ids
+
+
+CHROMIUM = "/usr/bin/chromium"
+HERMETIC = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the whole run.
+
+    Playwright's sync API runs an event loop while it is open, so a second
+    ``sync_playwright()`` in the same run fails: every browser test folder
+    takes its browser from here.
+    """
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[HERMETIC])
+        yield browser
+        browser.close()

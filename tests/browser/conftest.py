@@ -10,7 +10,6 @@ once without it to show the app itself keeps to that policy.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,13 +24,14 @@ import httpx
 import pytest
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 HERMETIC = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
 SYNC = {"Doorstep-Protocol": "1"}
 PHONE = {"width": 360, "height": 640}
+PIN = "482915"  # what every test phone's officer sets after signing in
 
 expect.set_options(timeout=15_000)
 
@@ -209,13 +209,8 @@ def demo(server_url: str) -> Iterator[Demo]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[HERMETIC])
-        yield b
-        b.close()
+def browser(chromium_browser: Browser) -> Browser:
+    return chromium_browser  # one Playwright per run: see tests/conftest.py
 
 
 IDB_DUMP = """async () => {
@@ -270,13 +265,39 @@ class Device:
     def status(self):  # noqa: ANN201 - a Playwright locator
         return self.page.get_by_role("status")
 
-    def sign_in(self, username: str) -> Page:
+    def sign_in(self, username: str, *, pin: str = PIN) -> Page:
+        """Sign in online, set the PIN, wait for the first sync."""
+        page = self.page
+        self.enter_password(username)
+        self.set_pin(pin)
+        self.wait_synced()
+        return page
+
+    def enter_password(self, username: str) -> None:
         page = self.page
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(demo_password(username))
         page.get_by_role("button", name="Sign in").click()
-        self.wait_synced()
-        return page
+
+    def set_pin(self, pin: str = PIN) -> None:
+        page = self.page
+        expect(page.get_by_role("heading", level=1)).to_have_text("Set a PIN for this phone")
+        page.get_by_label("PIN", exact=True).fill(pin)
+        page.get_by_label("Confirm PIN", exact=True).fill(pin)
+        page.get_by_role("button", name="Set PIN").click()
+        expect(page.get_by_role("heading", name="Set a PIN for this phone")).to_have_count(0)
+
+    def expect_locked(self) -> None:
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Doorstep is locked")
+        expect(self.status).to_contain_text("Locked")
+
+    def unlock(self, pin: str = PIN) -> None:
+        """The lock screen shows (a reload or idle time); the PIN opens it."""
+        page = self.page
+        self.expect_locked()
+        page.get_by_label("PIN", exact=True).fill(pin)
+        page.get_by_role("button", name="Unlock").click()
+        expect(page.get_by_role("heading", name="Doorstep is locked")).to_have_count(0)
 
     def wait_synced(self) -> None:
         expect(self.status).to_contain_text("All synced")
@@ -285,12 +306,14 @@ class Device:
         self.context.set_offline(value)
 
     def idb(self) -> dict[str, list[Any]] | None:
+        """Every store's rows as stored (sealed values come back as opaque objects)."""
         return self.page.evaluate(IDB_DUMP)
 
-    def session(self) -> dict[str, Any]:
+    def meta(self, key: str) -> Any:
+        """One plaintext meta value as stored (device_id, user_id, pin_failures, wipe_report…)."""
         dump = self.idb()
         assert dump is not None
-        return dict(zip(self._meta_keys(), dump["meta"], strict=False))["session"]
+        return dict(zip(self._meta_keys(), dump["meta"], strict=False)).get(key)
 
     def _meta_keys(self) -> list[str]:
         return self.page.evaluate("""async () => await new Promise((resolve, reject) => {

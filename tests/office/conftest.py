@@ -9,11 +9,9 @@ per test (BROWSER_TESTING.md).
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -157,15 +155,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+def chromium(chromium_browser: Any) -> Any:
     sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     sync_api.expect.set_options(timeout=15_000)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[HERMETIC])
-        yield browser
-        browser.close()
+    return chromium_browser  # one Playwright per run: see tests/conftest.py
 
 
 @pytest.fixture
