@@ -125,3 +125,17 @@ def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str |
 
 
 Handler = Callable[[Request], Awaitable[Any]]
+
+
+async def audit_read(request: Request, auth: Auth, action: str, entity_ids: list[str],
+                     detail: dict[str, Any] | None = None) -> None:
+    """Record that this user read these records (children's data: every read is auditable)."""
+    from . import audit
+
+    st = state(request)
+
+    def work() -> None:
+        with st.db.write() as txn:
+            audit.record(txn, auth.user.id, auth.device_id, action, entity_ids, detail)
+
+    await run_in_threadpool(work)

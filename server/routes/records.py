@@ -14,14 +14,14 @@ from sync.schema import is_uuid
 
 from .. import audit, paging
 from ..errors import invalid
-from ..http import authenticate, query_choice, query_int, read_json, state
+from ..http import audit_read, authenticate, query_choice, query_int, read_json, state
 from ..jsonresp import JSONResponse
 
 
 async def visits(request: Request) -> Response:
     """Synced visits, newest first; ``flag=out_of_scope`` for work done after a case moved."""
     st = state(request)
-    await authenticate(request, OFFICE, ADMIN)
+    auth = await authenticate(request, OFFICE, ADMIN)
     flag = query_choice(request, "flag", ("out_of_scope",))
     limit = query_int(request, "limit", 100, 1, 500)
     after = paging.decode_position(request.query_params.get("cursor"))
@@ -46,6 +46,8 @@ async def visits(request: Request) -> Response:
         return out
 
     items = await run_in_threadpool(work)
+    await audit_read(request, auth, "read_visits",
+                     [i for v in items[:limit] for i in (v["id"], v.get("case_id")) if i])
     result = paging.page(items, limit, lambda r: r["_seq"])
     for item in result["items"]:
         item.pop("_seq")

@@ -13,7 +13,7 @@ from sync import ADMIN, OFFICE
 
 from .. import marks, paging
 from ..errors import invalid
-from ..http import authenticate, query_choice, query_int, read_body, state
+from ..http import audit_read, authenticate, query_choice, query_int, read_body, state
 from ..jsonresp import JSONResponse
 from ..register import BandThresholds
 
@@ -52,7 +52,7 @@ async def import_marks(request: Request) -> Response:
 
 async def pupils(request: Request) -> Response:
     st = state(request)
-    await authenticate(request, OFFICE, ADMIN)
+    auth = await authenticate(request, OFFICE, ADMIN)
     band = query_choice(request, "band", BANDS)
     threshold = query_choice(request, "threshold", ("true", "false"))
     limit = query_int(request, "limit", 200, 1, 1000)
@@ -91,6 +91,8 @@ async def pupils(request: Request) -> Response:
             return out
 
     items = await run_in_threadpool(work)
+    await audit_read(request, auth, "read_register", [i["id"] for i in items[:limit]],
+                     {"band": band, "threshold": threshold})
     return JSONResponse(paging.page(items, limit, lambda r: [
         r.get("attendance_pct") if r.get("attendance_pct") is not None else 100.0, r["id"]]))
 

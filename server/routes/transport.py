@@ -13,7 +13,7 @@ from sync.schema import is_uuid
 
 from .. import audit, transport
 from ..errors import invalid
-from ..http import authenticate, read_json, state
+from ..http import audit_read, authenticate, read_json, state
 from ..jsonresp import JSONResponse
 
 
@@ -35,7 +35,7 @@ async def plan(request: Request) -> Response:
 
 async def runs(request: Request) -> Response:
     st = state(request)
-    await authenticate(request, OFFICE, ADMIN)
+    auth = await authenticate(request, OFFICE, ADMIN)
     try:
         day = dt.date.fromisoformat(request.query_params.get("date", ""))
     except ValueError:
@@ -46,6 +46,8 @@ async def runs(request: Request) -> Response:
     if school_id is not None and not is_uuid(school_id):
         raise invalid("school_id must be a school's id", field="school_id")
     items = await run_in_threadpool(transport.runs_on, st, day, school_id)
+    await audit_read(request, auth, "read_transport",
+                     [i for run in items for i in [run["id"], *(s.get("pupil_id") for s in run["stops"])] if i])
     return JSONResponse({"items": items, "next": None})
 
 

@@ -79,3 +79,12 @@ def test_a_file_without_the_header_is_refused(world):
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
     r = office.post("/api/register/marks", {"csv": "upn,date,session,code\n" + f"{UPN},2026-09-07,AM,/\n"})
     assert r.status_code == 200 and r.json()["stored"] == 1
+
+
+def test_reading_the_absence_list_is_audited(world, login):
+    office, officer, ids = world
+    admin = login("admin")
+    assert import_csv(office, term_rows(1, ["/", "O"])).status_code == 200
+    office.get("/api/register/pupils", band="severe")
+    rows = admin.get("/api/audit", entity_id=ids["pupil"]).json()["items"]
+    assert any(r["action"] == "read_register" and r["user_id"] == office.user["id"] for r in rows)
