@@ -85,6 +85,10 @@ export function createApi({ base = '/api', getSession, setSession, fetchImpl, lo
     login: (username, password, deviceName) =>
       send('POST', '/auth/login', { username, password, device_name: deviceName }),
     logout: () => call('POST', '/auth/logout', {}),
+    /** A device event for the audit log; `session` signs it when it is not stored yet. */
+    reportEvent: (body, session) => (session
+      ? send('POST', '/audit/events', body, session.access_token)
+      : call('POST', '/audit/events', body)),
     refresh: () => refresh(null),
     push: (body) => call('POST', '/sync/push', body),
     pull: (cursor, limit) => {

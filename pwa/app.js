@@ -1,10 +1,14 @@
-// Wiring: session, routes, the sync status bar, the scheduler, location and
-// the service worker. Screens live in views/, storage in db.js, sync in sync.js.
+// Wiring: routes, the sync status bar, the scheduler, the idle lock, location
+// and the service worker. Screens live in views/, storage in db.js, sync in
+// sync.js, sign-in / PIN / lock / wipe in session.js.
 import * as db from './db.js';
 import { createApi } from './api.js';
 import { createSyncEngine, createScheduler } from './sync.js';
+import { createSession } from './session.js';
+import { createIdleTimer, idleMsFrom } from './lock.js';
 import { h } from './views/ui.js';
 import { renderSignin } from './views/signin.js';
+import { renderLock, renderSetPin } from './views/pin.js';
 import { renderCaseload } from './views/caseload.js';
 import { renderCase } from './views/case.js';
 import { renderVisit } from './views/visit.js';
@@ -25,25 +29,30 @@ const banners = document.getElementById('banners');
 const state = {
   session: null, phase: 'idle', error: null, position: null, lastFix: null, watching: false,
   persisted: null, upgrade: false, updateReady: false, flash: null, signinMessage: null, locating: false,
+  // the lock (session.js): a PIN is set / the data key is not in memory / signed in, PIN not set yet
+  hasPin: false, locked: false, pending: null, resetting: false, lockMessage: null, wipeReport: null,
 };
 
-const lock = (name, fn) => (navigator.locks ? navigator.locks.request(name, fn) : fn());
+const webLock = (name, fn) => (navigator.locks ? navigator.locks.request(name, fn) : fn());
 const api = createApi({
-  getSession: async () => state.session || (await db.getMeta('session')) || null,
+  // Tokens are read from memory only: the stored copy is sealed, and read once at unlock.
+  getSession: async () => state.session || null,
   setSession: async (s) => { state.session = s; await db.setMeta('session', s); },
-  lock,
+  lock: webLock,
 });
 const engine = createSyncEngine({ store: db, api });
 let scheduler = null;
+const idle = createIdleTimer({ idleMs: idleMsFrom(location.search), onIdle: () => session.lock() });
 
 // --- sync -------------------------------------------------------------------
 function startSync() {
   if (scheduler) scheduler.stop();
-  scheduler = createScheduler({
+  const me = createScheduler({
     engine,
     isOnline: () => navigator.onLine,
-    lock: (fn) => lock('doorstep-sync', fn),
+    lock: (fn) => webLock('doorstep-sync', fn),
     onState: (s) => {
+      if (scheduler !== me) return;
       state.phase = s.phase;
       state.error = s.error || null;
       refreshStatus();
@@ -51,21 +60,33 @@ function startSync() {
     },
     onStop: (kind) => stopped(kind),
   });
-  scheduler.run('startup');
+  scheduler = me;
+  me.run('startup');
+}
+
+/** Stop syncing; wait up to `graceMs` for a sync under way to store what it got. */
+async function stopSync(graceMs = 0) {
+  const s = scheduler;
+  scheduler = null;
+  if (!s) return;
+  s.stop();
+  if (graceMs > 0) await Promise.race([s.settled(), new Promise((r) => { setTimeout(r, graceMs); })]);
 }
 
 const syncNow = (reason) => (scheduler ? scheduler.run(reason) : Promise.resolve());
 
 async function stopped(kind) {
   if (kind === 'revoked') {
-    await wipeDevice('The office has signed this phone out of Doorstep, and the data on it has been removed. Sign in again to carry on.');
+    await session.wipeDevice('The office has signed this phone out of Doorstep, and the data on it has been removed. Sign in again to carry on.');
   } else if (kind === 'upgrade') {
     state.upgrade = true;
     refreshStatus();
   } else {
     // Sign-in ended: keep every record and the outbox for the same officer.
-    const s = await db.getMeta('session');
-    if (s) await db.setMeta('session', { ...s, expired: true });
+    try {
+      const s = await db.getMeta('session');
+      if (s) await db.setMeta('session', { ...s, expired: true });
+    } catch (err) { console.warn('session', err); } // locked meanwhile: the refresh fails again later
     state.session = null;
     const { entries } = await db.outboxSummary();
     state.signinMessage = entries
@@ -76,20 +97,6 @@ async function stopped(kind) {
   }
 }
 
-async function wipeDevice(message) {
-  if (scheduler) scheduler.stop();
-  scheduler = null;
-  state.session = null;
-  await db.wipe();
-  // Caches went too: let the service worker fetch the app shell again.
-  navigator.serviceWorker?.controller?.postMessage('precache');
-  state.signinMessage = message;
-  location.hash = '#/';
-  await render();
-  refreshStatus();
-}
-
-// --- session ------------------------------------------------------------------
 function deviceName() {
   const ua = navigator.userAgent;
   const platform = navigator.userAgentData?.platform
@@ -97,43 +104,10 @@ function deviceName() {
   return `Doorstep on ${platform}`;
 }
 
-async function signIn(username, password) {
-  const prev = await db.getMeta('session');
-  const data = await api.login(username, password, deviceName());
-  if (prev && prev.user && prev.user.id !== data.user.id) {
-    const { entries } = await db.outboxSummary();
-    if (entries) {
-      const who = prev.user.display_name || prev.user.username;
-      throw Object.assign(new Error(`This phone holds ${entries} unsent ${entries === 1 ? 'change' : 'changes'} by ${who}. ${who} must sign in to send them first.`), { code: 'different_user' });
-    }
-    await db.wipe();
-    navigator.serviceWorker?.controller?.postMessage('precache');
-  }
-  state.session = {
-    access_token: data.access_token, refresh_token: data.refresh_token,
-    expires_at: Date.now() + (data.expires_in || 900) * 1000, device_id: data.device_id, user: data.user,
-  };
-  await db.setMeta('session', state.session);
-  state.signinMessage = null;
-  state.upgrade = false;
-  requestPersist();
-  startSync();
-  if (location.hash && location.hash !== '#/') location.hash = '#/';
-  else render();
-  refreshStatus();
-}
-
-async function signOut() {
-  let { entries } = await db.outboxSummary();
-  if (entries && navigator.onLine) { await syncNow('manual'); ({ entries } = await db.outboxSummary()); }
-  if (entries) {
-    state.flash = `${entries} ${entries === 1 ? 'change is' : 'changes are'} still waiting. Sign out once they have synced, or they would be lost.`;
-    render({ keepFocus: true });
-    return;
-  }
-  try { await api.logout(); } catch { /* offline or already gone: the data goes anyway */ }
-  await wipeDevice('You have signed out. Nothing is left on this phone.');
-}
+const session = createSession({
+  state, db, api, deviceName,
+  hooks: { render, refreshStatus, startSync, stopSync, syncNow, requestPersist, idle },
+});
 
 async function requestPersist() {
   if (!navigator.storage || !navigator.storage.persist) return;
@@ -208,8 +182,14 @@ const ctx = {
   currentPosition: () => currentPosition(),
   watchPosition: (onFix) => watchPosition(onFix),
   lastPosition: () => (state.lastFix && Date.now() - state.lastFix.at < 120000 ? state.lastFix : null),
-  signIn,
-  signOut,
+  signIn: (u, p) => session.signIn(u, p),
+  signOut: () => session.signOut(),
+  unlock: (pin) => session.unlock(pin),
+  setPin: (pin) => session.setPin(pin),
+  forgotPin: () => session.forgotPin(),
+  cancelForgot: () => session.cancelForgot(),
+  get pending() { return state.pending; },
+  get resetting() { return state.resetting; },
 };
 
 const ROUTES = [
@@ -237,7 +217,11 @@ async function render({ keepFocus = false } = {}) {
   const seq = ++renderSeq;
   let out;
   let section = 'signin';
-  if (!state.session) {
+  if (state.locked) {
+    out = state.resetting ? renderSignin(ctx, { reset: true }) : renderLock(ctx, { message: state.lockMessage });
+  } else if (state.pending) {
+    out = renderSetPin(ctx, state.pending);
+  } else if (!state.session) {
     out = renderSignin(ctx, { message: state.signinMessage });
   } else {
     const r = route(location.hash);
@@ -251,7 +235,7 @@ async function render({ keepFocus = false } = {}) {
     if (section === 'caseload' && !state.position) locate(false);
   }
   if (seq !== renderSeq) return;
-  nav.hidden = !state.session;
+  nav.hidden = !state.session || state.locked;
   for (const a of nav.querySelectorAll('a')) {
     if (a.dataset.section === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -272,7 +256,7 @@ async function render({ keepFocus = false } = {}) {
 
 /** Re-render a list or detail screen after a sync, never a form being filled in. */
 function liveRerender(force = false) {
-  if (!current || !current.live || !state.session) return;
+  if (!current || !current.live || !state.session || state.locked) return;
   const active = document.activeElement;
   const typing = active && main.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
   const unsaved = [...main.querySelectorAll('textarea, input[type=text]')].some((el) => el.value);
@@ -286,13 +270,14 @@ let statusSeq = 0;
 async function refreshStatus() {
   const seq = ++statusSeq;
   const online = navigator.onLine;
-  syncBtn.hidden = !state.session;
-  if (!state.session) {
-    setText(statusEl, `${online ? 'Online' : 'Offline'} · Not signed in`);
+  syncBtn.hidden = !state.session || state.locked;
+  if (!state.session || state.locked) {
+    const what = state.locked ? 'Locked' : state.pending ? 'Set a PIN to carry on' : 'Not signed in';
+    setText(statusEl, `${online ? 'Online' : 'Offline'} · ${what}`);
     renderBanners({ warnings: [] });
     return;
   }
-  const [sum, last, notices] = await Promise.all([db.outboxSummary(), db.getMeta('last_synced_at'), db.listNotices()]);
+  const [sum, last, notices] = await Promise.all([db.outboxSummary(), db.getMeta('last_synced_at'), db.noticeCount()]);
   if (seq !== statusSeq) return;
   const parts = [online ? 'Online' : 'Offline'];
   const waiting = sum.records;
@@ -304,7 +289,7 @@ async function refreshStatus() {
   parts.push(last ? `Last synced ${new Date(last).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}` : 'Not synced yet');
   setText(statusEl, parts.join(' · '));
   const problems = nav.querySelector('[data-section=problems]');
-  setText(problems, notices.length ? `Problems (${notices.length})` : 'Problems');
+  setText(problems, notices ? `Problems (${notices})` : 'Problems');
   const warnings = [];
   if (state.persisted === false && sum.oldest && Date.now() - Date.parse(sum.oldest) > DAY_MS) {
     warnings.push('Warning: this phone may clear Doorstep\'s storage, and some changes have waited more than a day. Get a signal and sync now.');
@@ -346,15 +331,22 @@ function registerWorker() {
   });
 }
 
+function watchActivity() {
+  const poke = () => idle.poke();
+  for (const ev of ['pointerdown', 'keydown', 'input', 'wheel', 'touchstart', 'scroll']) {
+    window.addEventListener(ev, poke, { passive: true, capture: true });
+  }
+  // Timers sleep while the app is in the background: check on the way back.
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') idle.check(); });
+  // Brought back from the back/forward cache: a reopen, so lock.
+  window.addEventListener('pageshow', (ev) => { if (ev.persisted) session.lock(); });
+}
+
 async function init() {
   registerWorker();
   try {
     await db.ready();
-    const s = await db.getMeta('session');
-    if (s && s.expired) {
-      const { entries } = await db.outboxSummary();
-      state.signinMessage = entries ? `Sign in again to send the ${entries} ${entries === 1 ? 'change' : 'changes'} waiting on this phone.` : null;
-    } else state.session = s || null;
+    await session.init(); // locked when a PIN is set: the data key is never stored
   } catch (err) {
     main.replaceChildren(h('h1', {}, 'Doorstep cannot store data here'), h('p', {}, String(err && err.message)));
     return;
@@ -365,7 +357,7 @@ async function init() {
   syncBtn.addEventListener('click', () => { if (!navigator.onLine) refreshStatus(); syncNow('manual'); });
   setInterval(() => { if (navigator.onLine) syncNow('timer'); }, SYNC_EVERY_MS);
   setInterval(() => refreshStatus(), 30_000);
-  if (state.session) { startSync(); requestPersist(); }
+  watchActivity();
   await render();
   await refreshStatus();
   document.documentElement.dataset.ready = '1';

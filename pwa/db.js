@@ -1,9 +1,18 @@
 // All IndexedDB access of the app: a handful of async functions over one
 // opened database. The schema version is the IndexedDB version; `upgrade`
-// branches on oldVersion. Record payloads and outbox fields pass through
-// sealPayload/openPayload (identity today; AES-GCM with a PIN-derived key
-// later), always outside a transaction, so async crypto can slot in.
+// branches on oldVersion.
+//
+// Encryption at rest (docs/security.md): every record payload, outbox entry's
+// fields, notice and the session (tokens) is sealed with AES-GCM under the data
+// key (crypto.js) before it is written, and opened after it is read — always
+// outside a transaction, because WebCrypto is async and an IndexedDB
+// transaction closes when it waits on anything else. What stays plaintext is
+// what indexing and the lock need: store keys (type names, ids), versions, HLC
+// stamps, created times, the cursor, the keyring and the wrong-PIN counter.
+// The data key lives only in this module's memory, between unlock() and lock().
 import * as hlc from './hlc.js';
+import * as box from './crypto.js';
+import { MAX_PIN_ATTEMPTS } from './lock.js';
 import { newEntry, overlay, settle, pulled, key, groupByRecord } from './outbox.js';
 
 export const DB_NAME = 'doorstep';
@@ -68,31 +77,192 @@ async function tx(stores, mode, fn) {
   return result;
 }
 
-// --- payload seal: the one place records and outbox fields are encoded ------
-export async function sealPayload(value) { return value; }
-export async function openPayload(sealed) { return sealed; }
+// --- the data key and the seal: the one place values are encrypted ---------
+let dataKey = null; // non-extractable CryptoKey, in memory only while unlocked
+
+/** Personal data asked for while the app is locked. */
+export class LockedError extends Error {
+  constructor() { super('Doorstep is locked.'); this.name = 'LockedError'; this.code = 'locked'; }
+}
+
+/** `aad` names where the value is stored, so a sealed value moved elsewhere does not open. */
+export async function sealPayload(value, aad) {
+  if (!dataKey) throw new LockedError();
+  return box.seal(dataKey, value, aad);
+}
+export async function openPayload(sealed, aad) {
+  if (!dataKey) throw new LockedError();
+  return box.open(dataKey, sealed, aad);
+}
+
+const recordAad = (type, id) => `record/${type}/${id}`;
+const entryAad = (changeId) => `outbox/${changeId}`;
+const noticeAad = (id) => `notice/${id}`;
+const metaAad = (k) => `meta/${k}`;
+/** Meta values that are personal or secret (the tokens, the user): sealed. */
+const SEALED_META = new Set(['session']);
 
 async function openRecord(row) {
   if (!row) return null;
-  return { type: row.type, id: row.id, version: row.version ?? null, fields: (await openPayload(row.payload)) || {} };
+  const fields = await openPayload(row.payload, recordAad(row.type, row.id));
+  return { type: row.type, id: row.id, version: row.version ?? null, fields: fields || {} };
 }
 async function sealRecord(rec) {
-  return { type: rec.type, id: rec.id, version: rec.version ?? null, payload: await sealPayload(rec.fields || {}) };
+  const payload = await sealPayload(rec.fields || {}, recordAad(rec.type, rec.id));
+  return { type: rec.type, id: rec.id, version: rec.version ?? null, payload };
 }
 async function openEntry(row) {
   const { payload, ...rest } = row;
-  return { ...rest, fields: (await openPayload(payload)) || {} };
+  return { ...rest, fields: (await openPayload(payload, entryAad(row.change_id))) || {} };
 }
+/** A notice keeps id, time, type and status in the clear (sorting, counting); the rest is sealed. */
+async function sealNotice(n) {
+  return { id: n.id, at: n.at, type: n.type, status: n.status, sealed: await sealPayload(n, noticeAad(n.id)) };
+}
+const openNotice = (row) => openPayload(row.sealed, noticeAad(row.id));
 
 /** Resolves once the database is open (and created or upgraded). */
 export async function ready() { await openDb(); }
 
-// --- meta: session, cursor, hlc, last sync, persistence --------------------
+// --- PIN: the keyring, unlock and lock ----------------------------------------
+export const isUnlocked = () => dataKey !== null;
+
+/** Forget the data key: everything personal is unreadable until unlock(). */
+export function lock() { dataKey = null; }
+
+/** What the app needs before unlocking, all plaintext. */
+export async function lockInfo() {
+  return tx(['meta'], 'readonly', async (t) => {
+    const meta = t.objectStore('meta');
+    const keyring = await req(meta.get('keyring'));
+    const session = keyring ? null : await req(meta.get('session'));
+    return {
+      hasPin: !!keyring,
+      failures: (await req(meta.get('pin_failures'))) || 0,
+      userId: (await req(meta.get('user_id'))) || null,
+      deviceId: (await req(meta.get('device_id'))) || null,
+      wipeReport: (await req(meta.get('wipe_report'))) || null,
+      // A session written before PINs existed (Doorstep v1): its data is sealed once a PIN is set.
+      legacySession: session && !box.isSealed(session) ? session : null,
+    };
+  });
+}
+
+/** Set a PIN: a new keyring (random salt, random data key), and the app is unlocked with it. */
+export async function createKeyring(pin) {
+  const made = await box.createKeyring(pin);
+  await tx(['meta'], 'readwrite', (t) => {
+    t.objectStore('meta').put(made.keyring, 'keyring');
+    t.objectStore('meta').put(0, 'pin_failures');
+  });
+  dataKey = made.key;
+}
+
+/**
+ * Try a PIN. The wrong-PIN counter goes up before the check (closing the page
+ * mid-check still counts) and back to 0 on success; the tenth wrong PIN in a
+ * row wipes the device, leaving only a report with no personal data in it.
+ * Returns {ok: true} | {ok: false, left} | {ok: false, wiped: true}.
+ */
+export async function unlock(pin) {
+  const { keyring, failures } = await tx(['meta'], 'readwrite', async (t) => {
+    const meta = t.objectStore('meta');
+    const kr = await req(meta.get('keyring'));
+    const n = (await req(meta.get('pin_failures'))) || 0;
+    if (kr) meta.put(n + 1, 'pin_failures');
+    return { keyring: kr, failures: n };
+  });
+  if (!keyring) throw new Error('No PIN is set on this phone.');
+  if (failures >= MAX_PIN_ATTEMPTS) {
+    await wipeAfterWrongPins(failures);
+    return { ok: false, wiped: true, left: 0 };
+  }
+  try {
+    dataKey = await box.unlockKeyring(keyring, pin);
+  } catch (err) {
+    if (!(err instanceof box.WrongPinError)) throw err;
+    const used = failures + 1;
+    if (used < MAX_PIN_ATTEMPTS) return { ok: false, wiped: false, left: MAX_PIN_ATTEMPTS - used };
+    await wipeAfterWrongPins(used);
+    return { ok: false, wiped: true, left: 0 };
+  }
+  await tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(0, 'pin_failures'); });
+  return { ok: true };
+}
+
+/** Wipe after too many wrong PINs. The report is sent to the audit log after the next sign-in. */
+export async function wipeAfterWrongPins(attempts = MAX_PIN_ATTEMPTS) {
+  const info = await lockInfo();
+  const lost = await lostChanges();
+  await wipe({
+    report: {
+      event: 'pin_wipe', at: new Date().toISOString(), attempts,
+      previous_device_id: info.deviceId, previous_user_id: info.userId, lost,
+    },
+  });
+}
+
+/** The outbox as far as it is readable without the key: type, id, op and time of each change. */
+export async function lostChanges() {
+  const rows = await tx(['outbox'], 'readonly', (t) => req(t.objectStore('outbox').getAll()));
+  return rows.map((r) => ({ change_id: r.change_id, type: r.type, id: r.id, op: r.op, created_at: r.created_at }));
+}
+
+/** Forget the wipe report once the server has it. */
+export async function clearWipeReport() {
+  return tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').delete('wipe_report'); });
+}
+
+/** Seal what Doorstep v1 wrote in plaintext (records, outbox, notices, session) once a PIN is set. */
+export async function sealLegacy() {
+  const raw = await tx(ALL, 'readonly', async (t) => ({
+    records: await req(t.objectStore('records').getAll()),
+    outbox: await req(t.objectStore('outbox').getAll()),
+    notices: await req(t.objectStore('notices').getAll()),
+    session: await req(t.objectStore('meta').get('session')),
+  }));
+  const records = [];
+  for (const r of raw.records) if (!box.isSealed(r.payload)) records.push(await sealRecord({ ...r, fields: r.payload }));
+  const outbox = [];
+  for (const { fields, ...e } of raw.outbox) {
+    if (!box.isSealed(e.payload)) outbox.push({ ...e, payload: await sealPayload(e.payload || fields || {}, entryAad(e.change_id)) });
+  }
+  const notices = [];
+  for (const n of raw.notices) if (!n.sealed) notices.push(await sealNotice(n));
+  const plainSession = raw.session && !box.isSealed(raw.session) ? raw.session : null;
+  const session = plainSession ? await sealPayload(plainSession, metaAad('session')) : null;
+  await tx(ALL, 'readwrite', (t) => {
+    for (const r of records) t.objectStore('records').put(r);
+    for (const e of outbox) t.objectStore('outbox').put(e);
+    for (const n of notices) t.objectStore('notices').put(n);
+    if (session) {
+      t.objectStore('meta').put(session, 'session');
+      t.objectStore('meta').put(plainSession.device_id || null, 'device_id');
+      t.objectStore('meta').put(plainSession.user?.id || null, 'user_id');
+    }
+  });
+  return { records: records.length, outbox: outbox.length, notices: notices.length };
+}
+
+// --- meta: session, cursor, hlc, last sync ------------------------------------
 export async function getMeta(k) {
-  return tx(['meta'], 'readonly', (t) => req(t.objectStore('meta').get(k)));
+  const value = await tx(['meta'], 'readonly', (t) => req(t.objectStore('meta').get(k)));
+  if (!SEALED_META.has(k) || value === undefined || value === null) return value;
+  if (!box.isSealed(value)) return null; // plaintext where a sealed value belongs: not trusted
+  return openPayload(value, metaAad(k));
 }
 export async function setMeta(k, value) {
-  return tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(value, k); });
+  const sealed = SEALED_META.has(k) && value != null;
+  const stored = sealed ? await sealPayload(value, metaAad(k)) : value;
+  return tx(['meta'], 'readwrite', (t) => {
+    const meta = t.objectStore('meta');
+    meta.put(stored, k);
+    if (k === 'session' && value) {
+      // The ids the clock and the lock need without the key.
+      meta.put(value.device_id || null, 'device_id');
+      meta.put(value.user?.id || null, 'user_id');
+    }
+  });
 }
 export async function deleteMeta(k) {
   return tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').delete(k); });
@@ -104,15 +274,15 @@ export async function deleteMeta(k) {
  * resolves the change is on disk.
  */
 export async function addChange({ type, id, op = 'put', fields = {} }) {
-  const payload = await sealPayload(op === 'delete' ? {} : fields);
-  const empty = await sealPayload({});
   const changeId = crypto.randomUUID();
+  const payload = await sealPayload(op === 'delete' ? {} : fields, entryAad(changeId));
+  const empty = await sealPayload({}, recordAad(type, id));
   const at = new Date().toISOString();
   return tx(['records', 'outbox', 'meta'], 'readwrite', async (t) => {
     const meta = t.objectStore('meta');
-    const session = await req(meta.get('session'));
+    const node = await req(meta.get('device_id'));
     const last = await req(meta.get('hlc'));
-    const stamp = hlc.send(last || null, Date.now(), session?.device_id || 'device');
+    const stamp = hlc.send(last || null, Date.now(), node || 'device');
     meta.put(stamp, 'hlc');
     const records = t.objectStore('records');
     const row = await req(records.get([type, id]));
@@ -170,24 +340,24 @@ export async function settlePush(entries, results) {
   }
   const sealed = new Map();
   for (const [k, rec] of records) sealed.set(k, rec ? await sealRecord(rec) : null);
+  const sealedNotices = await Promise.all(notices.map(sealNotice));
   await tx(['records', 'outbox', 'notices'], 'readwrite', (t) => {
     for (const e of settled) t.objectStore('outbox').delete(e.seq);
     for (const [k, row] of sealed) {
       if (row) t.objectStore('records').put(row);
       else t.objectStore('records').delete(keyPairs.get(k));
     }
-    for (const n of notices) t.objectStore('notices').put(n);
+    for (const n of sealedNotices) t.objectStore('notices').put(n);
   });
   return { settled: settled.length, notices: notices.length };
 }
 
 /** Apply one pulled page and, when given, save the cursor in the same transaction. */
 export async function applyPull(changes, { cursor } = {}) {
-  const prepared = [];
-  for (const ch of changes) {
+  const prepared = await Promise.all(changes.map(async (ch) => {
     const rec = pulled(null, ch);
-    prepared.push({ ch, row: rec ? await sealRecord(rec) : null });
-  }
+    return { ch, row: rec ? await sealRecord(rec) : null };
+  }));
   return tx(['records', 'meta'], 'readwrite', async (t) => {
     const store = t.objectStore('records');
     let applied = 0;
@@ -228,9 +398,9 @@ export async function receiveHlc(stamp) {
   if (!hlc.isStamp(stamp)) return;
   await tx(['meta'], 'readwrite', async (t) => {
     const meta = t.objectStore('meta');
-    const session = await req(meta.get('session'));
+    const node = await req(meta.get('device_id'));
     const last = await req(meta.get('hlc'));
-    meta.put(hlc.receive(last || null, stamp, session?.device_id || 'device'), 'hlc');
+    meta.put(hlc.receive(last || null, stamp, node || 'device'), 'hlc');
   });
 }
 
@@ -245,11 +415,8 @@ export async function loadTypes(types) {
   const pending = groupByRecord(opened);
   const out = {};
   for (const type of types) {
-    out[type] = [];
-    for (const row of rows[type]) {
-      const v = overlay(await openRecord(row), pending.get(key(row.type, row.id)));
-      if (v) out[type].push(v);
-    }
+    const opened = await Promise.all(rows[type].map(openRecord));
+    out[type] = opened.map((rec) => overlay(rec, pending.get(key(rec.type, rec.id)))).filter(Boolean);
   }
   return out;
 }
@@ -273,14 +440,29 @@ export async function outboxSummary() {
 
 export async function listNotices() {
   const rows = await tx(['notices'], 'readonly', (t) => req(t.objectStore('notices').getAll()));
-  return rows.sort((a, b) => (a.at < b.at ? 1 : -1));
+  const notices = await Promise.all(rows.map(openNotice));
+  return notices.sort((a, b) => (a.at < b.at ? 1 : -1));
+}
+/** Keep notices the officer must see (e.g. changes lost with a forgotten PIN). */
+export async function addNotices(list) {
+  const rows = await Promise.all(list.map(sealNotice));
+  return tx(['notices'], 'readwrite', (t) => { for (const r of rows) t.objectStore('notices').put(r); });
+}
+export async function noticeCount() {
+  return tx(['notices'], 'readonly', (t) => req(t.objectStore('notices').count()));
 }
 export async function dismissNotice(id) {
   return tx(['notices'], 'readwrite', (t) => { t.objectStore('notices').delete(id); });
 }
 
-/** Forget everything on this device: the database and every cache. */
-export async function wipe() {
+/**
+ * Forget everything on this device: the database (with the keyring) and every
+ * cache but the app shell, which holds no data and lets the app start offline.
+ * `report` (plaintext, no personal data) is left in a fresh database, to be
+ * sent to the audit log after the next sign-in.
+ */
+export async function wipe({ report = null } = {}) {
+  dataKey = null;
   if (dbPromise) {
     try { (await dbPromise).close(); } catch { /* was not open */ }
     dbPromise = null;
@@ -292,8 +474,11 @@ export async function wipe() {
     r.onblocked = () => resolve(); // other tabs close on versionchange; the delete completes then
   });
   if (globalThis.caches) {
-    for (const name of await caches.keys()) await caches.delete(name);
+    for (const name of await caches.keys()) if (!name.startsWith(SHELL_CACHE_PREFIX)) await caches.delete(name);
   }
+  if (report) await tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(report, 'wipe_report'); });
 }
 
+/** The service worker's cache of the app shell (sw.js: VERSION). */
+export const SHELL_CACHE_PREFIX = 'doorstep-shell-';
 export const STORES = ALL;

@@ -1,16 +1,19 @@
 // Doorstep service worker: precache a versioned app shell, drop old caches,
 // serve the shell from the cache. /api/ is never cached: network only.
 // Bump VERSION whenever a file below changes (a node test checks the list).
-const VERSION = 'doorstep-shell-v1';
+const VERSION = 'doorstep-shell-v2'; // db.js keeps caches named doorstep-shell-* on a wipe
 const SHELL = [
   './',
   'index.html',
   'app.css',
   'app.js',
   'api.js',
+  'crypto.js',
   'db.js',
   'hlc.js',
+  'lock.js',
   'outbox.js',
+  'session.js',
   'sync.js',
   'views/ui.js',
   'views/signin.js',
@@ -21,6 +24,7 @@ const SHELL = [
   'views/household.js',
   'views/transport.js',
   'views/problems.js',
+  'views/pin.js',
   'manifest.webmanifest',
   'icons/icon-192.png',
   'icons/icon-512.png',

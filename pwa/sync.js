@@ -149,6 +149,8 @@ export function createScheduler({
   return {
     run,
     stop() { stopped = true; clearTimer(timer); timer = null; },
+    /** Resolves when the sync under way (if any) has finished. */
+    settled() { return running ? running.catch(() => {}) : Promise.resolve(); },
     get failures() { return failures; },
     get stopped() { return stopped; },
   };

@@ -1,7 +1,8 @@
-// Sign in. Needs the network once; afterwards the app opens offline.
+// Sign in. Needs the network once; afterwards the app opens offline (with the
+// PIN). `reset`: "Forgot PIN?", signing in again to set a new PIN.
 import { h, field, title } from './ui.js';
 
-export function renderSignin(ctx, { message } = {}) {
+export function renderSignin(ctx, { message, reset = false } = {}) {
   const user = field('Username', { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
   const pass = field('Password', { kind: 'password', autocomplete: 'current-password', required: true });
   const error = h('div', { role: 'alert', class: 'error', hidden: true });
@@ -24,6 +25,15 @@ export function renderSignin(ctx, { message } = {}) {
       }
     },
   }, user.wrap, pass.wrap, error, button);
+  if (reset) {
+    const node = h('section', { class: 'signin', 'data-screen': 'forgot-pin' },
+      title('Forgot your PIN?'),
+      h('p', {}, 'Sign in again with your username and password (this needs a signal), then set a new PIN. Your caseload comes back from the server.'),
+      h('p', { class: 'notice' }, 'Changes on this phone that have not been sent cannot be read without the old PIN. You will see which they were, and the office will be told.'),
+      form,
+      h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => ctx.cancelForgot() }, 'Back to unlock')));
+    return { node, title: 'Forgot PIN', live: false };
+  }
   const node = h('section', { class: 'signin' },
     title('Sign in to Doorstep'),
     message ? h('p', { class: 'notice', role: 'alert' }, message) : null,

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.browser
 def test_an_expired_access_token_is_refreshed_and_the_sync_retried(devices, demo) -> None:
     phone = devices()
     page = phone.open()
+    logins: list[dict] = []
+    page.on("response", lambda r: r.url.endswith("/api/auth/login") and logins.append(r.json()))
     phone.sign_in("officer3")
-    before = phone.session()
+    first = logins[0]
     expired = json.dumps({"error": {"code": "token_expired", "message": "expired", "details": {}}})
     answered: list[int] = []
 
@@ -26,16 +28,29 @@ def test_an_expired_access_token_is_refreshed_and_the_sync_retried(devices, demo
             route.continue_()
 
     phone.context.route("**/api/sync/pull*", expire_once)
-    refreshes: list[int] = []
-    page.on("response", lambda r: r.url.endswith("/api/auth/refresh") and refreshes.append(r.status))
+    refreshes: list[tuple[dict, int, dict]] = []
+    pulls: list[str | None] = []
+    page.on("request", lambda r: "/api/sync/pull" in r.url and pulls.append(r.headers.get("authorization")))
+    page.on("response", lambda r: r.url.endswith("/api/auth/refresh")
+            and refreshes.append((json.loads(r.request.post_data or "{}"), r.status, r.json())))
     page.get_by_role("button", name="Sync now").click()
     expect(phone.status).to_contain_text("Syncing")
     phone.wait_synced()
-    assert answered == [401] and refreshes == [200]
-    after = phone.session()
-    assert after["refresh_token"] != before["refresh_token"]
-    assert after["access_token"] != before["access_token"]
-    assert after["device_id"] == before["device_id"]
+    assert answered == [401] and [status for _, status, _ in refreshes] == [200]
+    sent, _, got = refreshes[0]
+    assert sent["refresh_token"] == first["refresh_token"]
+    assert got["access_token"] != first["access_token"] and got["refresh_token"] != first["refresh_token"]
+    assert pulls[-1] == f"Bearer {got['access_token']}"
+
+    # The new pair was stored (sealed): after a reopen, the next refresh presents the new
+    # refresh token (the old one is spent: presenting it again would revoke the phone).
+    answered.clear()
+    page.reload()
+    phone.unlock()
+    phone.wait_synced()
+    assert [status for _, status, _ in refreshes] == [200, 200]
+    assert refreshes[1][0]["refresh_token"] == got["refresh_token"]
+    assert phone.meta("device_id") == first["device_id"]
 
 
 def test_a_rejected_change_is_shown_with_the_servers_reason(devices, demo) -> None:

@@ -94,6 +94,7 @@ def test_closing_the_page_after_submit_loses_nothing(devices, demo) -> None:
     phone.offline(False)
     page = phone.new_page()
     phone.open()
+    phone.unlock()
     phone.wait_synced()
     assert [v["notes"] for v in demo.office.records("visit") if v.get("notes") == notes] == [notes]
     assert phone.idb()["outbox"] == []
@@ -127,6 +128,7 @@ def test_a_lost_answer_is_resent_and_applied_once(devices, demo) -> None:
     page = phone.new_page()
     page.on("response", lambda r: r.url.endswith("/api/sync/push") and results.extend(r.json()["results"]))
     phone.open()
+    phone.unlock()
     phone.wait_synced()
     assert [v["notes"] for v in demo.office.records("visit") if v.get("notes") == notes] == [notes]
     assert [r["status"] for r in results] == ["duplicate"]

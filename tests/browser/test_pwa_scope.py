@@ -15,7 +15,7 @@ def test_a_revoked_device_is_wiped_and_shows_sign_in(devices, demo) -> None:
     phone = devices()
     page = phone.open()
     phone.sign_in("officer1")
-    device_id = phone.session()["device_id"]
+    device_id = phone.meta("device_id")
     assert phone.idb()["records"]
     listed = demo.office.get("/api/devices")["items"]
     assert device_id in [d["id"] for d in listed]
@@ -94,6 +94,7 @@ def test_upgrade_required_keeps_the_outbox_and_asks_to_reload(devices, demo) -> 
 
     phone.context.unroute("**/api/sync/**")  # "the new version" is deployed
     page.get_by_role("button", name="Reload to update").click()
+    phone.unlock()  # a reload is a reopen: locked
     phone.wait_synced()
     notes = [n for n in demo.office.records("note") if n.get("text") == text]
     assert len(notes) == 1 and notes[0]["subject_id"] == case["case"]["id"]

@@ -52,6 +52,7 @@ def test_sign_in_shows_only_my_caseload_and_it_opens_offline(devices, demo) -> N
     phone.offline()
     resp = page.reload()
     assert resp is not None and resp.ok and resp.from_service_worker
+    phone.unlock()  # reopened: the PIN opens it, offline
     expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
     expect(cards).to_have_count(len(mine))
     expect(phone.status).to_contain_text("Offline")

@@ -26,6 +26,7 @@ def old_unsynced_note(phone, case) -> None:
     page.get_by_role("button", name="Add note").click()
     expect(phone.status).to_contain_text("1 change waiting")
     page.clock.fast_forward("25:00:00")  # the status re-checks every 30 s
+    phone.unlock()  # a day idle: locked
 
 
 @pytest.mark.parametrize("granted", [False, True], ids=["refused", "granted"])

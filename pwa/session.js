@@ -1,0 +1,277 @@
+// Who may see the data on this phone: sign-in, setting the PIN, the lock and
+// unlock, "Forgot PIN?", wiping, signing out, and reporting to the audit log
+// what a wipe or a forgotten PIN cost. app.js wires it to the screens; the
+// keyring and the data key are in db.js, the rules in lock.js.
+import { MAX_PIN_ATTEMPTS } from './lock.js';
+
+const LOCK_GRACE_MS = 10_000; // how long a lock waits for a sync under way to store its answer
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/** The audit event for changes that were never sent and cannot be read any more. */
+export function lostReport(event, lost, extra = {}) {
+  const ids = [...new Set(lost.map((c) => c.id))].slice(0, 1000);
+  return {
+    event,
+    details: {
+      ...extra,
+      count: lost.length,
+      changes: lost.slice(0, 1000).map(({ type, op, created_at }) => ({ type, op, created_at })),
+    },
+    entity_ids: ids,
+  };
+}
+
+/** Notices that keep the officer told about lost changes until dismissed. */
+export function lostNotices(lost, reason, at = new Date().toISOString()) {
+  return lost.map((c) => ({
+    id: `lost-${c.change_id}`, change_id: c.change_id, status: 'unreadable', type: c.type, entity_id: c.id,
+    op: c.op, fields: {}, lost_fields: [], errors: [], reason, recorded_at: c.created_at, at,
+  }));
+}
+
+const FORGOT_REASON = 'It was recorded on this phone but not sent before the PIN was reset, and it cannot be read without the old PIN. The office has been told. Record it again if you can.';
+const WIPE_REASON = 'It was recorded on this phone but not sent before ten wrong PINs wiped the phone. The office has been told. Record it again if you can.';
+
+export function wipeMessage(report) {
+  const n = (report && report.lost && report.lost.length) || 0;
+  return `Ten wrong PINs were entered, so Doorstep's data on this phone was wiped.${n
+    ? ` ${plural(n, 'change', 'changes')} that had not been sent could not be kept; you will see which after you sign in.` : ''} Sign in to carry on.`;
+}
+
+export function createSession({ state, db, api, deviceName, hooks }) {
+  const { render, refreshStatus, startSync, stopSync, syncNow, requestPersist, idle } = hooks;
+  let lockGen = 0;
+
+  const toSession = (data) => ({
+    access_token: data.access_token, refresh_token: data.refresh_token,
+    expires_at: Date.now() + (data.expires_in || 900) * 1000, device_id: data.device_id, user: data.user,
+  });
+
+  async function init() {
+    let info = await db.lockInfo();
+    if (info.hasPin && info.failures >= MAX_PIN_ATTEMPTS) {
+      await db.wipeAfterWrongPins(info.failures); // the page closed after the last wrong PIN
+      info = await db.lockInfo();
+    }
+    state.hasPin = info.hasPin;
+    state.locked = info.hasPin;
+    state.wipeReport = info.wipeReport;
+    if (info.wipeReport) state.signinMessage = wipeMessage(info.wipeReport);
+    if (!info.hasPin && info.legacySession) state.pending = { session: info.legacySession, legacy: true, lost: [] };
+    if (state.pending) idle.start();
+  }
+
+  // --- lock and unlock ----------------------------------------------------------
+  /** Lock now: the screen at once; the key once a sync under way has stored its answer. */
+  async function lock() {
+    idle.stop();
+    if (!state.hasPin) {
+      // Signed in but no PIN set yet: forget the sign-in (its tokens are only in memory).
+      if (state.pending && !state.pending.legacy) {
+        state.pending = null;
+        state.signinMessage = 'Doorstep was left waiting for a PIN, so you have been signed out. Sign in again.';
+        render();
+      }
+      return;
+    }
+    if (state.locked) return;
+    const gen = ++lockGen;
+    state.locked = true;
+    state.resetting = false;
+    state.lockMessage = null;
+    state.flash = null;
+    render();
+    refreshStatus();
+    await stopSync(LOCK_GRACE_MS);
+    if (gen !== lockGen || !state.locked) return; // unlocked again meanwhile
+    state.session = null;
+    db.lock();
+  }
+
+  /** Returns null when unlocked, else what to tell the officer. */
+  async function unlock(pin) {
+    const res = await db.unlock(pin);
+    if (res.wiped) {
+      lockGen += 1;
+      stopSync(0);
+      Object.assign(state, { hasPin: false, locked: false, session: null, pending: null, resetting: false });
+      const info = await db.lockInfo();
+      state.wipeReport = info.wipeReport;
+      state.signinMessage = wipeMessage(info.wipeReport);
+      navigator.serviceWorker?.controller?.postMessage('precache');
+      location.hash = '#/';
+      await render();
+      refreshStatus();
+      return null;
+    }
+    if (!res.ok) return res;
+    lockGen += 1;
+    state.locked = false;
+    state.lockMessage = null;
+    const s = await db.getMeta('session');
+    if (s && !s.expired) state.session = s;
+    else {
+      state.session = null;
+      const { entries } = await db.outboxSummary();
+      state.signinMessage = entries
+        ? `Sign in again to send the ${plural(entries, 'change', 'changes')} waiting on this phone.` : 'Please sign in again.';
+    }
+    idle.start();
+    if (state.session) startSync();
+    await render();
+    refreshStatus();
+    return null;
+  }
+
+  // --- sign-in, PIN -------------------------------------------------------------
+  async function sendReports(session, reports) {
+    for (const r of reports) await api.reportEvent(r, session);
+  }
+
+  /** Sign in with username and password; what follows depends on the phone's state. */
+  async function signIn(username, password) {
+    if (state.locked && state.resetting) return forgotPinSignIn(username, password);
+    if (state.hasPin && !state.locked) return signInAgain(username, password);
+    const data = await api.login(username, password, deviceName());
+    const session = toSession(data);
+    const report = state.wipeReport;
+    if (report) {
+      // Best effort: kept and sent again at the next sign-in if this fails.
+      try {
+        await sendReports(session, [lostReport('pin_wipe', report.lost || [], {
+          wiped_at: report.at, attempts: report.attempts,
+          previous_device_id: report.previous_device_id, previous_user_id: report.previous_user_id,
+        })]);
+      } catch (err) { console.warn('pin_wipe report', err); }
+    }
+    state.pending = { session, lost: (report && report.lost) || [], reason: WIPE_REASON };
+    state.signinMessage = null;
+    idle.start();
+    if (location.hash && location.hash !== '#/') location.hash = '#/';
+    await render();
+    refreshStatus();
+  }
+
+  /** The PIN is known but the sign-in ended (or another officer takes the phone). */
+  async function signInAgain(username, password) {
+    const prev = await db.getMeta('session');
+    const data = await api.login(username, password, deviceName());
+    if (prev && prev.user && prev.user.id !== data.user.id) {
+      const { entries } = await db.outboxSummary();
+      if (entries) {
+        const who = prev.user.display_name || prev.user.username;
+        throw Object.assign(new Error(`This phone holds ${plural(entries, 'unsent change', 'unsent changes')} by ${who}. ${who} must sign in to send them first.`), { code: 'different_user' });
+      }
+      // Another officer: their own data, their own PIN.
+      await wipeQuietly();
+      state.pending = { session: toSession(data), lost: [] };
+      idle.start();
+      location.hash = '#/';
+      await render();
+      refreshStatus();
+      return;
+    }
+    state.session = toSession(data);
+    await db.setMeta('session', state.session);
+    state.signinMessage = null;
+    state.upgrade = false;
+    requestPersist();
+    startSync();
+    if (location.hash && location.hash !== '#/') location.hash = '#/';
+    else await render();
+    refreshStatus();
+  }
+
+  /**
+   * "Forgot PIN?": sign in again online. Changes that were never sent cannot be
+   * read without the old PIN; the server's audit log hears about them before
+   * anything is cleared, and the officer sees them once the new PIN is set.
+   */
+  async function forgotPinSignIn(username, password) {
+    const data = await api.login(username, password, deviceName());
+    const session = toSession(data);
+    const [lost, info] = await Promise.all([db.lostChanges(), db.lockInfo()]);
+    if (lost.length) {
+      await sendReports(session, [lostReport('outbox_unreadable', lost, {
+        reason: 'pin_forgotten', previous_device_id: info.deviceId, previous_user_id: info.userId,
+      })]);
+    }
+    lockGen += 1;
+    state.locked = false;
+    state.resetting = false;
+    state.pending = { session, lost, reset: true, reason: FORGOT_REASON };
+    idle.start();
+    location.hash = '#/';
+    await render();
+    refreshStatus();
+  }
+
+  /** Set the PIN after sign-in: the keyring is made, then the session is stored sealed. */
+  async function setPin(pin) {
+    const p = state.pending;
+    if (!p) return;
+    if (p.reset) await db.wipe(); // sealed under the forgotten PIN: unreadable, and already reported
+    await db.createKeyring(pin);
+    if (p.legacy) await db.sealLegacy();
+    if (!p.legacy) await db.setMeta('session', p.session);
+    if (p.lost.length) await db.addNotices(lostNotices(p.lost, p.reason));
+    if (state.wipeReport) { await db.clearWipeReport(); state.wipeReport = null; }
+    Object.assign(state, { hasPin: true, locked: false, pending: null, signinMessage: null, upgrade: false });
+    state.session = p.session && !p.session.expired ? p.session : null;
+    if (!state.session) state.signinMessage = 'Please sign in again to sync.';
+    state.flash = p.lost.length
+      ? `PIN set. ${plural(p.lost.length, 'change', 'changes')} could not be kept; see Problems.`
+      : 'PIN set. Doorstep locks after a few minutes without use; unlock it with this PIN.';
+    idle.start();
+    requestPersist();
+    if (state.session) startSync();
+    location.hash = '#/';
+    await render();
+    refreshStatus();
+  }
+
+  function forgotPin() {
+    state.resetting = true;
+    render();
+  }
+
+  function cancelForgot() {
+    state.resetting = false;
+    render();
+  }
+
+  // --- wipe, sign out --------------------------------------------------------------
+  async function wipeQuietly() {
+    lockGen += 1;
+    idle.stop();
+    await stopSync(0);
+    Object.assign(state, { session: null, pending: null, hasPin: false, locked: false, resetting: false });
+    await db.wipe();
+    // Only the shell cache is kept; ask the worker to fetch it again in case it is missing.
+    navigator.serviceWorker?.controller?.postMessage('precache');
+  }
+
+  async function wipeDevice(message) {
+    await wipeQuietly();
+    state.signinMessage = message;
+    location.hash = '#/';
+    await render();
+    refreshStatus();
+  }
+
+  /** Push the outbox first; only an empty outbox lets the phone be wiped. */
+  async function signOut() {
+    let { entries } = await db.outboxSummary();
+    if (entries && navigator.onLine) { await syncNow('manual'); ({ entries } = await db.outboxSummary()); }
+    if (entries) {
+      state.flash = `${plural(entries, 'change is', 'changes are')} still waiting. Sign out once they have synced, or they would be lost.`;
+      render({ keepFocus: true });
+      return;
+    }
+    try { await api.logout(); } catch { /* offline or already gone: the data goes anyway */ }
+    await wipeDevice('You have signed out. Nothing is left on this phone.');
+  }
+
+  return { init, lock, unlock, signIn, setPin, forgotPin, cancelForgot, signOut, wipeDevice };
+}
