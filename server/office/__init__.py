@@ -12,7 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import cases, conflicts, devices, exports, imports, overview, register_pages, signin, visits
+from . import (audit_pages, cases, conflicts, devices, exports, imports, overview, register_pages, signin,
+               transport_pages, visits)
 from .pages import error_page
 
 STATIC = Path(__file__).parent / "static"
@@ -29,7 +30,8 @@ async def _not_found(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/office", _to_office),
     *signin.routes, *overview.routes, *visits.routes, *conflicts.routes, *register_pages.routes,
-    *cases.routes, *imports.routes, *devices.routes, *exports.routes,
+    *cases.routes, *imports.routes, *devices.routes, *exports.routes, *transport_pages.routes,
+    *audit_pages.routes,
     Mount("/office/static", app=StaticFiles(directory=STATIC), name="office-static"),
     Route("/office/{rest:path}", _not_found, methods=["GET", "POST", "HEAD"]),
 ]

@@ -1,0 +1,415 @@
+"""Transport in the office: plan school runs (a dry run first, then create them) and see a day's runs.
+
+Planning and creating are ``server.transport.plan_runs`` — what ``POST
+/api/transport/plan`` calls — so the page and the API plan alike, and created
+runs reach each driver's PWA at the next pull. The day's runs are
+``transport.runs_on``, with each picked-up pupil's arrival against the
+register close.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sync import Actor
+from sync.schema import is_uuid
+
+from .. import audit, transport
+from ..errors import ApiError
+from ..state import AppState
+from . import labels
+from .map_svg import MapRun, Place, route_map
+from .pages import app_state, form, me, page, record_view, redirect, render
+from .people import Directory, pupil_name
+
+REASONS = {
+    "not_found": "No such pupil.",
+    "no_location": "The pupil's home has no position on the map.",
+    "no_vehicle": "No vehicle was given.",
+    "deadline_unreachable": "No vehicle can get this pupil to school in time, even driving straight there.",
+    "pickup_window_unreachable": "No vehicle can collect this pupil inside their pickup window and still arrive "
+                                 "in time.",
+    "max_ride_time": "The ride would be longer than the vehicle's longest allowed ride.",
+    "no_vehicle_capacity": "Not enough seats: every vehicle that could take this pupil is full.",
+    "no_vehicle_time": "A seat is free, but fitting this pickup in would make someone late.",
+}
+STOP_STATUS = {"pending": "Waiting", "picked_up": "Picked up", "no_show": "No show", "refused": "Refused"}
+RUN_STATUS = {"planned": "Planned", "in_progress": "On the road", "done": "Done"}
+ARRIVAL_CLASS = {"late_after_close": "concern", "late_before_close": "warn", "on_time": "ok"}
+CLOCK_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+DEFAULT_FROM, DEFAULT_SEATS = "07:30", "4"
+
+
+@dataclass
+class Vehicle:
+    driver: str = ""
+    name: str = ""
+    seats: str = DEFAULT_SEATS
+    lat: str = ""
+    lon: str = ""
+    available_from: str = DEFAULT_FROM
+    max_ride: str = ""  # minutes
+
+
+@dataclass
+class Choices:
+    """What the planning form holds, as typed."""
+
+    school: str
+    date: str
+    pupils: list[str] = field(default_factory=list)
+    vehicles: list[Vehicle] = field(default_factory=list)
+    arrive_by: str = ""
+
+    def hidden(self) -> list[tuple[str, str]]:
+        """The same choices as hidden fields: "Create these runs" re-plans with exactly these."""
+        out = [("school", self.school), ("date", self.date), ("arrive_by", self.arrive_by)]
+        out += [("pupil", p) for p in self.pupils]
+        for n, v in enumerate(self.vehicles):
+            out += [(f"v{n}_{k}", getattr(v, k)) for k in Vehicle.__dataclass_fields__]
+        return out
+
+
+def _choices(data: FormData) -> Choices:
+    def text(name: str, limit: int = 100) -> str:
+        value = data.get(name, "")
+        return value.strip()[:limit] if isinstance(value, str) else ""
+
+    vehicles = []
+    for n in range(transport.MAX_VEHICLES):
+        v = Vehicle(**{k: text(f"v{n}_{k}") for k in Vehicle.__dataclass_fields__})
+        if v.driver:
+            vehicles.append(v)
+    pupils = [p for p in data.getlist("pupil") if isinstance(p, str)]
+    return Choices(text("school"), text("date"), list(dict.fromkeys(pupils)), vehicles, text("arrive_by"))
+
+
+def next_school_day(today: dt.date | None = None) -> dt.date:
+    day = today or dt.datetime.now(transport.LOCAL).date()
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _schools(st: AppState) -> list[dict[str, Any]]:
+    return st.db.query("SELECT id, json_extract(data, '$.name') AS name, json_extract(data, '$.lat') AS lat, "
+                       "json_extract(data, '$.lon') AS lon, json_extract(data, '$.day_starts') AS day_starts "
+                       "FROM schools WHERE deleted = 0 ORDER BY name")
+
+
+def candidates(st: AppState, school_id: str) -> dict[str, dict[str, Any]]:
+    """Pupils of the school who are transport-eligible or have an open case; the defaults (both) first."""
+    rows = st.db.query(
+        "SELECT p.id, p.data, h.data AS home, EXISTS (SELECT 1 FROM cases c WHERE c.pupil_id = p.id "
+        "AND c.status = 'open' AND c.deleted = 0) AS open_case FROM pupils p "
+        "LEFT JOIN households h ON h.id = p.household_id AND h.deleted = 0 "
+        "WHERE p.deleted = 0 AND p.school_id = ?", (school_id,))
+    out = []
+    for r in rows:
+        pupil, home = orjson.loads(r["data"]), orjson.loads(r["home"] or "{}")
+        eligible = bool(pupil.get("transport_eligible"))
+        if not (eligible or r["open_case"]):
+            continue
+        address = ", ".join(x for x in (home.get("address"), home.get("postcode")) if x)
+        out.append({"id": r["id"], "name": pupil_name(pupil), "year": pupil.get("year_group"),
+                    "eligible": eligible, "open_case": bool(r["open_case"]), "address": address or "No address",
+                    "lat": home.get("lat"), "lon": home.get("lon"),
+                    "sort": (not (eligible and r["open_case"]), not eligible, pupil.get("last_name") or "",
+                             pupil.get("first_name") or "")})
+    return {p["id"]: p for p in sorted(out, key=lambda p: p["sort"])}
+
+
+def _clock_of(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    moment = dt.datetime.fromisoformat(iso).astimezone(transport.LOCAL)
+    return f"{moment:%H:%M}"
+
+
+def _check(choices: Choices, school: dict[str, Any], pupils: dict[str, Any],
+           officers: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The form's choices as a ``plan_runs`` body, or what is wrong with them, in words."""
+    errors: list[str] = []
+    if school.get("lat") is None or school.get("lon") is None:
+        errors.append("The school has no position on the map, so no run can be planned to it.")
+    try:
+        day = dt.date.fromisoformat(choices.date)
+        if not 2000 <= day.year <= 2100:
+            raise ValueError
+    except ValueError:
+        errors.append("Give the date of the school day, for example 2026-11-23.")
+    if choices.arrive_by and not CLOCK_RE.fullmatch(choices.arrive_by):
+        errors.append("“Arrive by” must be a time of day such as 09:10, or blank for the register close.")
+    chosen = [p for p in choices.pupils if p in pupils]
+    if len(chosen) != len(choices.pupils):
+        errors.append("Some chosen pupils are not at this school. Choose from the list.")
+    if not chosen:
+        errors.append("Choose at least one pupil to collect.")
+    if not choices.vehicles:
+        errors.append("Choose a driver for at least one vehicle.")
+    vehicles = []
+    for n, v in enumerate(choices.vehicles, start=1):
+        where = f"Vehicle {n}"
+        if v.driver not in officers:
+            errors.append(f"{where}: choose a driver from the list of officers.")
+        seats = int(v.seats) if v.seats.isdigit() else 0
+        if not 1 <= seats <= 80:
+            errors.append(f"{where}: seats must be a whole number from 1 to 80.")
+        if not CLOCK_RE.fullmatch(v.available_from):
+            errors.append(f"{where}: “available from” must be a time of day such as 07:30.")
+        ride = int(v.max_ride) if v.max_ride.isdigit() else None
+        if v.max_ride and (ride is None or not 1 <= ride <= 240):
+            errors.append(f"{where}: the longest ride must be a whole number of minutes from 1 to 240, or blank.")
+        start = (school.get("lat"), school.get("lon"))
+        if v.lat or v.lon:
+            try:
+                start = (float(v.lat), float(v.lon))
+                if not (-90 <= start[0] <= 90 and -180 <= start[1] <= 180):
+                    raise ValueError
+            except ValueError:
+                errors.append(f"{where}: the start needs both a latitude (-90 to 90) and a longitude "
+                              "(-180 to 180), or leave both blank to start at the school.")
+        vehicles.append({"driver_id": v.driver, "vehicle": v.name or f"Vehicle {n}", "seats": seats,
+                         "start_lat": start[0], "start_lon": start[1], "available_from": v.available_from,
+                         **({"max_ride_s": ride * 60} if ride else {})})
+    body = {"school_id": choices.school, "date": choices.date, "pupil_ids": chosen, "vehicles": vehicles}
+    if choices.arrive_by:
+        body["arrive_by"] = choices.arrive_by
+    return body, errors
+
+
+def _words(exc: ApiError) -> str:
+    if exc.code == "solver_unavailable":
+        return "No routing solver is installed on the server, so no plan can be made. Tell the administrator."
+    message = exc.message[:1].upper() + exc.message[1:]
+    return message if message.endswith(".") else message + "."
+
+
+def _vehicle_words(detail: str, vehicles: list[dict[str, Any]], directory: Directory) -> str:
+    """The planner names vehicles by key (``vehicle v0``): name them as the form did."""
+    def name(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n >= len(vehicles):
+            return match.group(0)
+        v = vehicles[n]
+        return f"{v['vehicle']} ({directory.name(v['driver_id'])})"
+    return re.sub(r"\bvehicle v(\d+)\b", name, detail)
+
+
+def _result_view(result: dict[str, Any], body: dict[str, Any], school: dict[str, Any],
+                 pupils: dict[str, Any], directory: Directory) -> dict[str, Any]:
+    """The plan as the page shows it: runs with stops, the unplaced with reasons, and the map."""
+    plan = result.get("plan") or {}
+    routes = [r for r in plan.get("routes", []) if r.get("stops")]
+    runs, map_runs = [], []
+    for i, (run, route) in enumerate(zip(result["runs"], routes, strict=True)):
+        vehicle = body["vehicles"][int(route["vehicle"][1:])]
+        label = f"Run {i + 1}: {run['vehicle']}, {directory.name(run['driver_id'])}"
+        stops = []
+        for n, stop in enumerate(run["stops"], start=1):
+            pupil = pupils.get(stop["pupil_id"], {})
+            stops.append({"n": n, "pupil_id": stop["pupil_id"], "name": pupil.get("name") or stop["pupil_name"],
+                          "address": pupil.get("address", "—"), "eta": _clock_of(stop["eta"]),
+                          "ride_min": round(stop["ride_s"] / 60), "load": stop["load"]})
+        runs.append({"label": label, "vehicle": run["vehicle"], "driver": directory.name(run["driver_id"]),
+                     "seats": run["seats"], "depart": _clock_of(run["depart"]),
+                     "arrive": _clock_of(run["school_arrival"]), "stops": stops,
+                     "starts_at_school": (vehicle["start_lat"], vehicle["start_lon"]) == (school["lat"],
+                                                                                            school["lon"])})
+        map_runs.append(MapRun(label, [Place(pupils[s["pupil_id"]]["lat"], pupils[s["pupil_id"]]["lon"],
+                                             f"{s['name']}, pick-up {s['eta']}") for s in stops],
+                               Place(vehicle["start_lat"], vehicle["start_lon"], label)))
+    unplaced = []
+    for u in result["unplaced"]:
+        pupil = pupils.get(u["pupil"], {})
+        unplaced.append({"pupil_id": u["pupil"], "name": pupil.get("name", "Unknown pupil"),
+                         "address": pupil.get("address", "—"),
+                         "reason": REASONS.get(u["reason"], u["reason"].replace("_", " ").capitalize() + "."),
+                         "detail": _vehicle_words(u.get("detail") or "", body["vehicles"], directory)})
+    crosses = [Place(p["lat"], p["lon"], p["name"]) for p in (pupils.get(u["pupil_id"]) for u in unplaced)
+               if p and p.get("lat") is not None and p.get("lon") is not None]
+    drawing = route_map("plan-map", f"Proposed runs to {school['name']}", Place(school["lat"], school["lon"],
+                        school["name"]), map_runs, crosses)
+    return {"runs": runs, "unplaced": unplaced, "map": drawing, "solver": result.get("solver"),
+            "solver_version": plan.get("solver_version"), "fallback_reason": plan.get("fallback_reason"),
+            "solve_seconds": plan.get("solve_seconds"), "arrive_by": result["arrive_by"][:5],
+            "register_close": _clock_of(result["register_close"]), "placed": sum(len(r["stops"]) for r in runs)}
+
+
+async def _form_page(request: Request, choices: Choices, *, errors: list[str] | None = None,
+                     fresh: bool = False) -> Response:
+    """The planning form (and, after "Plan", the proposed runs), audited as a view of its pupils."""
+    st = app_state(request)
+    user = me(request).user
+
+    def work() -> dict[str, Any]:
+        schools = _schools(st)
+        school = next((s for s in schools if s["id"] == choices.school), None)
+        with st.db.read() as txn:
+            directory = Directory(txn)
+        pupils = candidates(st, school["id"]) if school else {}
+        if school and fresh:
+            choices.pupils = [p for p in transport.default_pupils(st, school["id"]) if p in pupils]
+        out: dict[str, Any] = {"schools": schools, "school": school, "pupils": pupils, "directory": directory,
+                               "plan": None, "errors": list(errors or [])}
+        if school and not fresh and not errors:
+            body, problems = _check(choices, school, pupils, {u["id"]: u for u in directory.officers()})
+            out["errors"] = problems
+            if not problems:
+                try:
+                    result = transport.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": True})
+                except ApiError as exc:
+                    out["errors"] = [_words(exc)]
+                else:
+                    out["plan"] = _result_view(result, body, school, pupils, directory)
+                    with st.db.write() as txn:
+                        audit.record(txn, user.id, None, "transport_plan", body["pupil_ids"],
+                                     {"dry_run": True, "runs": [], "via": "office"})
+        return out
+
+    data = await run_in_threadpool(work)
+    await run_in_threadpool(record_view, st, user.id, list(data["pupils"]), "transport planning")
+    rows = choices.vehicles + [Vehicle()] * max(1, 2 - len(choices.vehicles))
+    school = data["school"]
+    close = (transport.register_close(dt.date.fromisoformat(choices.date), school.get("day_starts"))
+             if school and _is_date(choices.date) else None)
+    return render(request, "transport.html", {
+        "title": "Transport planning", "choices": choices, "vehicle_rows": rows, "close": close,
+        "officers": data["directory"].officers(), **data}, status=422 if data["errors"] else 200,
+        active="transport")
+
+
+def _is_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@page
+async def plan_form(request: Request) -> Response:
+    q = request.query_params
+    school = q.get("school", "")
+    day = q.get("date", "")
+    choices = Choices(school if is_uuid(school) else "", day if _is_date(day) else next_school_day().isoformat())
+    return await _form_page(request, choices, fresh=True)
+
+
+@page
+async def plan_dry_run(request: Request) -> Response:
+    return await _form_page(request, _choices(form(request)))
+
+
+@page
+async def create_runs(request: Request) -> Response:
+    st = app_state(request)
+    user = me(request).user
+    choices = _choices(form(request))
+
+    def work() -> tuple[dict[str, Any] | None, list[str]]:
+        school = next((s for s in _schools(st) if s["id"] == choices.school), None)
+        if school is None:
+            return None, ["Choose a school."]
+        with st.db.read() as txn:
+            officers = {u["id"]: u for u in Directory(txn).officers()}
+        body, problems = _check(choices, school, candidates(st, school["id"]), officers)
+        if problems:
+            return None, problems
+        try:
+            result = transport.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": False})
+        except ApiError as exc:
+            return None, [_words(exc)]
+        with st.db.write() as txn:
+            audit.record(txn, user.id, None, "transport_plan",
+                         [s["pupil_id"] for r in result["runs"] for s in r["stops"]],
+                         {"dry_run": False, "runs": [r["id"] for r in result["runs"]], "via": "office"})
+        return result, []
+
+    result, problems = await run_in_threadpool(work)
+    if result is None:
+        return await _form_page(request, choices, errors=problems)
+    query = {"date": choices.date, "school": choices.school, "created": len(result["runs"]),
+             "stops": sum(len(r["stops"]) for r in result["runs"])}
+    return redirect("/office/transport/day?" + urlencode(query))
+
+
+def _day_view(st: AppState, day: dt.date, school_id: str) -> dict[str, Any]:
+    runs = transport.runs_on(st, day, school_id or None)
+    schools = {s["id"]: s for s in _schools(st)}
+    with st.db.read() as txn:
+        directory = Directory(txn)
+    homes = {r["id"]: r for r in st.db.query(
+        "SELECT id, json_extract(data, '$.address') AS address, json_extract(data, '$.postcode') AS postcode "
+        "FROM households WHERE id IN (SELECT value FROM json_each(?))",
+        (orjson.dumps([s.get("household_id") for r in runs for s in r["stops"]]).decode(),))}
+    late, maps = [], []
+    for run in runs:
+        for key in ("vehicle", "seats", "status", "driver_id", "departed_at", "arrived_at"):
+            run.setdefault(key, None)
+        run["school"] = schools.get(run.get("school_id"), {})
+        run["driver"] = directory.name(run.get("driver_id"))
+        run["close"] = _clock_of(run["register_close"])
+        run["departed"] = _clock_of(run.get("departed_at"))
+        run["arrived"] = _clock_of(run.get("arrived_at"))
+        for n, stop in enumerate(run["stops"], start=1):
+            home = homes.get(stop.get("household_id") or "", {})
+            stop["n"] = n
+            stop["eta_clock"] = _clock_of(stop.get("eta"))
+            stop["event_clock"] = _clock_of(stop.get("event_at")) if stop.get("event_at") else ""
+            stop["address"] = ", ".join(x for x in (home.get("address"), home.get("postcode")) if x) or "—"
+            stop["status_words"] = STOP_STATUS.get(stop.get("status") or "pending", stop.get("status"))
+            stop["arrival_class"] = ARRIVAL_CLASS.get(stop["arrival"]["code"], "")
+            stop["arrival_words"] = ("not picked up yet" if stop.get("status") in (None, "pending")
+                                     else stop["arrival"]["label"])
+            if stop["arrival"]["code"] == "late_after_close":
+                late.append({"name": stop.get("pupil_name"), "pupil_id": stop.get("pupil_id"), "run": run})
+    for school_id_ in dict.fromkeys(r.get("school_id") for r in runs):
+        school = schools.get(school_id_)
+        mine = [r for r in runs if r.get("school_id") == school_id_]
+        if not school or school.get("lat") is None:
+            continue
+        map_runs = [MapRun(f"{r.get('vehicle') or 'Vehicle'}, {r['driver']}",
+                           [Place(s["lat"], s["lon"], f"{s.get('pupil_name')}, {s['status_words'].lower()}")
+                            for s in r["stops"] if s.get("lat") is not None and s.get("lon") is not None])
+                    for r in mine]
+        maps.append({"school": school, "svg": route_map(f"day-map-{len(maps) + 1}", f"Runs to {school['name']}",
+                                                        Place(school["lat"], school["lon"], school["name"]),
+                                                        map_runs)})
+    return {"runs": runs, "late": late, "maps": maps, "schools": list(schools.values())}
+
+
+@page
+async def day_runs(request: Request) -> Response:
+    st = app_state(request)
+    q = request.query_params
+    day = dt.date.fromisoformat(q["date"]) if _is_date(q.get("date", "")) else next_school_day()
+    school = q.get("school", "")
+    school = school if is_uuid(school) else ""
+    data = await run_in_threadpool(_day_view, st, day, school)
+    await run_in_threadpool(record_view, st, me(request).user.id,
+                            [s.get("pupil_id") for r in data["runs"] for s in r["stops"]], "transport day")
+    created = q.get("created", "")
+    stops = q.get("stops", "")
+    return render(request, "transport_day.html", {
+        "title": f"Transport runs on {labels.when(day.isoformat())}", "day": day, "school_id": school,
+        "created": int(created) if created.isdigit() else None, "created_stops": int(stops) if stops.isdigit() else 0,
+        "run_status": RUN_STATUS, **data}, active="transport")
+
+
+routes = [
+    Route("/office/transport", plan_form, methods=["GET"]),
+    Route("/office/transport/plan", plan_dry_run, methods=["POST"]),
+    Route("/office/transport/create", create_runs, methods=["POST"]),
+    Route("/office/transport/day", day_runs, methods=["GET"]),
+]
