@@ -333,7 +333,8 @@ function registerWorker() {
 
 function watchActivity() {
   const poke = () => idle.poke();
-  for (const ev of ['pointerdown', 'keydown', 'input', 'wheel', 'touchstart', 'scroll']) {
+  // What the officer does, not what the app does (a render scrolls to the top: not activity).
+  for (const ev of ['pointerdown', 'keydown', 'input', 'wheel', 'touchstart', 'touchmove']) {
     window.addEventListener(ev, poke, { passive: true, capture: true });
   }
   // Timers sleep while the app is in the background: check on the way back.

@@ -12,7 +12,7 @@
 // The data key lives only in this module's memory, between unlock() and lock().
 import * as hlc from './hlc.js';
 import * as box from './crypto.js';
-import { MAX_PIN_ATTEMPTS } from './lock.js';
+import { MAX_PIN_ATTEMPTS, attemptUnlock } from './lock.js';
 import { newEntry, overlay, settle, pulled, key, groupByRecord } from './outbox.js';
 
 export const DB_NAME = 'doorstep';
@@ -158,36 +158,24 @@ export async function createKeyring(pin) {
   dataKey = made.key;
 }
 
-/**
- * Try a PIN. The wrong-PIN counter goes up before the check (closing the page
- * mid-check still counts) and back to 0 on success; the tenth wrong PIN in a
- * row wipes the device, leaving only a report with no personal data in it.
- * Returns {ok: true} | {ok: false, left} | {ok: false, wiped: true}.
- */
+/** Try a PIN against the wrong-PIN counter (lock.js: attemptUnlock): ten wrong in a row wipe. */
 export async function unlock(pin) {
-  const { keyring, failures } = await tx(['meta'], 'readwrite', async (t) => {
-    const meta = t.objectStore('meta');
-    const kr = await req(meta.get('keyring'));
-    const n = (await req(meta.get('pin_failures'))) || 0;
-    if (kr) meta.put(n + 1, 'pin_failures');
-    return { keyring: kr, failures: n };
+  const res = await attemptUnlock(pin, {
+    begin: () => tx(['meta'], 'readwrite', async (t) => {
+      const meta = t.objectStore('meta');
+      const keyring = await req(meta.get('keyring'));
+      const failures = (await req(meta.get('pin_failures'))) || 0;
+      if (keyring) meta.put(failures + 1, 'pin_failures'); // counted before the check
+      return { keyring, failures };
+    }),
+    check: (keyring, p) => box.unlockKeyring(keyring, p),
+    succeed: async (k) => {
+      await tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(0, 'pin_failures'); });
+      dataKey = k;
+    },
+    wipe: (count) => wipeAfterWrongPins(count),
   });
-  if (!keyring) throw new Error('No PIN is set on this phone.');
-  if (failures >= MAX_PIN_ATTEMPTS) {
-    await wipeAfterWrongPins(failures);
-    return { ok: false, wiped: true, left: 0 };
-  }
-  try {
-    dataKey = await box.unlockKeyring(keyring, pin);
-  } catch (err) {
-    if (!(err instanceof box.WrongPinError)) throw err;
-    const used = failures + 1;
-    if (used < MAX_PIN_ATTEMPTS) return { ok: false, wiped: false, left: MAX_PIN_ATTEMPTS - used };
-    await wipeAfterWrongPins(used);
-    return { ok: false, wiped: true, left: 0 };
-  }
-  await tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(0, 'pin_failures'); });
-  return { ok: true };
+  return { ok: res.ok, wiped: !!res.wiped, left: res.left ?? null };
 }
 
 /** Wipe after too many wrong PINs. The report is sent to the audit log after the next sign-in. */

@@ -81,6 +81,35 @@ export function createIdleTimer({
   return timer;
 }
 
+/**
+ * One unlock attempt against the wrong-PIN counter (db.js supplies the storage):
+ * `begin()` reads the keyring and the count and stores count + 1 before the
+ * PIN is checked, so closing the page mid-check still counts; `check(keyring,
+ * pin)` resolves the key or throws an error with code 'wrong_pin'; `succeed(key)`
+ * stores 0; `wipe(count)` runs at the MAX_PIN_ATTEMPTS-th wrong PIN in a row.
+ * Resolves {ok: true, key} | {ok: false, left} | {ok: false, wiped: true}.
+ */
+export async function attemptUnlock(pin, { begin, check, succeed, wipe }, max = MAX_PIN_ATTEMPTS) {
+  const { keyring, failures } = await begin();
+  if (!keyring) throw new Error('No PIN is set on this phone.');
+  if (failures >= max) {
+    await wipe(failures);
+    return { ok: false, wiped: true, left: 0 };
+  }
+  let key;
+  try {
+    key = await check(keyring, pin);
+  } catch (err) {
+    if (!err || err.code !== 'wrong_pin') throw err;
+    const used = failures + 1;
+    if (used < max) return { ok: false, wiped: false, left: max - used };
+    await wipe(used);
+    return { ok: false, wiped: true, left: 0 };
+  }
+  await succeed(key);
+  return { ok: true, key };
+}
+
 /** What the lock screen says after a wrong PIN. */
 export function attemptsLeftMessage(left) {
   if (left <= 0) return 'Wrong PIN.';
