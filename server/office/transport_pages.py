@@ -48,6 +48,8 @@ RUN_STATUS = {"planned": "Planned", "in_progress": "On the road", "done": "Done"
 ARRIVAL_CLASS = {"late_after_close": "concern", "late_before_close": "warn", "on_time": "ok"}
 CLOCK_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DEFAULT_FROM, DEFAULT_SEATS = "07:30", "4"
+# the office form reader takes at most 100 fields (pages.read_form): 6 vehicles of 7 fields leave room for 50 pupils
+FORM_VEHICLES = 6
 
 
 @dataclass
@@ -86,7 +88,7 @@ def _choices(data: FormData) -> Choices:
         return value.strip()[:limit] if isinstance(value, str) else ""
 
     vehicles = []
-    for n in range(transport.MAX_VEHICLES):
+    for n in range(FORM_VEHICLES):
         v = Vehicle(**{k: text(f"v{n}_{k}") for k in Vehicle.__dataclass_fields__})
         if v.driver:
             vehicles.append(v)
@@ -142,11 +144,7 @@ def _check(choices: Choices, school: dict[str, Any], pupils: dict[str, Any],
     errors: list[str] = []
     if school.get("lat") is None or school.get("lon") is None:
         errors.append("The school has no position on the map, so no run can be planned to it.")
-    try:
-        day = dt.date.fromisoformat(choices.date)
-        if not 2000 <= day.year <= 2100:
-            raise ValueError
-    except ValueError:
+    if not (_is_date(choices.date) and 2000 <= int(choices.date[:4]) <= 2100):
         errors.append("Give the date of the school day, for example 2026-11-23.")
     if choices.arrive_by and not CLOCK_RE.fullmatch(choices.arrive_by):
         errors.append("“Arrive by” must be a time of day such as 09:10, or blank for the register close.")
@@ -279,7 +277,7 @@ async def _form_page(request: Request, choices: Choices, *, errors: list[str] | 
 
     data = await run_in_threadpool(work)
     await run_in_threadpool(record_view, st, user.id, list(data["pupils"]), "transport planning")
-    rows = choices.vehicles + [Vehicle()] * max(1, 2 - len(choices.vehicles))
+    rows = (choices.vehicles + [Vehicle()] * max(1, 2 - len(choices.vehicles)))[:FORM_VEHICLES]
     school = data["school"]
     close = (transport.register_close(dt.date.fromisoformat(choices.date), school.get("day_starts"))
              if school and _is_date(choices.date) else None)
@@ -299,9 +297,7 @@ def _is_date(value: str) -> bool:
 
 @page
 async def plan_form(request: Request) -> Response:
-    q = request.query_params
-    school = q.get("school", "")
-    day = q.get("date", "")
+    school, day = request.query_params.get("school", ""), request.query_params.get("date", "")
     choices = Choices(school if is_uuid(school) else "", day if _is_date(day) else next_school_day().isoformat())
     return await _form_page(request, choices, fresh=True)
 
@@ -331,9 +327,10 @@ async def create_runs(request: Request) -> Response:
         except ApiError as exc:
             return None, [_words(exc)]
         with st.db.write() as txn:
+            runs = [r["id"] for r in result["runs"]]
             audit.record(txn, user.id, None, "transport_plan",
-                         [s["pupil_id"] for r in result["runs"] for s in r["stops"]],
-                         {"dry_run": False, "runs": [r["id"] for r in result["runs"]], "via": "office"})
+                         [*runs, *(s["pupil_id"] for r in result["runs"] for s in r["stops"])],
+                         {"dry_run": False, "runs": runs, "via": "office"})
         return result, []
 
     result, problems = await run_in_threadpool(work)
@@ -362,6 +359,8 @@ def _day_view(st: AppState, day: dt.date, school_id: str) -> dict[str, Any]:
         run["close"] = _clock_of(run["register_close"])
         run["departed"] = _clock_of(run.get("departed_at"))
         run["arrived"] = _clock_of(run.get("arrived_at"))
+        run["after_close"] = bool(run["arrived_at"]) and (dt.datetime.fromisoformat(run["arrived_at"])
+                                                          > dt.datetime.fromisoformat(run["register_close"]))
         for n, stop in enumerate(run["stops"], start=1):
             home = homes.get(stop.get("household_id") or "", {})
             stop["n"] = n
@@ -394,13 +393,11 @@ async def day_runs(request: Request) -> Response:
     st = app_state(request)
     q = request.query_params
     day = dt.date.fromisoformat(q["date"]) if _is_date(q.get("date", "")) else next_school_day()
-    school = q.get("school", "")
-    school = school if is_uuid(school) else ""
+    school = q.get("school", "") if is_uuid(q.get("school", "")) else ""
     data = await run_in_threadpool(_day_view, st, day, school)
     await run_in_threadpool(record_view, st, me(request).user.id,
                             [s.get("pupil_id") for r in data["runs"] for s in r["stops"]], "transport day")
-    created = q.get("created", "")
-    stops = q.get("stops", "")
+    created, stops = q.get("created", ""), q.get("stops", "")
     return render(request, "transport_day.html", {
         "title": f"Transport runs on {labels.when(day.isoformat())}", "day": day, "school_id": school,
         "created": int(created) if created.isdigit() else None, "created_stops": int(stops) if stops.isdigit() else 0,

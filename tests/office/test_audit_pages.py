@@ -143,3 +143,39 @@ def test_the_audit_page_keeps_to_the_csp_and_labels_its_fields(world, office_pag
 def test_signed_out_visitors_are_sent_to_sign_in(client, path):
     r = client.get(path, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/office/login?next=")
+
+
+@pytest.mark.browser
+def test_in_chromium_admins_filter_the_log_and_it_passes_axe(desk):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+
+    page = desk.sign_in("admin")
+    page.get_by_role("link", name="Register", exact=True).click()
+    page.locator("table a[href^='/office/pupils/']").first.click()  # an office view of a pupil
+    pupil_id = page.url.rsplit("/", 1)[1]
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
+    newest = page.locator("table.audit-table tbody tr").first
+    expect(newest).to_contain_text("Viewed in the office")
+    newest.locator("summary").click()
+    newest.get_by_role("link", name=f"entries for {pupil_id}").click()
+    expect(page.get_by_label("Record id")).to_have_value(pupil_id)
+    expect(page.get_by_text(f"Entries for the pupil {pupil_id}")).to_be_visible()
+    expect(page.locator("table.audit-table tbody tr").first).to_contain_text("page: pupil")
+    for size in ({"width": 1280, "height": 800}, {"width": 800, "height": 1000}):
+        page.set_viewport_size(size)
+        bad = [v for v in Axe().run(page).response["violations"] if v.get("impact") in ("serious", "critical")]
+        assert not bad, [(v["id"], v["help"]) for v in bad]
+    assert not desk.csp_violations(), desk.console
+
+
+@pytest.mark.browser
+def test_in_chromium_the_office_role_has_no_audit_log(desk):
+    from playwright.sync_api import expect
+
+    page = desk.sign_in("office")
+    expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
+    response = page.goto(desk.base + "/office/audit")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Admins only")

@@ -165,7 +165,7 @@ def test_create_makes_the_runs_the_driver_pulls_them(town, office_page, app_stat
     assert [p for p in re.findall(r'<tr data-pupil="([^"]+)"', day.text)] == dry_order[:3]
     assert "not picked up yet" in text and "Register closes 09:15" in text
     made = [a for a in audits(app_state, "transport_plan", page.user["id"]) if not a["detail"]["dry_run"]]
-    assert made[0]["detail"]["runs"] == [run["id"]] and set(made[0]["ids"]) == set(dry_order[:3])
+    assert made[0]["detail"]["runs"] == [run["id"]] and set(made[0]["ids"]) == {run["id"], *dry_order[:3]}
 
 
 def test_plan_and_create_need_the_csrf_token(town, office_page, app_state):
@@ -234,6 +234,16 @@ def test_unplaced_reasons_name_the_vehicle_and_two_vehicles_make_two_lines(town,
     assert "Vehicle 3 (optional)" in r.text  # one blank vehicle row after the ones in use
 
 
+def test_the_form_offers_at_most_six_vehicles(town, office_page):
+    page = office_page()
+    six = {}
+    for n in range(6):
+        six.update({f"v{n}_driver": town["driver"].user["id"], f"v{n}_seats": "1", f"v{n}_available_from": "07:30"})
+    r = page.post("/office/transport/plan", plan_form(town, **six))
+    assert r.status_code == 200 and "Vehicle 6 (optional)" in r.text and "Vehicle 7" not in r.text
+    assert 'name="v5_driver" value=' in r.text  # the sixth is planned with, and carried to "Create"
+
+
 def test_the_day_shows_arrivals_against_the_register_close(town, office_page, app_state):
     page = office_page()
     assert page.post("/office/transport/create", plan_form(town, seats=4)).status_code == 303
@@ -257,7 +267,7 @@ def test_the_day_shows_arrivals_against_the_register_close(town, office_page, ap
     assert "reached Eastmoor Primary at 09:20; the register closed at 09:15" in text
     other = html[html.index(f'<tr data-pupil="{second["pupil_id"]}"'):]
     assert "No show" in text_of(other[:other.index("</tr>")]) and "not carried" in text_of(other[:other.index("</tr>")])
-    assert "Status Done" in text and "At school 09:20" in text
+    assert "Status Done" in text and "At school 09:20 — after the register closed" in text
     # before the close: L, marked but not as a concern
     driver.push([driver.change("transport_run", run["id"], {"arrived_at": "2026-11-23T08:55:00Z"}, 2)])
     html = page.get("/office/transport/day", date=DAY, school=town["school"]).text
