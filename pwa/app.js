@@ -35,8 +35,16 @@ const state = {
 
 const webLock = (name, fn) => (navigator.locks ? navigator.locks.request(name, fn) : fn());
 const api = createApi({
-  // Tokens are read from memory only: the stored copy is sealed, and read once at unlock.
-  getSession: async () => state.session || null,
+  // While unlocked and signed in: the stored (sealed) copy, which another tab may
+  // have refreshed — refresh tokens are single-use.
+  getSession: async () => {
+    if (!state.session) return null;
+    try {
+      const stored = await db.getMeta('session');
+      if (stored && !stored.expired && stored.user?.id === state.session.user?.id) state.session = stored;
+    } catch { /* locked meanwhile: what is in memory */ }
+    return state.session;
+  },
   setSession: async (s) => { state.session = s; await db.setMeta('session', s); },
   lock: webLock,
 });
@@ -57,6 +65,7 @@ function startSync() {
       state.error = s.error || null;
       refreshStatus();
       if (s.phase === 'synced' && s.result && (s.result.pushed || s.result.pulled)) liveRerender();
+      if (s.phase === 'synced' && state.wipeReport) session.flushReports();
     },
     onStop: (kind) => stopped(kind),
   });

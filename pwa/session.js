@@ -33,6 +33,13 @@ export function lostNotices(lost, reason, at = new Date().toISOString()) {
 const FORGOT_REASON = 'It was recorded on this phone but not sent before the PIN was reset, and it cannot be read without the old PIN. The office has been told. Record it again if you can.';
 const WIPE_REASON = 'It was recorded on this phone but not sent before ten wrong PINs wiped the phone. The office has been told. Record it again if you can.';
 
+function wipeReportEvent(report) {
+  return lostReport('pin_wipe', report.lost || [], {
+    wiped_at: report.at, attempts: report.attempts,
+    previous_device_id: report.previous_device_id, previous_user_id: report.previous_user_id,
+  });
+}
+
 export function wipeMessage(report) {
   const n = (report && report.lost && report.lost.length) || 0;
   return `Ten wrong PINs were entered, so Doorstep's data on this phone was wiped.${n
@@ -79,6 +86,7 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     const gen = ++lockGen;
     state.locked = true;
     state.resetting = false;
+    state.pending = null; // a PIN reset half done: its sign-in (in memory only) is dropped
     state.lockMessage = null;
     state.flash = null;
     render();
@@ -137,12 +145,11 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     const session = toSession(data);
     const report = state.wipeReport;
     if (report) {
-      // Best effort: kept and sent again at the next sign-in if this fails.
+      // Best effort: if this fails the report is kept and sent after the next sync.
       try {
-        await sendReports(session, [lostReport('pin_wipe', report.lost || [], {
-          wiped_at: report.at, attempts: report.attempts,
-          previous_device_id: report.previous_device_id, previous_user_id: report.previous_user_id,
-        })]);
+        await sendReports(session, [wipeReportEvent(report)]);
+        await db.clearWipeReport();
+        state.wipeReport = null;
       } catch (err) { console.warn('pin_wipe report', err); }
     }
     state.pending = { session, lost: (report && report.lost) || [], reason: WIPE_REASON };
@@ -211,12 +218,13 @@ export function createSession({ state, db, api, deviceName, hooks }) {
   async function setPin(pin) {
     const p = state.pending;
     if (!p) return;
-    if (p.reset) await db.wipe(); // sealed under the forgotten PIN: unreadable, and already reported
+    // Anything already here was sealed under a key that is gone (a forgotten PIN, a
+    // wipe another tab did): unreadable, and reported. Only an unsent wipe report stays.
+    if (!p.legacy) await db.wipe({ report: state.wipeReport });
     await db.createKeyring(pin);
     if (p.legacy) await db.sealLegacy();
-    if (!p.legacy) await db.setMeta('session', p.session);
+    else await db.setMeta('session', p.session);
     if (p.lost.length) await db.addNotices(lostNotices(p.lost, p.reason));
-    if (state.wipeReport) { await db.clearWipeReport(); state.wipeReport = null; }
     Object.assign(state, { hasPin: true, locked: false, pending: null, signinMessage: null, upgrade: false });
     state.session = p.session && !p.session.expired ? p.session : null;
     if (!state.session) state.signinMessage = 'Please sign in again to sync.';
@@ -229,6 +237,17 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     location.hash = '#/';
     await render();
     refreshStatus();
+  }
+
+  /** A wipe report the sign-in could not send: sent once a sync has worked. */
+  async function flushReports() {
+    const report = state.wipeReport;
+    if (!report || !state.session || state.locked) return;
+    try {
+      await api.reportEvent(wipeReportEvent(report));
+      await db.clearWipeReport();
+      if (state.wipeReport === report) state.wipeReport = null;
+    } catch (err) { console.warn('pin_wipe report', err); }
   }
 
   function forgotPin() {
@@ -273,5 +292,5 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     await wipeDevice('You have signed out. Nothing is left on this phone.');
   }
 
-  return { init, lock, unlock, signIn, setPin, forgotPin, cancelForgot, signOut, wipeDevice };
+  return { init, lock, unlock, signIn, setPin, forgotPin, cancelForgot, signOut, wipeDevice, flushReports };
 }

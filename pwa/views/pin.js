@@ -2,9 +2,9 @@
 import { h, field, title, humanType, fmtDateTime } from './ui.js';
 import { newPinProblem, attemptsLeftMessage, PIN_MIN } from '../lock.js';
 
-function pinField(label, autocomplete) {
+function pinField(label, autocomplete, hint) {
   return field(label, {
-    kind: 'password', inputmode: 'numeric', pattern: '[0-9]*', autocomplete,
+    kind: 'password', inputmode: 'numeric', pattern: '[0-9]*', autocomplete, hint,
     autocapitalize: 'none', spellcheck: 'false', required: true, maxlength: 16,
   });
 }
@@ -21,7 +21,7 @@ function lostList(lost) {
 }
 
 export function renderSetPin(ctx, pending) {
-  const pin = pinField('PIN', 'off');
+  const pin = pinField('PIN', 'off', `At least ${PIN_MIN} digits. Not one digit repeated, not digits in order (like 123456), not a pattern (like 121212).`);
   const confirm = pinField('Confirm PIN', 'off');
   const error = h('div', { role: 'alert', class: 'error', hidden: true });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Set PIN');
@@ -57,7 +57,7 @@ export function renderSetPin(ctx, pending) {
     lostList(pending.lost),
     pending.legacy ? h('p', { class: 'notice' }, 'Doorstep now locks with a PIN. Set one to carry on; everything on this phone is kept.') : null,
     h('p', {}, `${who ? `Signed in as ${who.display_name || who.username}. ` : ''}Doorstep encrypts what it keeps on this phone with your PIN. You will need it to open the app, also without a signal.`),
-    h('p', { class: 'hint' }, `At least ${PIN_MIN} digits. Not one digit repeated, not digits in order (like 123456), not a pattern (like 121212). Ten wrong PINs in a row wipe Doorstep's data on this phone.`),
+    h('p', {}, 'Ten wrong PINs in a row wipe Doorstep\'s data on this phone.'),
     form);
   return { node, title: 'Set a PIN', live: false };
 }

@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Route, expect
 
 from tests.browser.conftest import PIN, Api, demo_password
+from tests.browser.test_pwa_a11y import check_screen
 from tests.browser.test_pwa_offline_sync import record_visit
 
 pytestmark = pytest.mark.browser
@@ -364,12 +366,16 @@ def test_a_forgotten_pin_reports_unsent_work_and_a_new_pin_takes_over(devices, d
     assert len(rows) == 1
     assert rows[0]["detail"]["count"] == 1 and rows[0]["detail"]["reason"] == "pin_forgotten"
     assert rows[0]["detail"]["changes"][0]["type"] == "visit"
+    axe = Axe()
+    problems = check_screen(page, "set-pin-lost", axe)
 
     phone.set_pin("917364")
     phone.wait_synced()
     expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
     page.get_by_role("link", name="Problems (1)").click()
     expect(page.get_by_role("heading", name="Visit: lost, not sent")).to_be_visible()
+    problems += check_screen(page, "problems-lost", axe)
+    assert not problems, "\n".join(problems)
     assert not [v for v in demo.office.records("visit") if v.get("notes") == notes]
     assert phone.idb()["outbox"] == []
 
