@@ -181,15 +181,15 @@ def _legend(runs: list[MapRun], unplaced: bool, starts: bool, top: int) -> str:
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<line x1="8" x2="48" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" stroke-width="3.5"'
                    f'{dash_attr}/><circle cx="28" cy="{y:.1f}" r="7" fill="{colour}"/>'
-                   f'<text x="58" y="{y + 5:.1f}" font-size="14" fill="{INK}">{escape(run.label)}</text>')
+                   f'<text x="58" y="{y + 5:.1f}" font-size="15" fill="{INK}">{escape(run.label)}</text>')
         y += LEGEND_ROW
     out.append(f'<rect x="21" y="{y - 7:.1f}" width="14" height="14" fill="{INK}"/>'
-               f'<text x="58" y="{y + 5:.1f}" font-size="14" fill="{INK}">School; numbered circles: stops in '
+               f'<text x="58" y="{y + 5:.1f}" font-size="15" fill="{INK}">School; numbered circles: stops in '
                f'driving order{"; open square: where a run starts" if starts else ""}</text>')
     y += LEGEND_ROW
     if unplaced:
         out.append(f'<path d="M22 {y - 6:.1f}L34 {y + 6:.1f}M22 {y + 6:.1f}L34 {y - 6:.1f}" stroke="{MUTED}" '
-                   f'stroke-width="3"/><text x="58" y="{y + 5:.1f}" font-size="14" fill="{INK}">'
+                   f'stroke-width="3"/><text x="58" y="{y + 5:.1f}" font-size="15" fill="{INK}">'
                    f'Pupil not placed in any run</text>')
     out.append("</g>")
     return "".join(out)
