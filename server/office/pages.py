@@ -11,6 +11,8 @@ from urllib.parse import quote
 import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -138,11 +140,21 @@ def page(handler: Handler | None = None, *, max_form_bytes: int = MAX_FORM_BYTES
     return wrapper
 
 
+MAX_FORM_FIELDS = 1000
+
+
 async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES) -> FormData:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise PageError(413, "Too large", f"This form may send at most {max_bytes // 1024:,} KiB.")
-    data = await request.form(max_files=1, max_fields=100, max_part_size=MAX_FORM_BYTES)
+    try:
+        data = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
+    except HTTPException as exc:  # too many fields or files, a malformed multipart body
+        raise PageError(400 if exc.status_code < 500 else 413, "This form could not be read",
+                        f"It sent more than this page accepts (at most {MAX_FORM_FIELDS} fields) "
+                        "or was not a well-formed form.") from None
+    except MultiPartException as exc:
+        raise PageError(400, "This form could not be read", str(exc)[:200]) from None
     request.state.form = data
     return data
 

@@ -27,6 +27,8 @@ FORMS = {
     "/office/marks": lambda ids, dev: "/office/marks",
     "/office/devices/{device_id}/revoke": lambda ids, dev: f"/office/devices/{dev}/revoke",
     "/office/export": lambda ids, dev: "/office/export",
+    "/office/transport/plan": lambda ids, dev: "/office/transport/plan",
+    "/office/transport/create": lambda ids, dev: "/office/transport/create",
 }
 
 
