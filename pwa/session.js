@@ -49,6 +49,10 @@ export function wipeMessage(report) {
 export function createSession({ state, db, api, deviceName, hooks }) {
   const { render, refreshStatus, startSync, stopSync, syncNow, requestPersist, idle } = hooks;
   let lockGen = 0;
+  // Other tabs of the app start again after a wipe here (their key and screens are stale).
+  const tabs = globalThis.BroadcastChannel ? new BroadcastChannel('doorstep-device') : null;
+  if (tabs) tabs.onmessage = (ev) => { if (ev.data === 'wiped') { db.lock(); location.reload(); } };
+  const wiped = () => { if (tabs) tabs.postMessage('wiped'); };
 
   const toSession = (data) => ({
     access_token: data.access_token, refresh_token: data.refresh_token,
@@ -101,6 +105,7 @@ export function createSession({ state, db, api, deviceName, hooks }) {
   async function unlock(pin) {
     const res = await db.unlock(pin);
     if (res.wiped) {
+      wiped();
       lockGen += 1;
       stopSync(0);
       Object.assign(state, { hasPin: false, locked: false, session: null, pending: null, resetting: false });
@@ -267,6 +272,7 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     await stopSync(0);
     Object.assign(state, { session: null, pending: null, hasPin: false, locked: false, resetting: false });
     await db.wipe();
+    wiped();
     // Only the shell cache is kept; ask the worker to fetch it again in case it is missing.
     navigator.serviceWorker?.controller?.postMessage('precache');
   }

@@ -294,6 +294,24 @@ def test_ten_wrong_pins_in_a_row_wipe_the_device_and_the_loss_is_reported(device
     assert phone.meta("wipe_report") is None
 
 
+def test_a_wipe_in_one_tab_starts_the_other_tabs_again(devices, demo) -> None:
+    phone = devices()
+    first = phone.open()
+    phone.sign_in("officer1")
+    expect(first.get_by_role("heading", level=1)).to_have_text("My caseload")
+    second = phone.new_page()  # a second tab: locked, with its own key
+    phone.open()
+    for i in range(1, 11):
+        second.get_by_label("PIN", exact=True).fill(f"{739100 + i}")
+        second.get_by_role("button", name="Unlock").click()
+        if i < 10:
+            expect(second.get_by_role("alert")).to_contain_text(f"{10 - i} tr")
+    expect(second.get_by_text("Ten wrong PINs were entered")).to_be_visible()
+    # The first tab, unlocked a moment ago, drops its key and starts again.
+    expect(first.get_by_role("heading", level=1)).to_have_text("Sign in to Doorstep")
+    expect(first.get_by_text("Ten wrong PINs were entered")).to_be_visible()
+
+
 def test_sign_out_sends_pending_changes_first_then_empties_the_device(devices, demo) -> None:
     case = demo.open_cases("officer1")[4]
     notes = f"Signed out straight after {uuid.uuid4().hex[:8]}"
