@@ -68,7 +68,7 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     state.hasPin = info.hasPin;
     state.locked = info.hasPin;
     state.wipeReport = info.wipeReport;
-    if (info.wipeReport) state.signinMessage = wipeMessage(info.wipeReport);
+    if (info.wipeReport && !info.hasPin) state.signinMessage = wipeMessage(info.wipeReport);
     if (!info.hasPin && info.legacySession) state.pending = { session: info.legacySession, legacy: true, lost: [] };
     if (state.pending) idle.start();
   }
@@ -131,7 +131,7 @@ export function createSession({ state, db, api, deviceName, hooks }) {
         ? `Sign in again to send the ${plural(entries, 'change', 'changes')} waiting on this phone.` : 'Please sign in again.';
     }
     idle.start();
-    if (state.session) startSync();
+    if (state.session) { startSync(); requestPersist(); }
     await render();
     refreshStatus();
     return null;

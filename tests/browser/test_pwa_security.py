@@ -439,7 +439,7 @@ LEGACY_V1 = """async ({ session, caseId, note }) => {
 
 def test_plaintext_data_from_before_pins_is_sealed_once_a_pin_is_set(devices, demo, server_url) -> None:
     """A phone that ran Doorstep v1 (no PIN, plaintext) keeps its unsent work."""
-    case = demo.open_cases("officer3")[4]
+    case = long_named_case(demo, "officer3", skip=4)
     r = httpx.post(server_url + "/api/auth/login", json={  # the v1 app's sign-in
         "username": "officer3", "password": demo_password("officer3"), "device_name": "Doorstep v1"})
     body = r.json()
@@ -456,8 +456,8 @@ def test_plaintext_data_from_before_pins_is_sealed_once_a_pin_is_set(devices, de
     phone.set_pin()
     phone.wait_synced()
     assert [n["subject_id"] for n in demo.office.records("note") if n.get("text") == note["text"]] == [case["case"]["id"]]
-    dump, found = plaintext_found(phone, {"note": note["text"], "refresh token": session["refresh_token"],
-                                          "pupil": case["pupil"]["last_name"]})
+    _, found = plaintext_found(phone, {"note": note["text"], "refresh token": session["refresh_token"],
+                                       "pupil": case["pupil"]["last_name"]})
     assert not found, found
     page.reload()
     phone.unlock()

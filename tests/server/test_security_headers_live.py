@@ -94,9 +94,9 @@ def test_every_pwa_file_carries_the_headers_and_its_real_type(live) -> None:
 def test_the_app_shell_has_no_inline_script_or_handler_for_the_policy_to_block(live) -> None:
     server, _ = live
     html = httpx.get(f"{server.url}/app/").text
-    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S | re.I)
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.DOTALL | re.IGNORECASE)
     assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
-    assert not re.search(r"\son[a-z]+\s*=", html, re.I), "inline event handler"
+    assert not re.search(r"\son[a-z]+\s*=", html, re.IGNORECASE), "inline event handler"
     assert "javascript:" not in html.lower()
     for name in pwa_files():
         if name.endswith(".js") and not name.startswith("tests/"):
