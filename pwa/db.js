@@ -190,10 +190,15 @@ export async function wipeAfterWrongPins(attempts = MAX_PIN_ATTEMPTS) {
   });
 }
 
-/** The outbox as far as it is readable without the key: type, id, op and time of each change. */
+/**
+ * The outbox as far as it is readable without the key: type, id, op and time of
+ * each change, and whether it was sent (the answer may have been lost on the way back).
+ */
 export async function lostChanges() {
   const rows = await tx(['outbox'], 'readonly', (t) => req(t.objectStore('outbox').getAll()));
-  return rows.map((r) => ({ change_id: r.change_id, type: r.type, id: r.id, op: r.op, created_at: r.created_at }));
+  return rows.map((r) => ({
+    change_id: r.change_id, type: r.type, id: r.id, op: r.op, created_at: r.created_at, sent: !!r.sent,
+  }));
 }
 
 /** Forget the wipe report once the server has it. */

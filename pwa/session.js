@@ -16,7 +16,8 @@ export function lostReport(event, lost, extra = {}) {
     details: {
       ...extra,
       count: lost.length,
-      changes: lost.slice(0, 1000).map(({ type, op, created_at }) => ({ type, op, created_at })),
+      // `sent`: pushed once without an answer, so it may have reached the server after all
+      changes: lost.slice(0, 1000).map(({ type, op, created_at, sent }) => ({ type, op, created_at, sent: !!sent })),
     },
     entity_ids: ids,
   };

@@ -1,7 +1,7 @@
 // Doorstep service worker: precache a versioned app shell, drop old caches,
 // serve the shell from the cache. /api/ is never cached: network only.
 // Bump VERSION whenever a file below changes (a node test checks the list).
-const VERSION = 'doorstep-shell-v4'; // db.js keeps caches named doorstep-shell-* on a wipe
+const VERSION = 'doorstep-shell-v5'; // db.js keeps caches named doorstep-shell-* on a wipe
 const SHELL = [
   './',
   'index.html',

@@ -120,7 +120,7 @@ test('lost changes are reported with type, op and time only, and kept as notices
   assert.equal(r.event, 'outbox_unreadable');
   assert.equal(r.details.count, 3);
   assert.equal(r.details.reason, 'pin_forgotten');
-  assert.deepEqual(r.details.changes[0], { type: 'visit', op: 'put', created_at: '2026-11-22T09:00:00.000Z' });
+  assert.deepEqual(r.details.changes[0], { type: 'visit', op: 'put', created_at: '2026-11-22T09:00:00.000Z', sent: false });
   assert.deepEqual(r.entity_ids, ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222']);
   const many = Array.from({ length: 1500 }, (_, i) => ({ ...lost[0], change_id: `c${i}`, id: `id-${i}` }));
   assert.equal(lostReport('pin_wipe', many).entity_ids.length, 1000, 'the server takes at most 1,000 ids');

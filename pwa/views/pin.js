@@ -16,7 +16,8 @@ function lostList(lost) {
     h('h2', {}, `${n} ${n === 1 ? 'change' : 'changes'} could not be kept`),
     h('p', {}, `${n === 1 ? 'This change was' : 'These changes were'} recorded on this phone but not sent, and cannot be read any more. The office has been told. Record ${n === 1 ? 'it' : 'them'} again if you can.`),
     h('ul', {}, lost.slice(0, 50).map((c) => h('li', {},
-      `${humanType(c.type)}${c.op === 'delete' ? ' (deletion)' : ''}, recorded ${fmtDateTime(c.created_at)}`))),
+      `${humanType(c.type)}${c.op === 'delete' ? ' (deletion)' : ''}, recorded ${fmtDateTime(c.created_at)}`,
+      c.sent ? ' (sent once without an answer: it may have reached the office)' : ''))),
     n > 50 ? h('p', {}, `…and ${n - 50} more.`) : null);
 }
 
