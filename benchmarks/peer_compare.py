@@ -56,6 +56,7 @@ def install_pouchdb(folder: Path) -> Path:
     exe = folder / "node_modules" / ".bin" / "pouchdb-server"
     if not exe.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "package.json").write_text('{"name": "doorstep-peer", "private": true}\n')  # install here
         t0 = time.perf_counter()
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", POUCHDB],
                        cwd=folder, check=True, timeout=600)
