@@ -8,5 +8,7 @@ import os
 
 from .app import create_app
 from .config import Settings
+from .util import freeze_heap
 
 app = create_app(Settings(db_path=os.environ.get("DOORSTEP_DB", "doorstep.db")))
+freeze_heap()

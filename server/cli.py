@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from .config import Settings
 from .state import open_state
+from .util import freeze_heap
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,7 +139,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         from .app import create_app
 
-        uvicorn.run(create_app(app_state=st), host=args.host, port=args.port, log_level="warning")
+        app = create_app(app_state=st)
+        freeze_heap()
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

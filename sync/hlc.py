@@ -9,14 +9,15 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 HLC_RE = re.compile(r"^(\d{15})-(\d{6})-([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")
 MAX_COUNTER = 999_999
 
 
-@dataclass(frozen=True, order=True)
-class Stamp:
+class Stamp(NamedTuple):
+    """A parsed stamp; orders as (ms, counter, node), as the strings do."""
+
     ms: int
     counter: int
     node: str
@@ -63,9 +64,9 @@ class Clock:
                 self._bump()
             return str(Stamp(self._ms, self._counter, self.node))
 
-    def receive(self, stamp: str) -> None:
+    def receive(self, stamp: str | Stamp) -> None:
         """Advance past a stamp seen from elsewhere."""
-        other = parse(stamp)
+        other = stamp if isinstance(stamp, Stamp) else parse(stamp)
         with self._lock:
             if (other.ms, other.counter) > (self._ms, self._counter):
                 self._ms, self._counter = other.ms, other.counter

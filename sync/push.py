@@ -146,12 +146,12 @@ class _Batch:
                            else officer_scope(self.txn, self.actor.user_id))
         return self._scope
 
-    def in_scope(self, record: Record) -> bool:
+    def in_scope(self, type_: str, id_: str, fields: dict[str, Any]) -> bool:
         """``scope().contains(record)``, with each type's filter built once a batch."""
-        if record.type not in self._filters:
-            self._filters[record.type] = self.scope().filter(record.type)
-        f = self._filters[record.type]
-        return f is None or f.matches(record)
+        if type_ not in self._filters:
+            self._filters[type_] = self.scope().filter(type_)
+        f = self._filters[type_]
+        return f is None or f.admits(id_, fields)
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -172,7 +172,7 @@ class _Batch:
             change.hlc = str(_hlc.Stamp(fresh.ms, fresh.counter, stamp.node))
             skew = True
         else:
-            self.clock.receive(change.hlc)
+            self.clock.receive(stamp)
         try:
             if change.op == "delete":
                 record, outcome = self._delete(change)
@@ -318,13 +318,12 @@ class _Batch:
         """True when the record (``after`` the change) is accepted though out of scope (flag it)."""
         if self.actor.is_office:
             return False
-        candidate = Record(type=t, id=id_, fields=after)
-        if self.in_scope(candidate):
+        if self.in_scope(t, id_, after):
             return False
         if t in FIELD_EVENTS and (record is None or record.created_by == self.actor.user_id
                                   or t == "transport_stop"):
-            anchor = ("transport_run", candidate.fields.get("run_id")) if t == "transport_stop" \
-                else ("case", candidate.fields.get("case_id"))
+            anchor = ("transport_run", after.get("run_id")) if t == "transport_stop" \
+                else ("case", after.get("case_id"))
             if anchor[1] and self.txn.has_scope_event(self.actor.user_id, anchor[0], anchor[1]):
                 return True
         raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
@@ -354,7 +353,7 @@ class _Batch:
         if self.actor.role == OFFICER:
             if t != "task" and record.created_by != self.actor.user_id:
                 raise Rejection([ChangeError(None, "forbidden", f"only its author may delete a draft {t}")])
-            if not self.in_scope(record) and t == "task":
+            if not self.in_scope(t, record.id, record.fields) and t == "task":
                 raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
         return record, merge_delete(record, change.hlc, self.actor.user_id)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,15 +105,21 @@ def date(v: Any) -> str:
     return v
 
 
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
+# already normalised: whole seconds or milliseconds, in UTC
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z")
+
+
 def timestamp(v: Any) -> str:
     """An ISO 8601 UTC time; normalised to ``YYYY-MM-DDTHH:MM:SS[.fff]Z``."""
-    if not isinstance(v, str) or len(v) > 40 or not re.fullmatch(
-            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", v):
+    if not isinstance(v, str) or len(v) > 40 or not _TIMESTAMP.fullmatch(v):
         raise _Invalid("must be an ISO 8601 UTC time such as 2026-11-22T08:15:00Z")
     try:
         parsed = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
     except ValueError:
         raise _Invalid("must be a real time") from None
+    if _CANONICAL.fullmatch(v) and (parsed.microsecond or len(v) == 20):
+        return v  # the normal form already (".000" is written without its fraction)
     parsed = parsed.astimezone(dt.timezone.utc)
     text = parsed.strftime("%Y-%m-%dT%H:%M:%S")
     if parsed.microsecond:
@@ -140,14 +145,12 @@ def ref(v: Any) -> str:
     return v.lower()
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def is_uuid(v: Any) -> bool:
-    if not isinstance(v, str) or len(v) != 36:
-        return False
-    try:
-        uuid.UUID(v)
-    except ValueError:
-        return False
-    return True
+    """A UUID in its canonical 8-4-4-4-12 hex form (either case)."""
+    return isinstance(v, str) and _UUID.fullmatch(v) is not None
 
 
 def nullable(check: Check) -> Check:

@@ -31,9 +31,16 @@ class TypeFilter:
     links: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def matches(self, record: Record) -> bool:
-        if record.id in self.ids:
+        return self.admits(record.id, record.fields)
+
+    def admits(self, id_: str, fields: dict[str, Any]) -> bool:
+        """``matches`` for a record given by its id and fields."""
+        if id_ in self.ids:
             return True
-        return any(record.fields.get(f) in values for f, values in self.links)
+        for f, values in self.links:
+            if fields.get(f) in values:
+                return True
+        return False
 
 
 @dataclass
