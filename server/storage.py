@@ -30,7 +30,7 @@ READER_CACHE_KIB = 16 * 1024
 MMAP_BYTES = 256 * 1024 * 1024
 # Checkpoint the WAL every ~40 MB instead of every 4 MB: a push dirties pages all over the
 # random-key indexes, and a page written again before the checkpoint is copied back once.
-WAL_CHECKPOINT_PAGES = int(__import__("os").environ.get("CKPT", "10000"))
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 def _connect(path: str, cache_kib: int = READER_CACHE_KIB) -> sqlite3.Connection:
