@@ -133,6 +133,22 @@ def test_the_access_token_opens_the_api(client, make_user):
     assert {"changes", "cursor", "has_more"} <= set(r.json())
 
 
+def test_a_hash_made_with_older_settings_is_upgraded_at_sign_in(client, make_user, db_path):
+    """Sign-in verifies a hash of any argon2 settings, then stores it again with today's."""
+    from argon2 import PasswordHasher
+
+    user = make_user("officer")
+    old = PasswordHasher(time_cost=2, memory_cost=4096, parallelism=2).hash(PASSWORD)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (old, user["id"]))
+    assert sign_in(client, user["username"]).status_code == 200
+    with sqlite3.connect(db_path) as conn:
+        (stored,) = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user["id"],)).fetchone()
+    assert stored != old and stored.startswith("$argon2id$") and ",p=1$" in stored
+    assert sign_in(client, user["username"], device="tablet").status_code == 200
+    assert_error(sign_in(client, user["username"], password="not-the-password"), 401, "unauthenticated")
+
+
 def test_wrong_password_is_401_unauthenticated(client, make_user):
     name = make_user("officer")["username"]
     err = assert_error(sign_in(client, name, password="not-the-password"), 401, "unauthenticated")
