@@ -1,4 +1,5 @@
-"""PyVRP adapter: the fallback when pyvroom's wheel is unavailable.
+"""PyVRP adapter: the fallback when pyvroom's wheel is unavailable, and the
+second solver of the "auto" portfolio, which searches on from VROOM's plan.
 
 PyVRP (iterated local search, the successor of HGS-CVRP) has no per-job
 vehicle restrictions, so a vehicle that may not take a pupil gets its own
@@ -7,6 +8,7 @@ routing profile in which that pupil's node is out of reach.
 
 from __future__ import annotations
 
+import time
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -35,8 +37,22 @@ def version() -> str:
         return "unknown"
 
 
-def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
-    """Job indices per vehicle, in visiting order; unassigned jobs are absent."""
+def solve(
+    instance: RoutingInstance,
+    threads: int,
+    *,
+    until: float | None = None,
+    no_improvement: int = NO_IMPROVEMENT,
+    initial: list[list[int]] | None = None,
+) -> list[list[int]]:
+    """Job indices per vehicle, in visiting order; unassigned jobs are absent.
+
+    `initial` (job indices per vehicle, as returned) starts the search from
+    that solution instead of a random one: the portfolio seeds PyVRP with
+    VROOM's plan. The search stops after `no_improvement` iterations without
+    a better solution, at `until` (a time.perf_counter() value) if given, and
+    after MAX_RUNTIME_S, whichever comes first.
+    """
     pyvrp = _import()
     import numpy as np
 
@@ -74,10 +90,11 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
         for job in instance.jobs
     ]
 
-    # Vehicles alike in start, seats, availability and restrictions share a type.
+    # Vehicles alike in start, seats, availability, restrictions and ride
+    # limit share a type (PyVRP may swap the runs of vehicles of one type).
     profiles: dict[frozenset[int], int] = {}
     matrices: list[Any] = []
-    groups: dict[tuple[int, int, int, int], list[int]] = {}
+    groups: dict[tuple[int, int, int, int, int | None], list[int]] = {}
     for index in usable:
         allowed = instance.allowed[index]
         if allowed not in profiles:
@@ -89,9 +106,10 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
             profiles[allowed] = len(matrices)
             matrices.append(matrix)
         fleet = instance.vehicles[index]
-        key = (merged[index], fleet.seats, fleet.available_from, profiles[allowed])
+        key = (merged[index], fleet.seats, fleet.available_from, profiles[allowed], fleet.max_ride)
         groups.setdefault(key, []).append(index)
     members = list(groups.values())
+    type_of = {vehicle: t for t, group in enumerate(members) for vehicle in group}
     vehicle_types = [
         pyvrp.VehicleType(
             num_available=len(group),
@@ -102,7 +120,7 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
             tw_late=instance.deadline,
             profile=profile,
         )
-        for (start, seats, available_from, profile), group in groups.items()
+        for (start, seats, available_from, profile, _), group in groups.items()
     ]
 
     locations = [pyvrp.Location(0.0, 0.0) for _ in range(len(base))]
@@ -114,10 +132,25 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
         distance_matrices=matrices,
         duration_matrices=matrices,
     )
+    seed = None
+    if initial is not None:
+        seed = pyvrp.Solution(
+            data,
+            [
+                pyvrp.Route(data, list(order), type_of[vehicle])
+                for vehicle, order in enumerate(initial)
+                if order and vehicle in type_of
+            ],
+        )
+    runtime = MAX_RUNTIME_S
+    if until is not None:
+        runtime = min(runtime, max(0.0, until - time.perf_counter()))
     stop = pyvrp.stop.MultipleCriteria(
-        [pyvrp.stop.MaxRuntime(MAX_RUNTIME_S), pyvrp.stop.NoImprovement(NO_IMPROVEMENT)]
+        [pyvrp.stop.MaxRuntime(runtime), pyvrp.stop.NoImprovement(no_improvement)]
     )
-    result = pyvrp.solve(data, stop=stop, seed=SEED, collect_stats=False, display=False)
+    result = pyvrp.solve(
+        data, stop=stop, seed=SEED, collect_stats=False, display=False, initial_solution=seed
+    )
     client_kind = pyvrp.ActivityType.CLIENT
     for route in result.best.routes():
         if not route.is_feasible():

@@ -32,6 +32,9 @@ class Fleet:
     start: int  # node
     seats: int
     available_from: int
+    # Longest ride a pupil may have in it. No solver models it (the planner
+    # repairs it); it only keeps vehicles that differ in it apart.
+    max_ride: int | None = None
 
 
 @dataclass(frozen=True)

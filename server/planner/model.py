@@ -205,8 +205,8 @@ class Plan:
     unplaced: tuple[Unplaced, ...]
     idle_vehicles: tuple[str, ...]
     deadline: int
-    solver: str  # "vroom" or "pyvrp"
-    solver_version: str
+    solver: str  # what made the routes: "vroom", "pyvrp" or "vroom+pyvrp"
+    solver_version: str  # "1.15.2", or "1.15.2+0.14.1" for "vroom+pyvrp"
     solve_seconds: float  # wall time of the whole plan() call
     fallback_reason: str | None = None  # why the default solver did not run
 

@@ -3,7 +3,9 @@
 Steps: durations; each pupil tried alone in each vehicle (what no vehicle can
 take alone is reported at once); the solver; timing every run as late as its
 slack allows; the maximum-ride repair rounds; re-inserting anything left over
-where a run has room; reasons for the rest. docs/routing.md has the detail.
+where a run has room; reasons for the rest. With solver="auto", PyVRP then
+searches on from VROOM's plan while the time budget lasts, and the better of
+the two finished plans is kept. docs/routing.md has the detail.
 """
 
 from __future__ import annotations
@@ -11,24 +13,39 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import ModuleType
 
 from server.planner import diagnose, fallback_solver, ridetime, vroom_solver
 from server.planner.durations import duration_matrix
 from server.planner.instance import Fleet, Job, RoutingInstance, SolverUnavailable
-from server.planner.model import Plan, Problem, Route, Stop, Unplaced
+from server.planner.model import Plan, Problem, Pupil, Route, Stop, Unplaced
 from server.planner.schedule import Timing, schedule
 
 SOLVER_CHOICES = ("auto", "vroom", "pyvrp", "fallback")
 REPAIR_ROUNDS = 3
+TIME_BUDGET_S = 1.6  # "auto": PyVRP improves VROOM's plan until plan() has run this long
+IMPROVE_NO_IMPROVEMENT = 1_000  # ... or until this many iterations bring nothing better,
+IMPROVE_PER_PUPIL = 50  # ... fewer on small problems: this many a pupil
+IMPROVE_MIN_S = 0.05  # not worth starting PyVRP with less time left than this
+IMPROVE_RESERVE_S = 0.05  # kept back for checking PyVRP's runs and building the Plan
 
 
-def plan(problem: Problem, *, solver: str = "auto", threads: int | None = None) -> Plan:
+def plan(
+    problem: Problem,
+    *,
+    solver: str = "auto",
+    threads: int | None = None,
+    time_budget: float = TIME_BUDGET_S,
+) -> Plan:
     """Plan the run.
 
-    `solver`: "auto" (VROOM, or PyVRP when pyvroom cannot be imported),
-    "vroom", or "pyvrp" / "fallback". Raises SolverUnavailable when no chosen
-    solver can be imported and ValueError for an unknown choice.
+    `solver`: "auto" (VROOM, then PyVRP improving on VROOM's plan while the
+    `time_budget` lasts; PyVRP alone when pyvroom cannot be imported),
+    "vroom", or "pyvrp" / "fallback" (one solver each). `time_budget` is in
+    seconds from the start of the call; VROOM and its repair rounds always
+    run to the end, PyVRP only in what is left. Raises SolverUnavailable when
+    no chosen solver can be imported and ValueError for an unknown choice.
     """
     started = time.perf_counter()
     candidates = _candidates(solver)
@@ -47,7 +64,12 @@ def plan(problem: Problem, *, solver: str = "auto", threads: int | None = None) 
         for i, pupil in enumerate(pupils)
     ]
     fleets = tuple(
-        Fleet(start=1 + len(pupils) + v, seats=vehicle.seats, available_from=vehicle.available_from)
+        Fleet(
+            start=1 + len(pupils) + v,
+            seats=vehicle.seats,
+            available_from=vehicle.available_from,
+            max_ride=vehicle.max_ride,
+        )
         for v, vehicle in enumerate(vehicles)
     )
     max_ride = [vehicle.max_ride for vehicle in vehicles]
@@ -106,31 +128,31 @@ def plan(problem: Problem, *, solver: str = "auto", threads: int | None = None) 
 
     # Drop what still breaks a ride limit, then re-insert where there is room.
     current = instance(allowed)
-    for v, order in enumerate(orders):
-        while True:
-            timing = schedule(current, v, order) if order else None
-            late = ridetime.violations(current, order, timing, max_ride[v]) if timing else []
-            if not late:
-                break
-            for i in late:
-                ride_limited.setdefault(i, max_ride[v] or 0)
-            order = _settle(current, v, [i for i in order if i not in late])
-        orders[v] = order
-    placed = {i for order in orders for i in order}
-    waiting = [i for i in range(len(pupils)) if i not in unplaced and i not in placed]
-    waiting.sort(key=lambda i: len(candidate_vehicles[i]))
-    for i in waiting:
-        if not _insert(current, orders, i, max_ride):
-            used = [sum(jobs[k].seats for k in order) for order in orders]
-            still = [v for v in candidate_vehicles[i] if i in allowed[v]]
-            unplaced[i] = diagnose.left_over(
-                pupils[i].id, jobs[i], still, used, current, ride_limited.get(i)
-            )
-
+    finishing = time.perf_counter()
+    best = _finish(current, orders, max_ride, ride_limited, pupils, candidate_vehicles)
+    finishing = time.perf_counter() - finishing
     assert chosen is not None
+    solver_name, solver_version = chosen.name, chosen.version()
+
+    # Portfolio: with time left, PyVRP searches on from VROOM's finished plan
+    # on the repaired instance; the better finished plan is kept (first more
+    # pupils placed, then less driving; a tie keeps VROOM's). Checking
+    # PyVRP's runs afterwards costs about what checking VROOM's did, so that
+    # is kept back from its time, twice over.
+    if solver == "auto" and chosen is vroom_solver:
+        until = started + time_budget - IMPROVE_RESERVE_S - 2 * finishing
+        improved = _improve(current, best, unplaced, until, threads)
+        if improved is not None:
+            other = _finish(current, improved, max_ride, ride_limited, pupils, candidate_vehicles)
+            if other.key < best.key:
+                best = other
+                solver_name = f"{vroom_solver.name}+{fallback_solver.name}"
+                solver_version = f"{vroom_solver.version()}+{fallback_solver.version()}"
+    unplaced.update(best.unplaced)
+
     routes: list[Route] = []
     idle: list[str] = []
-    for v, order in enumerate(orders):
+    for v, order in enumerate(best.orders):
         timing = schedule(current, v, order) if order else None
         if timing is None:
             assert not order, "a planned run must be feasible"
@@ -142,11 +164,94 @@ def plan(problem: Problem, *, solver: str = "auto", threads: int | None = None) 
         unplaced=tuple(unplaced[i] for i in sorted(unplaced)),
         idle_vehicles=tuple(idle),
         deadline=deadline,
-        solver=chosen.name,
-        solver_version=chosen.version(),
+        solver=solver_name,
+        solver_version=solver_version,
         solve_seconds=round(time.perf_counter() - started, 4),
         fallback_reason=fallback_reason,
     )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """Feasible runs and what is left over, before the Plan is built."""
+
+    orders: list[list[int]]
+    unplaced: dict[int, Unplaced]  # pupils no run could take after solving
+    travel: int
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Smaller is better: first fewer pupils left over, then less driving."""
+        return (len(self.unplaced), self.travel)
+
+
+def _finish(
+    current: RoutingInstance,
+    orders: list[list[int]],
+    max_ride: list[int | None],
+    ride_limited: dict[int, int],
+    pupils: Sequence[Pupil],
+    candidate_vehicles: dict[int, list[int]],
+) -> _Outcome:
+    """Drop what still breaks a ride limit, re-insert where there is room,
+    and give a reason for whoever fits nowhere."""
+    orders = [list(order) for order in orders]
+    ride_limited = dict(ride_limited)
+    for v, order in enumerate(orders):
+        while True:
+            timing = schedule(current, v, order) if order else None
+            late = ridetime.violations(current, order, timing, max_ride[v]) if timing else []
+            if not late:
+                break
+            for i in late:
+                ride_limited.setdefault(i, max_ride[v] or 0)
+            order = _settle(current, v, [i for i in order if i not in late])
+        orders[v] = order
+    placed = {i for order in orders for i in order}
+    waiting = [i for i in candidate_vehicles if candidate_vehicles[i] and i not in placed]
+    waiting.sort(key=lambda i: len(candidate_vehicles[i]))
+    unplaced: dict[int, Unplaced] = {}
+    for i in waiting:
+        if not _insert(current, orders, i, max_ride):
+            used = [sum(current.jobs[k].seats for k in order) for order in orders]
+            still = [v for v in candidate_vehicles[i] if i in current.allowed[v]]
+            unplaced[i] = diagnose.left_over(
+                pupils[i].id, current.jobs[i], still, used, current, ride_limited.get(i)
+            )
+    travel = 0
+    for v, order in enumerate(orders):
+        timing = schedule(current, v, order) if order else None
+        travel += timing.travel if timing else 0
+    return _Outcome(orders=orders, unplaced=unplaced, travel=travel)
+
+
+def _improve(
+    current: RoutingInstance,
+    start: _Outcome,
+    unplaced: dict[int, Unplaced],
+    until: float,
+    threads: int,
+) -> list[list[int]] | None:
+    """PyVRP's runs, searched from `start` until `until` at the latest, or
+    None when there is no time for it, nothing to improve or no PyVRP."""
+    active = [i for i in range(len(current.jobs)) if i not in unplaced]
+    if len(active) < 2 or until - time.perf_counter() < IMPROVE_MIN_S:
+        return None
+    position = {i: k for k, i in enumerate(active)}
+    seed = [[position[i] for i in order] for order in start.orders]
+    try:
+        orders = fallback_solver.solve(
+            _restricted(current, active),
+            threads,
+            until=until,
+            no_improvement=min(IMPROVE_NO_IMPROVEMENT, IMPROVE_PER_PUPIL * len(active)),
+            initial=seed,
+        )
+    except SolverUnavailable:
+        return None
+    return [
+        _settle(current, v, [active[k] for k in order]) for v, order in enumerate(orders)
+    ]
 
 
 def _candidates(choice: str) -> list[ModuleType]:
@@ -167,15 +272,7 @@ def _solve(
     threads: int,
 ) -> tuple[ModuleType, list[list[int]], str | None]:
     """Solve for the `active` pupils; orders come back as pupil indices."""
-    position = {i: k for k, i in enumerate(active)}
-    sub = RoutingInstance(
-        durations=current.durations,
-        school=current.school,
-        deadline=current.deadline,
-        jobs=tuple(current.jobs[i] for i in active),
-        vehicles=current.vehicles,
-        allowed=tuple(frozenset(position[i] for i in a if i in position) for a in current.allowed),
-    )
+    sub = _restricted(current, active)
     reasons: list[str] = []
     for module in [chosen] if chosen is not None else candidates:
         try:
@@ -185,6 +282,19 @@ def _solve(
             continue
         return module, [[active[k] for k in order] for order in orders], "; ".join(reasons) or None
     raise SolverUnavailable("no routing solver available: " + "; ".join(reasons))
+
+
+def _restricted(current: RoutingInstance, active: list[int]) -> RoutingInstance:
+    """`current` with only the `active` jobs, renumbered in that order."""
+    position = {i: k for k, i in enumerate(active)}
+    return RoutingInstance(
+        durations=current.durations,
+        school=current.school,
+        deadline=current.deadline,
+        jobs=tuple(current.jobs[i] for i in active),
+        vehicles=current.vehicles,
+        allowed=tuple(frozenset(position[i] for i in a if i in position) for a in current.allowed),
+    )
 
 
 def _settle(instance: RoutingInstance, vehicle: int, order: list[int]) -> list[int]:
