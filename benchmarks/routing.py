@@ -3,6 +3,10 @@
     pip install vrpsolvereasy      # ships the CVRPLIB and Solomon instance files
     python benchmarks/routing.py [--solver auto|vroom|pyvrp] [--only NAME ...]
 
+The default, --solver auto, is what the office gets: VROOM, then PyVRP
+improving on VROOM's plan within plan()'s time budget. Times are whole plan()
+calls.
+
 Each instance becomes a planner Problem with its own duration matrix: the
 depot is the school, customers are pupils (demand = seats, service = boarding
 time, time window = pickup window) and every vehicle starts at the depot.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 import time
@@ -189,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\ntarget (n <= {TARGET_STOPS}: gap <= {TARGET_GAP}% and < {TARGET_SECONDS} s, "
         f"all placed): met on {met} of {total}"
     )
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 
 
