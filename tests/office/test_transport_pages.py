@@ -107,7 +107,7 @@ def test_plan_shows_runs_stops_unplaced_and_a_map_and_saves_nothing(town, office
     html, text = r.text, text_of(r.text)
     assert "A proposal only: nothing is saved yet." in text
     assert "Register closes 09:15" in text and "Arrive by 09:15" in text
-    assert re.search(r"Planned with (VROOM|PyVRP) [\d.]+ in [\d.]+ s", text)
+    assert re.search(r"Planned with (VROOM|PyVRP|VROOM, improved by PyVRP) [\d.]+(\+[\d.]+)? in [\d.]+ s", text)
     assert transport.runs_on(app_state, dt.date(2026, 11, 23)) == []
     # one run of three stops in order, with pick-up time, ride time and load
     assert "Run 1: Astra YX21 ABC, " in text
