@@ -1,6 +1,7 @@
 // Doorstep service worker: precache a versioned app shell, drop old caches,
 // serve the shell from the cache. /api/ is never cached: network only.
-// Bump VERSION whenever a file below changes (a node test checks the list).
+// The server replaces VERSION with a hash of this file and of every file in SHELL
+// (server/pwa_shell.py), so any change installs a new shell; a node test checks the list.
 const VERSION = 'doorstep-shell-v5'; // db.js keeps caches named doorstep-shell-* on a wipe
 const SHELL = [
   './',

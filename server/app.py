@@ -5,6 +5,7 @@ import importlib
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from .config import Settings
 from .errors import HANDLERS
 from .headers import SecurityHeaders
+from .pwa_shell import WorkerCache
 from .routes import auth, devices, meta, records, register, sync, transport
 from .state import AppState, open_state
 
@@ -23,6 +25,17 @@ PWA_DIR = ROOT / "pwa"
 
 async def _to_app(request: Request) -> Response:
     return RedirectResponse("/app/", status_code=308)
+
+
+def _service_worker(pwa_dir: Path) -> Route:
+    """``/app/sw.js`` with its cache name stamped from the shell's contents (server/pwa_shell.py)."""
+    cache = WorkerCache(pwa_dir)
+
+    async def worker(request: Request) -> Response:
+        body = await run_in_threadpool(cache.body)
+        return Response(body, media_type="text/javascript; charset=utf-8")
+
+    return Route("/app/sw.js", worker, methods=["GET", "HEAD"])
 
 
 def api_routes() -> list[BaseRoute]:
@@ -44,6 +57,7 @@ def create_app(settings: Settings | None = None, app_state: AppState | None = No
     if (Path(__file__).parent / "office" / "__init__.py").exists():  # the office pages
         routes += importlib.import_module("server.office").routes
     if PWA_DIR.is_dir():
+        routes.append(_service_worker(PWA_DIR))
         routes.append(Mount("/app", app=StaticFiles(directory=PWA_DIR, html=True), name="app"))
     app = Starlette(routes=routes, exception_handlers=HANDLERS,  # type: ignore[arg-type]
                     middleware=[Middleware(SecurityHeaders)])
