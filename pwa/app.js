@@ -204,6 +204,7 @@ const ctx = {
 const ROUTES = [
   [/^#\/case\/([\w-]+)\/visit\/([\w-]+)$/, renderVisit, ['caseId', 'id'], 'case'],
   [/^#\/case\/([\w-]+)\/conversation\/([\w-]+)$/, renderConversation, ['caseId', 'id'], 'case'],
+  [/^#\/case\/([\w-]+)\/visit\/([\w-]+)\/conversation\/([\w-]+)$/, renderConversation, ['caseId', 'visitId', 'id'], 'case'],
   [/^#\/case\/([\w-]+)\/household$/, renderHousehold, ['caseId'], 'case'],
   [/^#\/case\/([\w-]+)$/, renderCase, ['id'], 'case'],
   [/^#\/runs$/, renderRuns, [], 'runs'],

@@ -1,26 +1,43 @@
 // A doorstep conversation: who, the reason given, barriers, the parent's view,
 // agreed actions (action, owner, due date) and the next contact.
 import {
-  h, title, field, checkbox, BARRIERS, personName, fmtDate, changedFields, showErrors, pendingMark,
+  h, title, field, checkbox, BARRIERS, personName, fmtDate, fmtDateTime, changedFields, showErrors, pendingMark,
 } from './ui.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 
-export async function renderConversation(ctx, { caseId, id }) {
+export async function renderConversation(ctx, { caseId, id, visitId }) {
   const loaded = await loadCase(ctx, caseId);
   const existing = await ctx.get('conversation', id);
   if (!loaded && !existing) return missingCase();
   const who = loaded ? personName(loaded.pupil) : 'this pupil';
-  if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who);
-  return form(ctx, caseId, id, existing, who);
+  const visits = (await ctx.load(['visit'])).visit
+    .filter((v) => v.case_id === caseId && v.status === 'submitted')
+    .sort((a, b) => (visitTime(a) < visitTime(b) ? 1 : -1));
+  if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who, visits);
+  return form(ctx, caseId, id, existing, who, visits, visitId);
 }
 
-function readOnly(ctx, caseId, c, who) {
+function visitTime(v) {
+  return v.started_at || v.planned_for || v.created_at || '';
+}
+
+/** How a visit is named in the "Held during a visit" list and on a submitted conversation. */
+function visitLabel(v) {
+  const at = visitTime(v);
+  return `Home visit, ${at ? fmtDateTime(at) : 'time not known'}`;
+}
+
+function readOnly(ctx, caseId, c, who, visits) {
   const actions = c.agreed_actions || [];
+  const visit = c.visit_id && visits.find((v) => v.id === c.visit_id);
   const node = h('section', {},
     title(`Conversation about ${who}`),
     h('p', { class: 'muted' }, 'Submitted: read-only. Add a note below to correct it.'), pendingMark(c),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Spoke with'), h('dd', {}, c.spoke_with || ''),
+      h('dt', {}, 'Held during'), h('dd', {}, visit
+        ? h('a', { href: `#/case/${caseId}/visit/${visit.id}` }, visitLabel(visit))
+        : c.visit_id ? 'A visit not on this phone' : 'Not on a visit'),
       h('dt', {}, 'Reason given'), h('dd', {}, c.reason_given || 'None recorded'),
       h('dt', {}, 'Barriers'), h('dd', {}, (c.barriers || []).map((b) => BARRIERS[b] || b).join(', ') || 'None recorded'),
       h('dt', {}, "Parent's view"), h('dd', {}, c.parent_view || 'None recorded'),
@@ -33,8 +50,13 @@ function readOnly(ctx, caseId, c, who) {
   return { node, title: 'Conversation', live: true };
 }
 
-function form(ctx, caseId, id, existing, who) {
+function form(ctx, caseId, id, existing, who, visits, visitId) {
   let saved = existing;
+  const chosenVisit = existing ? existing.visit_id || '' : visitId || '';
+  const visitOptions = [['', 'Not on a visit'], ...visits.map((v) => [v.id, visitLabel(v)])];
+  if (chosenVisit && !visits.some((v) => v.id === chosenVisit)) visitOptions.push([chosenVisit, 'A visit not on this phone']);
+  const onVisit = field('Held during a visit', { kind: 'select', value: chosenVisit, options: visitOptions,
+    hint: 'The conversation is then shown at the time of that visit.' });
   const spoke = field('Who was spoken to', { value: existing?.spoke_with || '', autocomplete: 'off', hint: 'Name and relationship, e.g. Mum (Jo Smith)' });
   const reason = field('Reason given', { kind: 'textarea', value: existing?.reason_given || '' });
   const barriers = Object.entries(BARRIERS).map(([value, label]) =>
@@ -63,6 +85,7 @@ function form(ctx, caseId, id, existing, who) {
   function values(status) {
     return {
       case_id: caseId,
+      visit_id: onVisit.input.value || null,
       spoke_with: spoke.input.value.trim() || null,
       reason_given: reason.input.value.trim() || null,
       barriers: barriers.filter((b) => b.input.checked).map((b) => b.input.value),
@@ -102,6 +125,7 @@ function form(ctx, caseId, id, existing, who) {
     title(existing ? `Conversation about ${who} (draft)` : `Record conversation: ${who}`),
     h('form', { onsubmit: (e) => { e.preventDefault(); save('submitted'); } },
       errors,
+      onVisit.wrap,
       spoke.wrap, reason.wrap,
       h('fieldset', {}, h('legend', {}, 'Barriers'), barriers.map((b) => b.wrap)),
       view.wrap,

@@ -30,6 +30,9 @@ function readOnly(ctx, caseId, v, who) {
     h('p', { class: 'muted' }, 'Submitted: read-only. Add a note below to correct it.'), pendingMark(v),
     v.safeguarding_concern ? h('div', { class: 'concern-box' }, h('h2', {}, 'Safeguarding concern'), h('p', {}, v.concern_details || '')) : null,
     h('dl', { class: 'facts' }, rows.map(([k, val]) => [h('dt', {}, k), h('dd', {}, val)])),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', onclick: () => ctx.go(`#/case/${caseId}/visit/${v.id}/conversation/${crypto.randomUUID()}`) },
+        'Record conversation on this visit')),
     noteForm(ctx, 'visit', v.id, 'Correction note'),
     h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
   return { node, title: 'Visit', live: true };

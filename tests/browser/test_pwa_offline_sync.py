@@ -133,3 +133,35 @@ def test_a_lost_answer_is_resent_and_applied_once(devices, demo) -> None:
     assert [v["notes"] for v in demo.office.records("visit") if v.get("notes") == notes] == [notes]
     assert [r["status"] for r in results] == ["duplicate"]
     assert phone.idb()["outbox"] == []
+
+
+def test_a_conversation_recorded_on_a_visit_is_linked_to_it_and_shown_at_its_time(devices, demo) -> None:
+    case = demo.open_cases("officer2")[0]
+    notes = f"Visit with a talk {uuid.uuid4()}"
+    spoke = f"Dad {uuid.uuid4().hex[:6]}"
+    phone = devices()
+    page = phone.open()
+    phone.sign_in("officer2")
+    phone.offline()
+    phone.open_case(case)
+    record_visit(page, notes)
+    page.get_by_role("button", name="Record conversation on this visit").click()
+    held = page.get_by_label("Held during a visit")
+    chosen = held.locator("option:checked")
+    expect(chosen).to_contain_text("Home visit,")
+    visit_label = chosen.inner_text()
+    page.get_by_label("Who was spoken to").fill(spoke)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
+    expect(page.get_by_role("link", name=visit_label)).to_be_visible()
+
+    phone.offline(False)
+    phone.wait_synced()
+    visit = next(v for v in demo.office.records("visit") if v.get("notes") == notes)
+    conv = next(c for c in demo.office.records("conversation") if c.get("spoke_with") == spoke)
+    assert conv["visit_id"] == visit["id"] and conv["case_id"] == case["case"]["id"]
+    # A conversation recorded from the case is on no visit unless the officer picks one.
+    phone.open_case(case)
+    page.get_by_role("button", name="Record conversation").click()
+    expect(page.get_by_label("Held during a visit").locator("option:checked")).to_have_text("Not on a visit")
+    assert not phone.errors
