@@ -281,3 +281,19 @@ def test_audit_shows_who_saw_and_changed_a_pupil(world, login):
     rows = admin.get("/api/audit", entity_id=ids["household"]).json()["items"]
     assert (officer.user["id"], "push", officer.device_id) in {(r["user_id"], r["action"], r["device_id"]) for r in rows}
     assert office.get("/api/audit").status_code == 403
+
+
+def test_pull_items_carry_the_server_stamps_even_over_a_stored_key_of_the_same_name(world, app_state):
+    """Validation never stores id/created_by/…; should such a key be in a stored record anyway
+    (an old database, a hand edit), the pull still answers the server's stamps, one key each."""
+    import json
+
+    office, _officer, ids = world
+    with app_state.db.write() as txn:
+        txn.execute("UPDATE households SET data = json_set(data, '$.created_by', 'forged', '$.id', 'x') "
+                    "WHERE id = ?", (ids["household"],))
+    raw = office.pull().text
+    item = next(i for i in json.loads(raw)["changes"] if i["id"] == ids["household"])
+    assert item["fields"]["id"] == ids["household"]
+    assert item["fields"]["created_by"] == office.user["id"]
+    assert '"forged"' not in raw and '"id":"x"' not in raw  # not sent twice, the stored one first
