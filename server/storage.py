@@ -108,20 +108,41 @@ _COLUMNS = "id, data, meta, version, seq, deleted, deleted_hlc, flags, created_a
 _COLUMNS_NO_META = _COLUMNS.replace("meta", "NULL", 1)
 
 
+def _meta_json(meta: dict[str, FieldMeta]) -> str:
+    """``[[write, …], {field: index of its write}]``, a write being ``[hlc, version, by]``: the
+    fields one change wrote share one write, stored once (a new visit: one instead of ten)."""
+    writes: list[list[Any]] = []
+    index: dict[int, int] = {}
+    names: dict[str, int] = {}
+    for name, m in meta.items():
+        i = index.get(id(m))
+        if i is None:
+            i = index[id(m)] = len(writes)
+            writes.append(m.as_list())
+        names[name] = i
+    return orjson.dumps([writes, names]).decode()
+
+
+def _meta(raw: str | bytes) -> dict[str, FieldMeta]:
+    data = orjson.loads(raw)
+    if isinstance(data, dict):  # as stored before 2026-11-23: {field: [hlc, version, by]}
+        shared: dict[tuple[Any, ...], FieldMeta] = {}  # equal writes become one again
+        return {name: shared.setdefault(tuple(w), FieldMeta.from_list(w)) for name, w in data.items()}
+    writes = [FieldMeta.from_list(w) for w in data[0]]
+    return {name: writes[i] for name, i in data[1].items()}
+
+
 def _record(type_: str, row: tuple[Any, ...], with_meta: bool = True) -> Record:
     return Record(
         type=type_, id=row[0], fields=orjson.loads(row[1]),
-        meta={k: FieldMeta.from_list(v) for k, v in orjson.loads(row[2]).items()} if with_meta else {},
+        meta=_meta(row[2]) if with_meta else {},
         version=row[3], seq=row[4], deleted=bool(row[5]), deleted_hlc=row[6],
         flags=orjson.loads(row[7]), created_at=row[8], created_by=row[9], updated_at=row[10],
         updated_by=row[11])
 
 
 def _row(r: Record) -> tuple[Any, ...]:
-    lists: dict[int, list[Any]] = {}  # one write's fields share one FieldMeta: list it once
-    meta = {k: lists[id(m)] if id(m) in lists else lists.setdefault(id(m), m.as_list())
-            for k, m in r.meta.items()}
-    return (r.id, orjson.dumps(r.fields).decode(), orjson.dumps(meta).decode(), r.version, r.seq,
+    return (r.id, orjson.dumps(r.fields).decode(), _meta_json(r.meta), r.version, r.seq,
             int(r.deleted), r.deleted_hlc, orjson.dumps(r.flags).decode(), r.created_at,
             r.created_by, r.updated_at, r.updated_by)
 

@@ -297,3 +297,30 @@ def test_pull_items_carry_the_server_stamps_even_over_a_stored_key_of_the_same_n
     assert item["fields"]["id"] == ids["household"]
     assert item["fields"]["created_by"] == office.user["id"]
     assert '"forged"' not in raw and '"id":"x"' not in raw  # not sent twice, the stored one first
+
+
+def test_field_stamps_stored_in_the_earlier_layout_still_decide_merges(world, app_state):
+    """Records written before per-field write stamps were stored once a write
+    (``{field: [hlc, version, by]}``) merge as before and are rewritten in the new layout."""
+    import json
+
+    office, _officer, ids = world
+    with app_state.db.write() as txn:
+        [(meta,)] = txn.execute("SELECT meta FROM households WHERE id = ?", (ids["household"],)).fetchall()
+        writes, names = json.loads(meta)
+        old = {name: writes[i] for name, i in names.items()}
+        assert {"address", "lat", "lon"} <= set(old) and old["address"][1] == 1
+        txn.execute("UPDATE households SET meta = ? WHERE id = ?", (json.dumps(old), ids["household"]))
+    stale = office.change("household", ids["household"], {"address": "1 Old Road"}, base_version=1)
+    stale["hlc"] = "000000000000001-000000-oldphone"  # older than the stored write
+    [lost] = results(office.push([stale]))
+    assert lost["status"] == "merged" and lost["lost_fields"] == ["address"] and lost["version"] == 1
+    [won] = results(office.push([office.change("household", ids["household"], {"address": "3 New Road"}, 1)]))
+    assert won["status"] == "applied" and won["version"] == 2
+    fields = by_key(office.pull_all()[0])[("household", ids["household"])]["fields"]
+    assert fields["address"] == "3 New Road" and fields["lat"] == 53.521
+    with app_state.db.read() as txn:
+        [(meta,)] = txn.execute("SELECT meta FROM households WHERE id = ?", (ids["household"],)).fetchall()
+    writes, names = json.loads(meta)
+    assert len(writes) == 2 and names["lat"] == names["lon"] != names["address"]
+    assert writes[names["address"]][1] == 2 and writes[names["lat"]][1] == 1
