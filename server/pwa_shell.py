@@ -26,14 +26,17 @@ def shell_files(worker_source: str) -> list[str]:
     return re.findall(r"'([^']+)'", block.group(1))
 
 
+def _file(pwa_dir: Path, name: str) -> Path:
+    return pwa_dir / ("index.html" if name == "./" else name)
+
+
 def stamped_worker(pwa_dir: Path) -> bytes:
     """``sw.js`` with ``VERSION`` set to a hash of itself and of every shell file."""
     source = (pwa_dir / "sw.js").read_text(encoding="utf-8")
     digest = hashlib.sha256(source.encode())
     for name in shell_files(source):
-        path = pwa_dir / ("index.html" if name == "./" else name)
         digest.update(b"\0" + name.encode() + b"\0")
-        digest.update(path.read_bytes())  # a listed file that is missing is a broken release
+        digest.update(_file(pwa_dir, name).read_bytes())  # a listed file that is missing is a broken release
     stamped, count = _VERSION.subn(f"const VERSION = '{_PREFIX}{digest.hexdigest()[:16]}';", source, count=1)
     if count != 1:
         raise ValueError("sw.js has no VERSION constant")
@@ -54,7 +57,7 @@ class WorkerCache:
         names = ["sw.js", *shell_files(worker.read_text(encoding="utf-8"))]
         out = []
         for name in names:
-            st = (self.pwa_dir / ("index.html" if name == "./" else name)).stat()
+            st = _file(self.pwa_dir, name).stat()
             out.append((name, st.st_mtime_ns, st.st_size))
         return tuple(out)
 

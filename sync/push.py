@@ -235,6 +235,8 @@ class _Batch:
         errs = check_complete(t, after)
         if errs:
             raise Rejection(errs)
+        if t == "conversation" and fields.get("visit_id"):
+            self._check_same_case(after)
         if t == "case" and "stage" in fields:
             self._check_ladder(change.id, fields["stage"], record)
         if t in SCOPE_ROOTS and any(f in fields for f in SCOPE_ROOTS[t]):
@@ -313,6 +315,13 @@ class _Batch:
                     errors.append(ChangeError(f, "not_found", f"no {role or 'user'} {fields[f]}"))
         if errors:
             raise Rejection(errors)
+
+    def _check_same_case(self, conversation: dict[str, Any]) -> None:
+        """A conversation held on a visit is about that visit's case."""
+        visit = self.load("visit", conversation["visit_id"])
+        if visit is not None and visit.fields.get("case_id") != conversation.get("case_id"):
+            raise Rejection([ChangeError("visit_id", "validation_failed",
+                                         "the visit belongs to another case than this conversation")])
 
     def _check_scope(self, t: str, id_: str, after: dict[str, Any], record: Record | None) -> bool:
         """True when the record (``after`` the change) is accepted though out of scope (flag it)."""

@@ -324,3 +324,67 @@ def test_field_stamps_stored_in_the_earlier_layout_still_decide_merges(world, ap
     writes, names = json.loads(meta)
     assert len(writes) == 2 and names["lat"] == names["lon"] != names["address"]
     assert writes[names["address"]][1] == 2 and writes[names["lat"]][1] == 1
+
+
+def test_a_conversation_can_only_be_held_on_a_visit_of_its_own_case(world, login):
+    office, officer, ids = world
+    other_pupil, other_case, elsewhere = new_id(), new_id(), new_id()
+    assert [r["status"] for r in results(office.push([
+        office.change("pupil", other_pupil, {"upn": "B123456789012", "first_name": "Max", "last_name": "Stone",
+                                             "school_id": ids["school"], "household_id": ids["household"]}),
+        office.change("case", other_case, {"pupil_id": other_pupil, "assigned_officer_id": officer.user["id"]}),
+        office.change("visit", elsewhere, {"case_id": other_case, "outcome": "no_answer"}),
+    ]))] == ["applied"] * 3
+    mine = new_id()
+    assert results(officer.push([officer.change("visit", mine, {"case_id": ids["case"], "outcome": "card_left"})]))[0][
+        "status"] == "applied"
+    wrong, right = new_id(), new_id()
+    [bad, good] = results(officer.push([
+        officer.change("conversation", wrong, {"case_id": ids["case"], "visit_id": elsewhere, "spoke_with": "Mum"}),
+        officer.change("conversation", right, {"case_id": ids["case"], "visit_id": mine, "spoke_with": "Mum"}),
+    ]))
+    assert bad["status"] == "rejected" and [e["field"] for e in bad["errors"]] == ["visit_id"]
+    assert bad["errors"][0]["code"] == "validation_failed"
+    assert good["status"] == "applied"
+    # moving an existing conversation onto another case's visit is refused the same way
+    [moved] = results(officer.push([officer.change("conversation", right, {"visit_id": elsewhere}, base_version=1)]))
+    assert moved["status"] == "rejected" and moved["errors"][0]["field"] == "visit_id"
+    items = by_key(office.pull_all()[0])
+    assert ("conversation", wrong) not in items
+    assert items[("conversation", right)]["fields"]["visit_id"] == mine
+
+
+def test_times_are_stored_in_one_normal_form(world):
+    office, officer, ids = world
+    sent = {
+        "2026-11-22T08:15:00Z": "2026-11-22T08:15:00Z",
+        "2026-11-22T08:15:00.000Z": "2026-11-22T08:15:00Z",
+        "2026-11-22T08:15:00.120Z": "2026-11-22T08:15:00.120Z",
+        "2026-11-22T08:15:00.1234Z": "2026-11-22T08:15:00.123Z",
+        "2026-11-22T09:15:00+01:00": "2026-11-22T08:15:00Z",
+        "2026-11-22T08:15Z": "2026-11-22T08:15:00Z",
+    }
+    visits = {new_id(): raw for raw in sent}
+    out = results(officer.push([officer.change("visit", v, {"case_id": ids["case"], "started_at": raw})
+                                for v, raw in visits.items()]))
+    assert [r["status"] for r in out] == ["applied"] * len(sent)
+    items = by_key(office.pull_all()[0])
+    assert {raw: items[("visit", v)]["fields"]["started_at"] for v, raw in visits.items()} == sent
+    [bad] = results(officer.push([officer.change("visit", new_id(), {"case_id": ids["case"],
+                                                                     "started_at": "2026-02-30T08:15:00Z"})]))
+    assert bad["status"] == "rejected" and bad["errors"][0]["field"] == "started_at"
+
+
+def test_ids_are_uuids_in_their_usual_form_and_are_kept_in_lower_case(world):
+    office, officer, ids = world
+    upper = new_id().upper()
+    odd = [new_id().replace("-", "") + "----",  # 36 characters, hyphens in the wrong places
+           "{" + new_id()[1:-1] + "}", "urn:uuid:" + new_id()[9:]]
+    out = results(officer.push(
+        [officer.change("visit", upper, {"case_id": ids["case"].upper()})]
+        + [officer.change("visit", i, {"case_id": ids["case"]}) for i in odd]
+        + [officer.change("visit", new_id(), {"case_id": odd[0]})]))
+    assert out[0]["status"] == "applied"
+    assert all(r["status"] == "rejected" for r in out[1:]), out
+    assert [r["errors"][0]["field"] for r in out[1:]] == ["id", "id", "id", "case_id"]
+    assert by_key(office.pull_all()[0])[("visit", upper.lower())]["fields"]["case_id"] == ids["case"]
