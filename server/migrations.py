@@ -120,3 +120,12 @@ def m010_office(db: Database) -> None:
   id TEXT PRIMARY KEY, user_id TEXT NOT NULL, at TEXT NOT NULL, filename TEXT NOT NULL,
   report TEXT NOT NULL)""")
     db.execute("CREATE INDEX IF NOT EXISTS office_imports_at ON office_imports(at)")
+
+
+@migrations()
+def m011_pull_items(db: Database) -> None:
+    """Each record's pull item, encoded at every save (server.storage.pull_item): a pull copies
+    it. Rows saved before this have none until their next save; a pull builds theirs."""
+    for table, _links in ENTITY_TABLES.values():
+        if "item" not in db[table].columns_dict:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN item BLOB")

@@ -22,6 +22,8 @@ from sync import AppliedChange, Conflict, FieldMeta, Record, ScopeEvent, TypeFil
 
 from .migrations import ENTITY_TABLES, migrations
 
+_Fragment = orjson.Fragment
+
 BUSY_TIMEOUT_MS = 30_000
 # Page cache per connection (KiB, as a negative cache_size): the writer touches the random-key
 # indexes of every table a push writes, so it gets the larger share (docs/performance.md).
@@ -144,7 +146,7 @@ def _record(type_: str, row: tuple[Any, ...], with_meta: bool = True) -> Record:
 def _row(r: Record) -> tuple[Any, ...]:
     return (r.id, orjson.dumps(r.fields).decode(), _meta_json(r.meta), r.version, r.seq,
             int(r.deleted), r.deleted_hlc, orjson.dumps(r.flags).decode(), r.created_at,
-            r.created_by, r.updated_at, r.updated_by)
+            r.created_by, r.updated_at, r.updated_by, pull_item(r))
 
 
 def _ids_param(values: Iterable[Any]) -> str:
@@ -170,27 +172,22 @@ def _changed_sql(columns: str, type_: str, seq: int, limit: int, where: TypeFilt
     return sql, params
 
 
-_ITEM_COLUMNS = "id, CAST(data AS BLOB), version, seq, deleted, created_at, created_by, updated_at, updated_by"
-
-
-def _item(type_: str, row: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
-    """What ``sync.record_item`` makes of the record, with ``fields`` spliced as JSON."""
-    id_, data, version, seq, deleted, created_at, created_by, updated_at, updated_by = row
-    if deleted:
-        return seq, {"type": type_, "id": id_, "version": version, "deleted": True, "fields": {}}
-    stamps = {"id": id_, "created_at": created_at, "created_by": created_by, "updated_at": updated_at,
-              "updated_by": updated_by}
-    # The keys the server adds (sync.schema.SERVER_FIELDS) are never in stored data: validation
-    # drops them. Should one be there anyway, build the item as public_fields does. (Five plain
-    # tests: a generator over the keys was a fifth of the pull's time, docs/performance.md.)
-    if (b'"id":' in data or b'"created_at":' in data or b'"created_by":' in data
-            or b'"updated_at":' in data or b'"updated_by":' in data):
-        fields: Any = {**orjson.loads(data), **stamps}
-    elif data == b"{}":
-        fields = stamps
-    else:
-        fields = orjson.Fragment(data[:-1] + b"," + orjson.dumps(stamps)[1:])
-    return seq, {"type": type_, "id": id_, "version": version, "deleted": False, "fields": fields}
+def pull_item(r: Record) -> bytes:
+    """The record as a pull item (what ``sync.record_item`` makes of it), encoded once at each
+    save and stored in the row's ``item``, so a pull copies it instead of building it: the
+    stored fields spliced with the server's stamps, which validation never lets into them
+    (should one be there anyway, the stamp wins, as in ``public_fields``)."""
+    if r.deleted:
+        return orjson.dumps({"type": r.type, "id": r.id, "version": r.version, "deleted": True, "fields": {}})
+    head = orjson.dumps({"type": r.type, "id": r.id, "version": r.version, "deleted": False})[:-1]
+    f = r.fields
+    if "id" in f or "created_at" in f or "created_by" in f or "updated_at" in f or "updated_by" in f:
+        return head + b',"fields":' + orjson.dumps(r.public_fields()) + b"}"
+    stamps = orjson.dumps({"id": r.id, "created_at": r.created_at, "created_by": r.created_by,
+                           "updated_at": r.updated_at, "updated_by": r.updated_by})
+    if not f:
+        return head + b',"fields":' + stamps + b"}"
+    return head + b',"fields":' + orjson.dumps(f)[:-1] + b"," + stamps[1:] + b"}"
 
 
 class SqliteTxn:
@@ -231,8 +228,8 @@ class SqliteTxn:
             by_type.setdefault(r.type, []).append(_row(r))
         for type_, rows in by_type.items():
             self.conn.executemany(
-                f"INSERT OR REPLACE INTO {table_of(type_)} ({_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                f"INSERT OR REPLACE INTO {table_of(type_)} ({_COLUMNS}, item) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def changed_since(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[Record]:
@@ -242,12 +239,17 @@ class SqliteTxn:
         return [_record(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
 
     def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
-                      include_deleted: bool) -> list[tuple[int, dict[str, Any]]]:
-        """``(seq, pull item)`` pairs, the stored JSON passed through (no parse, no re-encode)."""
-        sql, params = _changed_sql(_ITEM_COLUMNS, type_, seq, limit, where, include_deleted)
-        return [_item(type_, row) for row in self.conn.execute(sql, params)]
+                      include_deleted: bool) -> list[tuple[int, str, str, Any]]:
+        """``(seq, type, id, pull item)``, the item as stored at the record's last save (an
+        ``orjson.Fragment``: the answer copies it, nothing parses or re-encodes it)."""
+        sql, params = _changed_sql("seq, id, item", type_, seq, limit, where, include_deleted)
+        rows = self.conn.execute(sql, params).fetchall()
+        missing = [i for _s, i, item in rows if item is None]  # rows older than the item column
+        if missing:
+            found = self.get(type_, missing)
+            rows = [(s, i, item if item is not None else pull_item(found[i])) for s, i, item in rows]
+        return [(s, type_, i, _Fragment(item)) for s, i, item in rows]
 
-    # -- counters
     # -- counters ------------------------------------------------------------
     def _meta(self, key: str) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from .store import Store
 from .types import Actor, Record
 
 DEFAULT_LIMIT = 500
+_first = operator.itemgetter(0)
 MAX_LIMIT = 5000
 
 
@@ -50,8 +52,8 @@ def pull(store: Store, actor: Actor, cursor: str | None, limit: int | None, cloc
             return PullOutcome({"changes": [], "reset": True, "cursor": None, "has_more": False, **meta})
         top = txn.max_seq()
         scope = everything(actor.user_id) if actor.is_office else officer_scope(txn, actor.user_id)
-        # (seq, item) candidates; each source gives its first limit + 1 in seq order
-        found: list[tuple[int, dict[str, Any]]] = []
+        # (seq, type, id, item) candidates; each source gives its first limit + 1 in seq order
+        found: list[tuple[int, str, str, Any]] = []
         for type_ in TYPES:
             found += txn.changed_items(type_, since, limit + 1, scope.filter(type_), include_deleted=since > 0)
         if since and not scope.everything:
@@ -65,14 +67,15 @@ def pull(store: Store, actor: Actor, cursor: str | None, limit: int | None, cloc
                 if record is not None and not record.deleted and scope.contains(record):
                     if record.seq > since:
                         continue  # its own change is (or will be) delivered after the cursor
-                    found.append((e.seq, record_item(record)))
+                    found.append((e.seq, e.type, e.entity_id, record_item(record)))
                 else:
-                    found.append((e.seq, {"type": e.type, "id": e.entity_id, "removed": True}))
-        found.sort(key=lambda pair: pair[0])
+                    found.append((e.seq, e.type, e.entity_id,
+                                  {"type": e.type, "id": e.entity_id, "removed": True}))
+        found.sort(key=_first)
         has_more = len(found) > limit
         page = found[:limit]
         next_seq = page[-1][0] if has_more else max(top, since)
-        changes = [item for _, item in page]
-    touched = [(c["type"], c["id"]) for c in changes]
+        changes = [item for _, _, _, item in page]
+    touched = [(t, i) for _, t, i, _ in page]
     return PullOutcome({"changes": changes, "cursor": _cursor.encode(next_seq), "has_more": has_more,
                         **meta}, touched)

@@ -36,7 +36,9 @@ class Txn(Protocol):
     def changed_since(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[Record]: ...
     def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
-                      include_deleted: bool) -> list[tuple[int, dict[str, Any]]]: ...
+                      include_deleted: bool) -> list[tuple[int, str, str, Any]]:
+        """``(seq, type, id, pull item)``: the item as ``record_item`` makes it, or the same JSON
+        already encoded (an ``orjson.Fragment``)."""
 
 
 class Store(Protocol):
@@ -158,7 +160,8 @@ class MemoryTxn:
         return copy.deepcopy(rows[:limit])
 
     def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
-                      include_deleted: bool) -> list[tuple[int, dict[str, Any]]]:
+                      include_deleted: bool) -> list[tuple[int, str, str, Any]]:
         from .pull import record_item  # pull builds on this module
 
-        return [(r.seq, record_item(r)) for r in self.changed_since(type_, seq, limit, where, include_deleted)]
+        return [(r.seq, r.type, r.id, record_item(r))
+                for r in self.changed_since(type_, seq, limit, where, include_deleted)]

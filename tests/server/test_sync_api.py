@@ -284,19 +284,33 @@ def test_audit_shows_who_saw_and_changed_a_pupil(world, login):
 
 
 def test_pull_items_carry_the_server_stamps_even_over_a_stored_key_of_the_same_name(world, app_state):
-    """Validation never stores id/created_by/…; should such a key be in a stored record anyway
+    """Validation never stores id/created_by/…; should such a key be in a saved record anyway
     (an old database, a hand edit), the pull still answers the server's stamps, one key each."""
     import json
 
     office, _officer, ids = world
     with app_state.db.write() as txn:
-        txn.execute("UPDATE households SET data = json_set(data, '$.created_by', 'forged', '$.id', 'x') "
-                    "WHERE id = ?", (ids["household"],))
+        [record] = txn.get("household", [ids["household"]]).values()
+        record.fields.update({"created_by": "forged", "id": "x"})
+        txn.save([record])
     raw = office.pull().text
     item = next(i for i in json.loads(raw)["changes"] if i["id"] == ids["household"])
     assert item["fields"]["id"] == ids["household"]
     assert item["fields"]["created_by"] == office.user["id"]
     assert '"forged"' not in raw and '"id":"x"' not in raw  # not sent twice, the stored one first
+
+
+def test_rows_saved_before_pull_items_were_stored_pull_the_same(world, app_state):
+    """A row from before the ``item`` column (NULL there) is pulled exactly as a saved one."""
+    office, _officer, _ids = world
+    before = office.pull().json()["changes"]
+    with app_state.db.write() as txn:
+        for table in ("schools", "households", "pupils", "cases", "visits"):
+            txn.execute(f"UPDATE {table} SET item = NULL")
+    after = office.pull().json()["changes"]
+    assert after == before and {c["type"] for c in after} >= {"school", "household", "pupil", "case"}
+    assert all(set(c["fields"]) >= {"id", "created_at", "created_by", "updated_at", "updated_by"}
+               for c in after if not c.get("deleted"))
 
 
 def test_field_stamps_stored_in_the_earlier_layout_still_decide_merges(world, app_state):
