@@ -113,6 +113,9 @@ _COLUMNS_NO_META = _COLUMNS.replace("meta", "NULL", 1)
 def _meta_json(meta: dict[str, FieldMeta]) -> str:
     """``[[write, …], {field: index of its write}]``, a write being ``[hlc, version, by]``: the
     fields one change wrote share one write, stored once (a new visit: one instead of ten)."""
+    if meta and len({id(m) for m in meta.values()}) == 1:  # one write made every field (a new record)
+        first = next(iter(meta.values()))
+        return orjson.dumps([[first.as_list()], dict.fromkeys(meta, 0)]).decode()
     writes: list[list[Any]] = []
     index: dict[int, int] = {}
     names: dict[str, int] = {}
@@ -144,9 +147,10 @@ def _record(type_: str, row: tuple[Any, ...], with_meta: bool = True) -> Record:
 
 
 def _row(r: Record) -> tuple[Any, ...]:
-    return (r.id, orjson.dumps(r.fields).decode(), _meta_json(r.meta), r.version, r.seq,
-            int(r.deleted), r.deleted_hlc, orjson.dumps(r.flags).decode(), r.created_at,
-            r.created_by, r.updated_at, r.updated_by, pull_item(r))
+    data = orjson.dumps(r.fields)
+    return (r.id, data.decode(), _meta_json(r.meta), r.version, r.seq, int(r.deleted), r.deleted_hlc,
+            orjson.dumps(r.flags).decode() if r.flags else "{}", r.created_at, r.created_by,
+            r.updated_at, r.updated_by, pull_item(r, data))
 
 
 def _ids_param(values: Iterable[Any]) -> str:
@@ -172,11 +176,12 @@ def _changed_sql(columns: str, type_: str, seq: int, limit: int, where: TypeFilt
     return sql, params
 
 
-def pull_item(r: Record) -> bytes:
+def pull_item(r: Record, data: bytes | None = None) -> bytes:
     """The record as a pull item (what ``sync.record_item`` makes of it), encoded once at each
     save and stored in the row's ``item``, so a pull copies it instead of building it: the
     stored fields spliced with the server's stamps, which validation never lets into them
-    (should one be there anyway, the stamp wins, as in ``public_fields``)."""
+    (should one be there anyway, the stamp wins, as in ``public_fields``). ``data`` is
+    ``orjson.dumps(r.fields)`` when the caller has it already."""
     if r.deleted:
         return orjson.dumps({"type": r.type, "id": r.id, "version": r.version, "deleted": True, "fields": {}})
     head = orjson.dumps({"type": r.type, "id": r.id, "version": r.version, "deleted": False})[:-1]
@@ -187,7 +192,7 @@ def pull_item(r: Record) -> bytes:
                            "updated_at": r.updated_at, "updated_by": r.updated_by})
     if not f:
         return head + b',"fields":' + stamps + b"}"
-    return head + b',"fields":' + orjson.dumps(f)[:-1] + b"," + stamps[1:] + b"}"
+    return head + b',"fields":' + (data or orjson.dumps(f))[:-1] + b"," + stamps[1:] + b"}"
 
 
 class SqliteTxn:

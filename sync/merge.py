@@ -5,7 +5,7 @@ what was written, what was lost, and which conflicts to record.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import hlc as _hlc
@@ -31,11 +31,15 @@ class ConflictDraft:
     lost: Side
 
 
-@dataclass
 class MergeOutcome:
-    written: dict[str, Any] = field(default_factory=dict)
-    lost: list[str] = field(default_factory=list)
-    conflicts: list[ConflictDraft] = field(default_factory=list)
+    """What a merge wrote (field: value), lost (field names) and which conflicts it found."""
+
+    __slots__ = ("written", "lost", "conflicts")
+
+    def __init__(self, written: dict[str, Any] | None = None) -> None:
+        self.written: dict[str, Any] = {} if written is None else written
+        self.lost: list[str] = []
+        self.conflicts: list[ConflictDraft] = []
 
     @property
     def changed(self) -> bool:
@@ -59,6 +63,12 @@ def merge_put(record: Record, fields: dict[str, Any], stamp: str, base_version: 
     came from another device. Concurrent writes of different values record a
     conflict whichever wins; a losing value that differs always does.
     """
+    if not record.meta and not record.deleted:  # nothing written yet (a new record): all of it is
+        if fields:
+            record.fields.update(fields)
+            record.meta = dict.fromkeys(fields, FieldMeta(stamp, record.version + 1, by))
+            record.version += 1
+        return MergeOutcome(dict(fields))
     out = MergeOutcome()
     if record.deleted:
         _resurrect_or_lose(record, fields, stamp, by, out)

@@ -44,6 +44,8 @@ REFERENCES = {
 }
 USER_REFERENCES = {("case", "assigned_officer_id"): OFFICER, ("task", "assigned_to"): None,
                    ("transport_run", "driver_id"): None}
+REFERENCES_OF = {t: [(f, target) for (rt, f), target in REFERENCES.items() if rt == t] for t in ENTITY_TYPES}
+USER_REFERENCES_OF = {t: [(f, role) for (rt, f), role in USER_REFERENCES.items() if rt == t] for t in ENTITY_TYPES}
 # Fields a new record must have, per type (``missing_required`` names what is missing).
 REQUIRED = {t: tuple(name for name, spec in specs.items() if spec.required) for t, specs in ENTITY_TYPES.items()}
 SCOPE_ROOTS = {"case": ("assigned_officer_id", "status", "pupil_id"), "pupil": ("household_id",),
@@ -87,7 +89,7 @@ def push(store: Store, actor: Actor, changes: list[Any], clock: _hlc.Clock,
         batch.prefetch([c for c in parsed if isinstance(c, Change)])
         results = [batch.apply(c, v) if isinstance(c, Change) else c for c, v in zip(parsed, checked)]
         batch.finish()
-        outcome = PushOutcome(results, clock.send(), utc_iso(now), batch.touched)
+        outcome = PushOutcome(results, batch.send(), utc_iso(now), batch.touched)
         if before_commit is not None:
             before_commit(txn, outcome)
     return outcome
@@ -97,6 +99,8 @@ class _Batch:
     def __init__(self, txn: Txn, actor: Actor, clock: _hlc.Clock, now: dt.datetime) -> None:
         self.txn, self.actor, self.clock = txn, actor, clock
         self.now_ms = int(now.timestamp() * 1000)
+        self.skew_limit = f"{self.now_ms + MAX_SKEW_MS:015d}"
+        self.latest = ""  # the latest "<ms>-<counter>" received in this batch, not yet on the clock
         self.now = utc_iso(now)
         self.seq = txn.max_seq()
         self.working: dict[tuple[str, str], Record | None] = {}
@@ -153,6 +157,18 @@ class _Batch:
         f = self._filters[type_]
         return f is None or f.admits(id_, fields)
 
+    def receive(self) -> None:
+        """Advance the clock past every stamp this batch received (one ``receive`` for the
+        latest is the same as one for each: the clock keeps the maximum)."""
+        if self.latest:
+            self.clock.receive(_hlc.Stamp(int(self.latest[:15]), int(self.latest[16:22]), ""))
+            self.latest = ""
+
+    def send(self) -> str:
+        """A stamp later than everything this batch received so far."""
+        self.receive()
+        return self.clock.send()
+
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
@@ -166,13 +182,15 @@ class _Batch:
             return Result(change.change_id, "duplicate", version=done.version,
                           lost_fields=list(done.lost_fields))
         skew = False
-        stamp = _hlc.parse(change.hlc)
-        if stamp.ms > self.now_ms + MAX_SKEW_MS:
-            fresh = _hlc.parse(self.clock.send())
+        # "<ms, 15 digits>-<counter, 6 digits>" orders as the stamps do (PROTOCOL.md §6)
+        key = change.hlc[:22]
+        if key[:15] > self.skew_limit:
+            stamp = _hlc.parse(change.hlc)
+            fresh = _hlc.parse(self.send())
             change.hlc = str(_hlc.Stamp(fresh.ms, fresh.counter, stamp.node))
             skew = True
-        else:
-            self.clock.receive(stamp)
+        elif key > self.latest:
+            self.latest = key
         try:
             if change.op == "delete":
                 record, outcome = self._delete(change)
@@ -303,13 +321,13 @@ class _Batch:
 
     def _check_references(self, t: str, fields: dict[str, Any]) -> None:
         errors = []
-        for (rt, f), target in REFERENCES.items():
-            if rt == t and fields.get(f) is not None:
+        for f, target in REFERENCES_OF[t]:
+            if fields.get(f) is not None:
                 ref = self.load(target, fields[f])
                 if ref is None or ref.deleted:
                     errors.append(ChangeError(f, "not_found", f"no {target} {fields[f]}"))
-        for (rt, f), role in USER_REFERENCES.items():
-            if rt == t and fields.get(f) is not None:
+        for f, role in USER_REFERENCES_OF[t]:
+            if fields.get(f) is not None:
                 found = self.txn.user_role(fields[f])
                 if found is None or (role is not None and found != role):
                     errors.append(ChangeError(f, "not_found", f"no {role or 'user'} {fields[f]}"))

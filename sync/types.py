@@ -91,16 +91,11 @@ class Result:
     clock_skew: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "change_id": self.change_id,
-            "status": self.status,
-            "version": self.version,
-            "errors": self.errors,
-            "lost_fields": self.lost_fields,
-        }
         if self.clock_skew:
-            out["clock_skew"] = True
-        return out
+            return {"change_id": self.change_id, "status": self.status, "version": self.version,
+                    "errors": self.errors, "lost_fields": self.lost_fields, "clock_skew": True}
+        return {"change_id": self.change_id, "status": self.status, "version": self.version,
+                "errors": self.errors, "lost_fields": self.lost_fields}
 
 
 @dataclass
