@@ -14,8 +14,8 @@ from .store import Store
 from .types import Actor, Record
 
 DEFAULT_LIMIT = 500
-_first = operator.itemgetter(0)
 MAX_LIMIT = 5000
+_first = operator.itemgetter(0)
 
 
 @dataclass

@@ -55,8 +55,6 @@ def string(max_len: int, pattern: str | None = None, hint: str = "") -> Check:
             raise _Invalid(f"must look like {hint}")
         return v
 
-    check.accept = (f"v.__class__ is str and len(v) <= {max_len}"  # type: ignore[attr-defined]
-                    + (" and RX.fullmatch(v) is not None" if rx else ""), "v", {"RX": rx})
     return check
 
 
@@ -66,8 +64,6 @@ def enum(values: tuple[str, ...]) -> Check:
             raise _Invalid("must be one of " + ", ".join(values))
         return v
 
-    check.accept = ("v.__class__ is str and v in VALUES", "v",  # type: ignore[attr-defined]
-                    {"VALUES": frozenset(values)})
     return check
 
 
@@ -75,9 +71,6 @@ def boolean(v: Any) -> bool:
     if not isinstance(v, bool):
         raise _Invalid("must be true or false")
     return v
-
-
-boolean.accept = ("v is True or v is False", "v", {})  # type: ignore[attr-defined]
 
 
 def integer(lo: int, hi: int) -> Check:
@@ -88,7 +81,6 @@ def integer(lo: int, hi: int) -> Check:
             raise _Invalid(f"must be between {lo} and {hi}")
         return v
 
-    check.accept = (f"v.__class__ is int and {lo!r} <= v <= {hi!r}", "v", {})  # type: ignore[attr-defined]
     return check
 
 
@@ -100,8 +92,6 @@ def number(lo: float, hi: float) -> Check:
             raise _Invalid(f"must be between {lo} and {hi}")
         return float(v)
 
-    check.accept = (f"(v.__class__ is float or v.__class__ is int) and {lo!r} <= v <= {hi!r}",  # type: ignore[attr-defined]
-                    "float(v)", {})
     return check
 
 
@@ -137,22 +127,6 @@ def timestamp(v: Any) -> str:
     return text + "Z"
 
 
-timestamp.accept = (  # type: ignore[attr-defined]
-    "v.__class__ is str and (len(v) == 20 or (len(v) == 24 and v[20:23] != '000')) "
-    "and CANONICAL.fullmatch(v) is not None and real(v)", "v", {"CANONICAL": _CANONICAL})
-
-
-def _real_time(v: str) -> bool:
-    try:
-        dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-timestamp.accept[2]["real"] = _real_time  # type: ignore[attr-defined]
-
-
 def date_or_time(v: Any) -> str:
     if isinstance(v, str) and len(v) == 10:
         return date(v)
@@ -165,17 +139,13 @@ def clock_time(v: Any) -> str:
     return v
 
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 def ref(v: Any) -> str:
     if not is_uuid(v):
         raise _Invalid("must be an id (a UUID string)")
     return v.lower()
 
 
-ref.accept = ("v.__class__ is str and UUID.fullmatch(v) is not None", "v.lower()",  # type: ignore[attr-defined]
-              {"UUID": _UUID})
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def is_uuid(v: Any) -> bool:
@@ -187,7 +157,6 @@ def nullable(check: Check) -> Check:
     def inner(v: Any) -> Any:
         return None if v is None else check(v)
 
-    inner.nullable_of = check  # type: ignore[attr-defined]
     return inner
 
 
@@ -404,64 +373,12 @@ SUBMITTABLE = frozenset({"visit", "conversation"})
 SERVER_FIELDS = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by"})
 
 
-_SLOW = object()  # a fast check's "not plainly valid: ask the full check"
-
-
-def _fast(check: Check) -> Callable[[Any], Any]:
-    """One call that gives a plainly valid value's clean form (as ``check`` would) or ``_SLOW``.
-
-    Built from the ``accept`` expression of the simple checks (string, enum, boolean, integer,
-    number, ref, timestamp), with ``nullable`` folded in; any other check is called as it is,
-    ``_SLOW`` standing for its error. Whatever a fast check accepts, the full check accepts with
-    the same clean value (tests/sync/test_schema_fast.py checks that on generated values)."""
-    inner = getattr(check, "nullable_of", None)
-    base = inner if inner is not None else check
-    accept = getattr(base, "accept", None)
-    env: dict[str, Any] = {"SLOW": _SLOW, "Invalid": _Invalid, "check": base}
-    none = "    if v is None:\n        return None\n" if inner is not None else ""
-    if accept is not None:
-        test, clean, names = accept
-        env.update(names)
-        body = f"    if {test}:\n        return {clean}\n    return SLOW\n"
-    else:
-        body = "    try:\n        return check(v)\n    except Invalid:\n        return SLOW\n"
-    exec(f"def fast(v):\n{none}{body}", env)  # noqa: S102 - source built above from constants
-    return env["fast"]
-
-
-FAST_CHECKS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    type_: {name: _fast(spec.check) for name, spec in specs.items()} for type_, specs in ENTITY_TYPES.items()}
-
-
 def validate_fields(type_: str, fields: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeError]]:
     """Check each field's value; unknown fields are errors. Returns clean values."""
-    fast = FAST_CHECKS[type_]
-    clean: dict[str, Any] = {}
-    slow = False
-    for name, value in fields.items():
-        f = fast.get(name)
-        if f is not None:
-            v = f(value)
-            if v is not _SLOW:
-                clean[name] = v
-                continue
-        slow = True
-    if not slow:
-        return clean, []
-    return _validate_slowly(type_, fields, clean)
-
-
-def _validate_slowly(type_: str, fields: dict[str, Any],
-                     fast: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeError]]:
-    """Every field in order, those a fast check did not accept by the full check: server
-    keys, unknown names, errors and values it normalises."""
     specs = ENTITY_TYPES[type_]
     clean: dict[str, Any] = {}
     errors: list[ChangeError] = []
     for name, value in fields.items():
-        if name in fast:
-            clean[name] = fast[name]
-            continue
         if name in SERVER_FIELDS:
             continue  # stamped by the server; a client echoing them back is harmless
         spec = specs.get(name)

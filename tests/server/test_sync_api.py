@@ -160,6 +160,31 @@ def test_a_clock_far_ahead_is_restamped(world):
     assert results(officer.push([later]))[0]["status"] == "applied"
 
 
+def test_the_answer_stamp_is_later_than_every_stamp_of_the_batch(world):
+    """PROTOCOL.md §6: ``server_hlc`` is past everything the server received, also stamps up to
+    5 minutes ahead; a change restamped for skew later in the batch is stamped past them too."""
+    from sync import parse_hlc
+
+    office, officer, ids = world
+    now_ms = int(time.time() * 1000)
+    ahead = [officer.change("household", ids["household"], {"access_notes": f"n{k}"}) for k in range(3)]
+    for k, change in enumerate(ahead):  # within the allowed skew, the middle one the latest
+        change["hlc"] = f"{now_ms + (4 - abs(k - 1)) * 60_000:015d}-{k:06d}-{officer.device_id}"
+    skewed = officer.change("household", ids["household"], {"contacts": [{"name": "Ann Restamped"}]})
+    skewed["hlc"] = f"{now_ms + 3_600_000:015d}-000000-{officer.device_id}"
+    answer = officer.push([*ahead, skewed])
+    statuses = [r["status"] for r in results(answer)]
+    assert statuses[:3] == ["applied", "applied", "merged"] and results(answer)[3]["clock_skew"] is True
+    latest = max(parse_hlc(c["hlc"]) for c in ahead)
+    assert parse_hlc(answer.json()["server_hlc"]) > latest
+    # the restamped change wrote its field at a stamp past the batch's latest: a write stamped
+    # just after that latest (but before the answer's stamp) loses to it
+    between = officer.change("household", ids["household"], {"contacts": [{"name": "Bea Between"}]})
+    between["hlc"] = f"{latest.ms:015d}-{latest.counter + 1:06d}-{officer.device_id}"
+    [lost] = results(officer.push([between]))
+    assert lost["status"] == "merged" and lost["lost_fields"] == ["contacts"]
+
+
 def test_officer_scope(world, login):
     office, officer, ids = world
     other = login("officer")
