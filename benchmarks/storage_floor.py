@@ -68,6 +68,16 @@ def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[t
             records[k][1], "[]") for k, d in enumerate(docs)]
     seq = "CREATE INDEX visits_seq ON visits(seq)"
     links = ["CREATE INDEX visits_case_id ON visits(case_id)", "CREATE INDEX visits_officer_id ON visits(officer_id)"]
+    # The leanest row any layout could keep for a new visit: fields and server stamps in one
+    # JSON (no second copy), the one write every field shares, the creating change's id, and
+    # the two keys a guarantee looks up, as plain columns (no json_extract at insert).
+    lean_meta = orjson.dumps([[HLC, 1, USER]]).decode()
+    lean = [(d["id"], k, orjson.dumps({"id": d["id"], **d["fields"], "created_at": NOW, "created_by": USER,
+                                       "updated_at": NOW, "updated_by": USER}).decode(),
+             lean_meta, d["change_id"], d["fields"]["case_id"]) for k, d in enumerate(docs)]
+    lean_table = ["CREATE TABLE visits (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc TEXT NOT NULL, "
+                  "meta TEXT NOT NULL, change_id TEXT, case_id TEXT)", seq]
+    lean_insert = [("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)", lean)]
     return [
         ("raw insert: id, seq, JSON (the limit)", [
             "CREATE TABLE visits (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, data TEXT NOT NULL)", seq],
@@ -83,6 +93,12 @@ def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[t
             RECORDS, seq, *links, CHANGES, "CREATE UNIQUE INDEX changes_change_id ON changes(change_id)",
             "CREATE INDEX changes_entity ON changes(entity_id)"],
          [(INSERT_RECORD, records), (INSERT_CHANGE, log)]),
+        ("leanest row a new visit could have: one JSON, one write, id and seq indexes", lean_table, lean_insert),
+        ("+ case_id index (an officer's scope)", [*lean_table, "CREATE INDEX visits_case_id ON visits(case_id)"],
+         lean_insert),
+        ("+ change_id index (exactly-once): the floor of any layout keeping both", [
+            *lean_table, "CREATE INDEX visits_case_id ON visits(case_id)",
+            "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"], lean_insert),
     ]
 
 
