@@ -5,10 +5,16 @@
 
 No server and no engine: the rows a new visit makes are built before the clock
 starts, then inserted with ``executemany``, 500 a transaction, WAL,
-``synchronous=NORMAL`` (as ``sync_bench.py``'s raw insert, which builds its JSON
-inside the timed loop). Each layout adds one piece of what Doorstep stores, so
+``synchronous=NORMAL``; the raw insert is ``sync_bench.py``'s limit exactly (its
+JSON made inside the timed loop). Each layout adds one piece of what Doorstep stores, so
 the difference between two lines is what that piece costs a change: the floor
 under the push rate, whatever the Python above it does (docs/performance.md).
+
+The next three lines are not Doorstep's layout but the leanest one the guarantees
+could live with (one row a create, no change-log row): the floor under any design.
+The last two build those rows inside the timed loop from the push request's JSON
+body, as thinly as Python can, then with the engine's field checks: the floor under
+any pure-Python server, before its clock, merge, scope, log, audit and answer.
 """
 from __future__ import annotations
 
@@ -19,11 +25,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sync.schema import validate_fields  # noqa: E402
 
 BATCH = 500
 USER = str(uuid.uuid4())
@@ -54,9 +63,14 @@ def visits(n: int) -> list[dict[str, Any]]:
                         "barriers": [], "safeguarding_concern": False}} for k in range(n)]
 
 
-def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[tuple[str, list[tuple[Any, ...]]]]]]:
-    raw = [(d["id"], k, orjson.dumps({"id": d["id"], "type": "visit", **d["fields"], "hlc": HLC}).decode())
-           for k, d in enumerate(docs)]
+RowSource = list[tuple[Any, ...]] | Callable[[int], list[tuple[Any, ...]]]  # prebuilt, or built per batch
+
+
+def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[tuple[str, RowSource]]]]:
+    raw_docs = [{"id": d["id"], "type": "visit", **d["fields"], "hlc": HLC} for d in docs]
+
+    def raw(lo: int) -> list[tuple[Any, ...]]:  # as sync_bench.py's limit: the JSON made in the loop
+        return [(d["id"], k, orjson.dumps(d).decode()) for k, d in enumerate(raw_docs[lo:lo + BATCH], lo)]
     meta = orjson.dumps([[[HLC, 1, USER]], dict.fromkeys(docs[0]["fields"], 0)]).decode()
     records = []
     for k, d in enumerate(docs):
@@ -77,7 +91,30 @@ def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[t
              lean_meta, d["change_id"], d["fields"]["case_id"]) for k, d in enumerate(docs)]
     lean_table = ["CREATE TABLE visits (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc TEXT NOT NULL, "
                   "meta TEXT NOT NULL, change_id TEXT, case_id TEXT)", seq]
-    lean_insert = [("INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)", lean)]
+    lean_sql = "INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)"
+    lean_insert = [(lean_sql, lean)]
+    # The same rows built from the push request inside the timed loop: the batch's JSON body
+    # parsed, then one row a change, as thin as a Python server could make it (no HLC, merge,
+    # scope, change log, audit or answer); then the same with the engine's own field checks.
+    bodies = [orjson.dumps({"client_id": "bench", "changes": [
+        {"change_id": d["change_id"], "type": "visit", "id": d["id"], "op": "put", "fields": d["fields"],
+         "base_version": None, "hlc": HLC} for d in docs[lo:lo + BATCH]]}) for lo in range(0, len(docs), BATCH)]
+
+    def from_request(checked: bool) -> RowSource:
+        def build(lo: int) -> list[tuple[Any, ...]]:
+            rows = []
+            for k, c in enumerate(orjson.loads(bodies[lo // BATCH])["changes"], lo):
+                fields = c["fields"]
+                if checked:
+                    fields, errors = validate_fields(c["type"], fields)
+                    if errors:
+                        raise SystemExit(f"the benchmark's visit fails the engine's checks: {errors}")
+                rows.append((c["id"], k, orjson.dumps({"id": c["id"], **fields, "created_at": NOW,
+                                                        "created_by": USER, "updated_at": NOW,
+                                                        "updated_by": USER}).decode(),
+                             lean_meta, c["change_id"], fields["case_id"]))
+            return rows
+        return build
     return [
         ("raw insert: id, seq, JSON (the limit)", [
             "CREATE TABLE visits (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, data TEXT NOT NULL)", seq],
@@ -99,10 +136,16 @@ def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[t
         ("+ change_id index (exactly-once): the floor of any layout keeping both", [
             *lean_table, "CREATE INDEX visits_case_id ON visits(case_id)",
             "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"], lean_insert),
+        ("  the same, rows built from the parsed request in Python", [
+            *lean_table, "CREATE INDEX visits_case_id ON visits(case_id)",
+            "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"], [(lean_sql, from_request(False))]),
+        ("  the same, with the engine's field checks (sync.schema)", [
+            *lean_table, "CREATE INDEX visits_case_id ON visits(case_id)",
+            "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"], [(lean_sql, from_request(True))]),
     ]
 
 
-def rate(folder: Path, schema: list[str], inserts: list[tuple[str, list[tuple[Any, ...]]]], n: int) -> float:
+def rate(folder: Path, schema: list[str], inserts: list[tuple[str, RowSource]], n: int) -> float:
     path = folder / f"floor-{uuid.uuid4().hex[:8]}.db"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -113,7 +156,7 @@ def rate(folder: Path, schema: list[str], inserts: list[tuple[str, list[tuple[An
     for lo in range(0, n, BATCH):
         conn.execute("BEGIN")
         for sql, rows in inserts:
-            conn.executemany(sql, rows[lo:lo + BATCH])
+            conn.executemany(sql, rows(lo) if callable(rows) else rows[lo:lo + BATCH])
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
