@@ -91,6 +91,8 @@ def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[t
              lean_meta, d["change_id"], d["fields"]["case_id"]) for k, d in enumerate(docs)]
     lean_table = ["CREATE TABLE visits (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc TEXT NOT NULL, "
                   "meta TEXT NOT NULL, change_id TEXT, case_id TEXT)", seq]
+    lean_scoped = [*lean_table, "CREATE INDEX visits_case_id ON visits(case_id)"]
+    lean_both = [*lean_scoped, "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"]
     lean_sql = "INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?)"
     lean_insert = [(lean_sql, lean)]
     # The same rows built from the push request inside the timed loop: the batch's JSON body
@@ -131,17 +133,10 @@ def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[t
             "CREATE INDEX changes_entity ON changes(entity_id)"],
          [(INSERT_RECORD, records), (INSERT_CHANGE, log)]),
         ("leanest row a new visit could have: one JSON, one write, id and seq indexes", lean_table, lean_insert),
-        ("+ case_id index (an officer's scope)", [*lean_table, "CREATE INDEX visits_case_id ON visits(case_id)"],
-         lean_insert),
-        ("+ change_id index (exactly-once): the floor of any layout keeping both", [
-            *lean_table, "CREATE INDEX visits_case_id ON visits(case_id)",
-            "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"], lean_insert),
-        ("  the same, rows built from the parsed request in Python", [
-            *lean_table, "CREATE INDEX visits_case_id ON visits(case_id)",
-            "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"], [(lean_sql, from_request(False))]),
-        ("  the same, with the engine's field checks (sync.schema)", [
-            *lean_table, "CREATE INDEX visits_case_id ON visits(case_id)",
-            "CREATE UNIQUE INDEX visits_change_id ON visits(change_id)"], [(lean_sql, from_request(True))]),
+        ("+ case_id index (an officer's scope)", lean_scoped, lean_insert),
+        ("+ change_id index (exactly-once): the floor of any layout keeping both", lean_both, lean_insert),
+        ("  the same, rows built from the parsed request in Python", lean_both, [(lean_sql, from_request(False))]),
+        ("  the same, with the engine's field checks (sync.schema)", lean_both, [(lean_sql, from_request(True))]),
     ]
 
 
