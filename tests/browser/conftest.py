@@ -213,6 +213,23 @@ def browser(chromium_browser: Browser) -> Browser:
     return chromium_browser  # one Playwright per run: see tests/conftest.py
 
 
+OUTBOX_COUNT = """async () => {
+  const dbs = indexedDB.databases ? await indexedDB.databases() : [];
+  if (!dbs.some((d) => d.name === 'doorstep')) return 0;  // nothing saved on this phone yet
+  return await new Promise((resolve, reject) => {
+    const r = indexedDB.open('doorstep');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const db = r.result;
+      try {
+        const q = db.transaction('outbox').objectStore('outbox').count();
+        q.onsuccess = () => { db.close(); resolve(q.result); };
+        q.onerror = () => { db.close(); reject(q.error); };
+      } catch (err) { db.close(); reject(err); }
+    };
+  });
+}"""
+
 IDB_DUMP = """async () => {
   const dbs = indexedDB.databases ? await indexedDB.databases() : [];
   if (!dbs.some((d) => d.name === 'doorstep')) return null;
@@ -299,7 +316,14 @@ class Device:
         page.get_by_role("button", name="Unlock").click()
         expect(page.get_by_role("heading", name="Doorstep is locked")).to_have_count(0)
 
-    def wait_synced(self) -> None:
+    def wait_synced(self, timeout: float = 10.0) -> None:
+        """The outbox is empty and the status bar says so. Just after a save the status bar can
+        still show the previous sync's "All synced" for a moment, so the outbox itself is read
+        too: an entry leaves it only once the server has answered the push that carried it."""
+        deadline = time.monotonic() + timeout
+        while self.page.evaluate(OUTBOX_COUNT) != 0:
+            assert time.monotonic() < deadline, f"the outbox still holds changes after {timeout} s"
+            time.sleep(0.05)
         expect(self.status).to_contain_text("All synced")
 
     def offline(self, value: bool = True) -> None:
