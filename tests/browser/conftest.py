@@ -213,23 +213,6 @@ def browser(chromium_browser: Browser) -> Browser:
     return chromium_browser  # one Playwright per run: see tests/conftest.py
 
 
-OUTBOX_COUNT = """async () => {
-  const dbs = indexedDB.databases ? await indexedDB.databases() : [];
-  if (!dbs.some((d) => d.name === 'doorstep')) return 0;  // nothing saved on this phone yet
-  return await new Promise((resolve, reject) => {
-    const r = indexedDB.open('doorstep');
-    r.onerror = () => reject(r.error);
-    r.onsuccess = () => {
-      const db = r.result;
-      try {
-        const q = db.transaction('outbox').objectStore('outbox').count();
-        q.onsuccess = () => { db.close(); resolve(q.result); };
-        q.onerror = () => { db.close(); reject(q.error); };
-      } catch (err) { db.close(); reject(err); }
-    };
-  });
-}"""
-
 IDB_DUMP = """async () => {
   const dbs = indexedDB.databases ? await indexedDB.databases() : [];
   if (!dbs.some((d) => d.name === 'doorstep')) return null;
@@ -321,7 +304,7 @@ class Device:
         still show the previous sync's "All synced" for a moment, so the outbox itself is read
         too: an entry leaves it only once the server has answered the push that carried it."""
         deadline = time.monotonic() + timeout
-        while self.page.evaluate(OUTBOX_COUNT) != 0:
+        while (self.idb() or {}).get("outbox"):
             assert time.monotonic() < deadline, f"the outbox still holds changes after {timeout} s"
             time.sleep(0.05)
         expect(self.status).to_contain_text("All synced")
