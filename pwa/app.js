@@ -27,7 +27,7 @@ const nav = document.getElementById('nav');
 const banners = document.getElementById('banners');
 
 const state = {
-  session: null, phase: 'idle', error: null, position: null, lastFix: null, watching: false,
+  session: null, phase: 'idle', error: null, retryMessage: null, position: null, lastFix: null, watching: false,
   persisted: null, upgrade: false, updateReady: false, flash: null, signinMessage: null, locating: false,
   // the lock (session.js): a PIN is set / the data key is not in memory / signed in, PIN not set yet
   hasPin: false, locked: false, pending: null, resetting: false, lockMessage: null, wipeReport: null,
@@ -63,6 +63,7 @@ function startSync() {
       if (scheduler !== me) return;
       state.phase = s.phase;
       state.error = s.error || null;
+      state.retryMessage = s.message || null;
       refreshStatus();
       if (s.phase === 'synced' && s.result && (s.result.pushed || s.result.pulled)) liveRerender();
       if (s.phase === 'synced' && state.wipeReport) session.flushReports();
@@ -295,7 +296,7 @@ async function refreshStatus() {
   if (waiting) parts.push(`${waiting} ${waiting === 1 ? 'change' : 'changes'} waiting`);
   else if (!online) parts.push('Nothing waiting');
   else if (state.phase !== 'syncing' && state.phase !== 'error' && last) parts.push('All synced');
-  if (state.phase === 'error' && online) parts.push('Sync failed, retrying');
+  if (state.phase === 'error' && online) parts.push(state.retryMessage || 'Sync failed, retrying');
   parts.push(last ? `Last synced ${new Date(last).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}` : 'Not synced yet');
   setText(statusEl, parts.join(' · '));
   const problems = nav.querySelector('[data-section=problems]');

@@ -91,10 +91,40 @@ export function backoffDelay(failures, { min = 250, max = 60000 } = {}) {
   return Math.min(min * 2 ** Math.max(0, failures - 1), max);
 }
 
+/** The server's `Retry-After` in seconds (429 rate_limited, 503 busy, 507 storage_full), or 0. */
+export function retryAfter(err) {
+  const d = (err && err.details) || {};
+  const after = Number(d.retry_after ?? d.retry_after_s);
+  return after > 0 ? after : 0;
+}
+
+/**
+ * How long to wait after the `failures`-th failure in a row: the backoff, or when the
+ * server said `Retry-After`, that doubling while it keeps answering so (at most `max`,
+ * but never sooner than the server asked).
+ */
+export function retryDelay(failures, err, { min = 250, max = 60000 } = {}) {
+  const delay = backoffDelay(failures, { min, max });
+  const after = retryAfter(err) * 1000;
+  if (!after) return delay;
+  return Math.max(delay, after, Math.min(after * 2 ** Math.max(0, failures - 1), max));
+}
+
+/** The status bar's words for a failed sync that will be retried in `delayMs`. */
+export function retryMessage(err, delayMs) {
+  const s = Math.ceil(delayMs / 1000);
+  const status = err && err.status;
+  if (status === 503 || status === 429) return `Server busy, retrying in ${s} s`;
+  if (status === 507) return `Server storage full, retrying in ${s} s`;
+  return 'Sync failed, retrying';
+}
+
 /**
  * Runs the engine one sync at a time: `run()` while a sync is running asks for
  * one more afterwards. A failed sync is retried with backoff (250 ms, doubling,
- * at most a minute) while online; `online` is only a hint.
+ * at most a minute; after a 429/503/507, the server's Retry-After, doubling while
+ * it keeps answering so) while online; `online` is only a hint. The outbox is
+ * never touched by a failed push: it goes again, whole, on the retry.
  */
 export function createScheduler({
   engine, isOnline = () => true, onState = () => {}, onStop = () => {},
@@ -134,10 +164,8 @@ export function createScheduler({
             return;
           }
           failures += 1;
-          let delay = backoffDelay(failures, backoff);
-          const after = err.details && Number(err.details.retry_after ?? err.details.retry_after_s);
-          if (after > 0) delay = Math.max(delay, after * 1000);
-          onState({ phase: 'error', error: err, retryIn: delay });
+          const delay = retryDelay(failures, err, backoff);
+          onState({ phase: 'error', error: err, retryIn: delay, message: retryMessage(err, delay) });
           if (isOnline()) schedule(delay);
           return;
         }

@@ -15,8 +15,10 @@ from starlette.staticfiles import StaticFiles
 from .config import Settings
 from .errors import HANDLERS
 from .headers import SecurityHeaders
+from .jobs import lifespan as run_jobs
 from .pwa_shell import WorkerCache
-from .routes import auth, devices, meta, records, register, sync, transport
+from .register import routes as register
+from .routes import auth, devices, meta, records, sync, transport
 from .state import AppState, open_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, app_state: AppState | None = No
         routes.append(_service_worker(PWA_DIR))
         routes.append(Mount("/app", app=StaticFiles(directory=PWA_DIR, html=True), name="app"))
     app = Starlette(routes=routes, exception_handlers=HANDLERS,  # type: ignore[arg-type]
-                    middleware=[Middleware(SecurityHeaders)])
+                    middleware=[Middleware(SecurityHeaders)],
+                    lifespan=run_jobs(app_state))  # a job runner in each worker process
     app.state.doorstep = app_state
     return app

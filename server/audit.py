@@ -13,6 +13,20 @@ from .util import now_iso
 PERSONAL_TYPES = frozenset({"pupil", "household", "case"})
 
 
+# Every audit row about one record: rows indexed by its id, the pushes that wrote it (through
+# the change log), the register list pages that showed it (audit_pupils: two integers a pupil,
+# server/register/audit_lists.py) and the marks imports that set one of its marks. Takes the id
+# four times.
+ENTITY_AUDIT_IDS = (
+    "SELECT audit_id FROM audit_entities WHERE entity_id = ? UNION "
+    "SELECT p.id FROM changes c JOIN audit p ON p.at = c.received_at AND p.device_id = c.device_id "
+    "AND p.action = 'push' WHERE c.entity_id = ? UNION "
+    "SELECT ap.audit_id FROM audit_pupils ap JOIN register_pupils rp ON rp.pk = ap.pupil_pk "
+    "WHERE rp.pupil_id = ? UNION SELECT i.audit_id FROM imports i WHERE i.audit_id IS NOT NULL AND i.no IN "
+    "(SELECT DISTINCT m.import_no FROM register_marks m JOIN register_pupils rp ON rp.pk = m.pupil_pk "
+    "WHERE rp.pupil_id = ?)")
+
+
 def record(txn: SqliteTxn, user_id: str | None, device_id: str | None, action: str,
            entity_ids: Iterable[str], detail: dict[str, Any] | None = None, *,
            indexed: Iterable[str] | None = None, at: str | None = None) -> int:
@@ -50,11 +64,8 @@ def for_entity(db: Database, entity_id: str | None, before: int | None, limit: i
     if entity_id:
         # indexed rows, and the pushes that wrote the record (through the change log)
         sql = ("SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.detail FROM audit a "
-               "LEFT JOIN users u ON u.id = a.user_id WHERE a.id IN ("
-               "SELECT audit_id FROM audit_entities WHERE entity_id = ? UNION "
-               "SELECT p.id FROM changes c JOIN audit p ON p.at = c.received_at AND p.device_id = c.device_id "
-               "AND p.action = 'push' WHERE c.entity_id = ?)")
-        params += [entity_id, entity_id]
+               f"LEFT JOIN users u ON u.id = a.user_id WHERE a.id IN ({ENTITY_AUDIT_IDS})")
+        params += [entity_id] * 4
     else:
         sql = ("SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.detail FROM audit a "
                "LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1")

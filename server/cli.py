@@ -30,8 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo data into an empty database")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     mk = sub.add_parser("marks", help="attendance marks").add_subparsers(dest="action", required=True)
-    imp = mk.add_parser("import", help="import marks from a CSV (upn,date,session,code)")
+    imp = mk.add_parser("import", help="import marks from a CSV (upn,date,session,code), streamed; "
+                        "running it again after a crash completes it")
     imp.add_argument("file")
+    imp.add_argument("--extracted-at", help="when the school's system took the extract (ISO time; default now): "
+                     "a mark is never overwritten from an earlier extract")
+    roll = sub.add_parser("roll", help="the school roll").add_subparsers(dest="action", required=True)
+    rim = roll.add_parser("import", help="import schools, households and pupils from a roll CSV (docs/register.md)")
+    rim.add_argument("file")
+    rim.add_argument("--full", action="store_true",
+                     help="the file is the full roll of every school in it: pupils missing from it are marked as left")
+    rim.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
+    rim.add_argument("--force", action="store_true", help="a full roll may mark more than 10%% of a school as left")
+    rim.add_argument("--date", help="the file's date, YYYY-MM-DD (default today): leavers leave on it")
     plan = sub.add_parser("plan", help="plan transport runs from a problem file (JSON)")
     plan.add_argument("--problem", required=True)
     keys = sub.add_parser("keys", help="token signing keys").add_subparsers(dest="action", required=True)
@@ -49,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args.problem, sys.stdout)
     settings = Settings(db_path=args.db)
     handler = {"init": _init, "user": _user_add, "fixtures": _fixtures, "serve": _serve,
-               "marks": _marks_import, "keys": _keys}[args.command]
+               "marks": _marks_import, "keys": _keys, "roll": _roll_import}[args.command]
     return handler(settings, args)
 
 
@@ -84,24 +95,55 @@ def _fixtures(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _marks_import(settings: Settings, args: argparse.Namespace) -> int:
-    from .marks import import_csv
+    from .register.marks import file_import_id, import_file, rejected_rows
+    from .register.years import normalise_time
 
+    extracted = None
+    if args.extracted_at:
+        extracted = normalise_time(args.extracted_at)
+        if extracted is None:
+            print(f"error: --extracted-at {args.extracted_at!r} is not an ISO date or time", file=sys.stderr)
+            return 1
+    st = open_state(settings)
     try:
-        with open(args.file, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
+        import_id = file_import_id(st.db, args.file, extracted)
+        report = import_file(st.db, st.clock, args.file, extracted_at=extracted, import_id=import_id)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
-    st = open_state(settings)
-    try:
-        report = import_csv(st.db, st.clock, text)
     except ValueError as exc:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
-    print(f"stored {report.stored} rows ({report.unchanged} unchanged, {len(report.rejected)} rejected); "
-          f"{report.pupils_updated} pupils' figures updated")
-    for row in report.rejected:
+    print(f"stored {report.stored} rows ({report.unchanged} unchanged, {report.rejected_count} rejected, "
+          f"{report.superseded} kept from a later extract); {report.pupils_updated} pupils' figures updated")
+    for row in rejected_rows(st.db, report.import_id):
         print(f"line {row['line']}: {row['reason']}")
+    for row in report.superseded_rows:
+        print(f"line {row['line']}: not applied: {row['kept']!r} from a later extract ({row['kept_from']}) kept")
+    return 0
+
+
+def _roll_import(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .register.roll import import_file, print_report
+
+    try:
+        day = dt.date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"error: --date {args.date!r} is not a date YYYY-MM-DD", file=sys.stderr)
+        return 1
+    st = open_state(settings)
+    try:
+        report = import_file(st.db, st.clock, args.file, full=args.full, dry_run=args.dry_run, force=args.force,
+                             on=day)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    print_report(report, sys.stdout)
+    if report.refused:
+        print(f"refused: {report.refusal}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from sync import ADMIN, OFFICER, Actor, Clock, push
 
-from . import accounts, marks
-from .register import Mark
+from . import accounts
+from .register import marks
 from .state import AppState
 
 NAMESPACE = uuid.UUID("5b0c3c1e-7d1e-4a53-9d55-6f4a0c1d2e3f")
@@ -71,9 +71,8 @@ def load_demo(st: AppState) -> dict[str, int]:
     problems += _push_all(st, system, closing)
     if problems:
         raise RuntimeError("the demo data did not load cleanly:\n" + "\n".join(problems[:20]))
-    upns = marks.pupil_ids_by_upn(st.db)
-    rows = [Mark(upn, dt.date.fromisoformat(day), session, code) for upn, day, session, code in data.marks]
-    report = marks.store_marks(st.db, st.clock, rows, upns, marks.ImportReport(rows_read=len(rows)))
+    report = marks.import_rows(st.db, st.clock, data.marks, import_id=str(uuid.uuid5(NAMESPACE, "demo-marks")),
+                               extracted_at="2000-01-01T00:00:00.000Z")
     return {"users": len(data.users), "schools": len(data.schools), "households": len(data.households),
             "pupils": len(data.pupils), "cases": len(data.cases), "visits": len(data.visits),
             "conversations": len(data.conversations), "marks_stored": report.stored,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from sync import SyncError
 
 from .jsonresp import JSONResponse
+from .storage import Busy, is_busy
 
 log = logging.getLogger("doorstep")
 
@@ -75,10 +77,32 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
+def busy_response(exc: Busy) -> Response:
+    """503 ``busy``: the write lock was not free in time (a long import, another worker); nothing
+    was written, and the client tries again after ``Retry-After`` seconds."""
+    return JSONResponse(body("busy", exc.message, {"retry_after": exc.retry_after}), status_code=503,
+                        headers={"Retry-After": str(exc.retry_after)})
+
+
+async def busy_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Busy)
+    log.warning("busy: %s %s answered 503", request.method, request.url.path)
+    return busy_response(exc)
+
+
+async def sqlite_error(request: Request, exc: Exception) -> Response:
+    """A "database is locked" that reached the top (outside ``Database.write()``'s own
+    check) is busy too; any other SQLite error is a server fault, handled as before."""
+    if is_busy(exc):
+        return await busy_error(request, Busy())
+    raise exc
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(body("internal_error", "something went wrong on the server; nothing was saved"),
                         status_code=500)
 
 
-HANDLERS = {ApiError: api_error, SyncError: sync_error, HTTPException: http_error, Exception: server_error}
+HANDLERS = {ApiError: api_error, SyncError: sync_error, HTTPException: http_error, Busy: busy_error,
+            sqlite3.OperationalError: sqlite_error, Exception: server_error}

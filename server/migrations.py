@@ -129,3 +129,100 @@ def m011_pull_items(db: Database) -> None:
     for table, _links in ENTITY_TABLES.values():
         if "item" not in db[table].columns_dict:
             db.execute(f"ALTER TABLE {table} ADD COLUMN item BLOB")
+
+
+@migrations()
+def m012_register_scale(db: Database) -> None:
+    """The register at an authority's size (docs/register.md): integer keys for schools and
+    pupils, enrolments as history, compact marks with the import that set them, per-pupil
+    per-week aggregates, per-school school weeks and per-pupil per-year figures."""
+    db.execute("""CREATE TABLE IF NOT EXISTS register_schools (
+  pk INTEGER PRIMARY KEY, school_id TEXT NOT NULL UNIQUE, urn TEXT UNIQUE,
+  last_mark_date TEXT, last_import_at TEXT)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS register_pupils (
+  pk INTEGER PRIMARY KEY, pupil_id TEXT NOT NULL UNIQUE, upn TEXT NOT NULL UNIQUE,
+  school_pk INTEGER, on_roll_from TEXT, left_on TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS register_pupils_school ON register_pupils(school_pk)")
+    db.execute("""CREATE TABLE IF NOT EXISTS enrolments (
+  pupil_pk INTEGER NOT NULL, school_pk INTEGER NOT NULL, from_date TEXT NOT NULL, to_date TEXT,
+  main INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (pupil_pk, school_pk, from_date)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX IF NOT EXISTS enrolments_school ON enrolments(school_pk, to_date)")
+    db.execute("""CREATE TABLE IF NOT EXISTS imports (
+  no INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, user_id TEXT,
+  filename TEXT NOT NULL DEFAULT '', extracted_at TEXT NOT NULL, started_at TEXT NOT NULL,
+  finished_at TEXT, status TEXT NOT NULL, position INTEGER NOT NULL DEFAULT 0,
+  line INTEGER NOT NULL DEFAULT 1, report TEXT NOT NULL DEFAULT '{}', audit_id INTEGER)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS import_rejects (
+  import_no INTEGER NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL,
+  PRIMARY KEY (import_no, line)) WITHOUT ROWID""")
+    # marks: day = date.toordinal(), session 0 = AM, 1 = PM; import_no -> imports.no
+    db.execute("""CREATE TABLE IF NOT EXISTS register_marks (
+  pupil_pk INTEGER NOT NULL, day INTEGER NOT NULL, session INTEGER NOT NULL, code TEXT NOT NULL,
+  import_no INTEGER NOT NULL, PRIMARY KEY (pupil_pk, day, session)) WITHOUT ROWID""")
+    # counts per pupil, academic year and week (week = the Monday's ordinal)
+    db.execute("""CREATE TABLE IF NOT EXISTS pupil_weeks (
+  pupil_pk INTEGER NOT NULL, year INTEGER NOT NULL, week INTEGER NOT NULL,
+  present INTEGER NOT NULL DEFAULT 0, approved INTEGER NOT NULL DEFAULT 0,
+  authorised INTEGER NOT NULL DEFAULT 0, unauthorised INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (pupil_pk, year, week)) WITHOUT ROWID""")
+    # sessions: marks other than '#' the school recorded that week (> 0: a school week)
+    db.execute("""CREATE TABLE IF NOT EXISTS school_weeks (
+  school_pk INTEGER NOT NULL, week INTEGER NOT NULL, sessions INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (school_pk, week)) WITHOUT ROWID""")
+    db.execute("""CREATE TABLE IF NOT EXISTS figures (
+  pupil_pk INTEGER NOT NULL, year INTEGER NOT NULL, school_pk INTEGER,
+  possible INTEGER NOT NULL DEFAULT 0, attended INTEGER NOT NULL DEFAULT 0,
+  authorised INTEGER NOT NULL DEFAULT 0, unauthorised INTEGER NOT NULL DEFAULT 0,
+  pct INTEGER NOT NULL DEFAULT 1000, band TEXT NOT NULL DEFAULT 'ok',
+  last10 INTEGER NOT NULL DEFAULT 0, threshold_met INTEGER NOT NULL DEFAULT 0,
+  threshold_from INTEGER, threshold_to INTEGER, dirty INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (pupil_pk, year)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX IF NOT EXISTS figures_band ON figures(year, band, pct, pupil_pk)")
+    db.execute("CREATE INDEX IF NOT EXISTS figures_pct ON figures(year, pct, pupil_pk)")
+    db.execute("CREATE INDEX IF NOT EXISTS figures_school ON figures(year, school_pk, pct, pupil_pk)")
+    db.execute("CREATE INDEX IF NOT EXISTS figures_threshold ON figures(year, threshold_met, pct, pupil_pk)")
+    db.execute("CREATE INDEX IF NOT EXISTS figures_dirty ON figures(pupil_pk, year) WHERE dirty = 1")
+    # who saw a pupil on a list page: two integers a row instead of a UUID (docs/register.md)
+    db.execute("""CREATE TABLE IF NOT EXISTS audit_pupils (
+  pupil_pk INTEGER NOT NULL, audit_id INTEGER NOT NULL, PRIMARY KEY (pupil_pk, audit_id)) WITHOUT ROWID""")
+
+
+@migrations()
+def m013_jobs(db: Database) -> None:
+    """Background jobs (server/jobs.py): marks and roll imports from the office, retention,
+    transport planning. A job is claimed with a lease, so it survives a restart and runs once
+    across worker processes."""
+    db.execute("""CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, args TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL, progress TEXT NOT NULL DEFAULT '{}', result TEXT, error TEXT,
+  created_by TEXT, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+  lease_owner TEXT, lease_until REAL, attempts INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, created_at)")
+
+
+@migrations()
+def m015_marks_to_register(db: Database) -> None:
+    """Marks stored before m012 (``marks``: one row a mark, UUID keys) move to ``register_marks``
+    with their weekly counts and figures (server.register.backfill); the old table goes."""
+    if "marks" not in db.table_names():
+        return
+    from server.register.backfill import from_old_marks
+
+    from_old_marks(db.conn)
+    db.execute("DROP TABLE marks")
+
+
+@migrations()
+def m014_register_alerts(db: Database) -> None:
+    """Register alerts for the office (a possible child missing education: a pupil who left a
+    school's roll with an open case or no known destination), and roll files uploaded in the
+    office, kept (compressed) between the dry run and the confirmation (docs/register.md)."""
+    db.execute("""CREATE TABLE IF NOT EXISTS register_alerts (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, pupil_id TEXT, school_id TEXT, created_at TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '', resolved_at TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS register_alerts_open ON register_alerts(resolved_at, created_at)")
+    db.execute("""CREATE TABLE IF NOT EXISTS roll_uploads (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, at TEXT NOT NULL, filename TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, content BLOB, report TEXT NOT NULL DEFAULT '{}',
+  applied_at TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS roll_uploads_at ON roll_uploads(at)")

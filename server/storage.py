@@ -3,13 +3,17 @@
 Every write goes through ``Database.write()``: a process-wide lock around one
 write connection inside ``BEGIN IMMEDIATE`` (SQLite has one writer anyway;
 across worker processes ``BEGIN IMMEDIATE`` and the busy timeout serialise).
+A request's write waits at most ``WRITE_WAIT_S`` for both, then raises ``Busy``
+(503 ``busy`` with ``Retry-After``); background work passes a longer timeout.
 Reads use a per-thread connection inside a deferred transaction, so one pull
 sees one consistent snapshot.
 """
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
+import time
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +29,10 @@ from .migrations import ENTITY_TABLES, migrations
 _Fragment = orjson.Fragment
 
 BUSY_TIMEOUT_MS = 30_000
+# How long a request's write waits for the write lock (this process's and SQLite's, held by
+# another worker or a long import) before it answers 503 busy; and the Retry-After it sends.
+WRITE_WAIT_S = 5.0
+BUSY_RETRY_AFTER_S = 2
 # Page cache per connection (KiB, as a negative cache_size): the writer touches the random-key
 # indexes of every table a push writes, so it gets the larger share (docs/performance.md).
 WRITER_CACHE_KIB = 64 * 1024
@@ -48,18 +56,43 @@ def _connect(path: str, cache_kib: int = READER_CACHE_KIB) -> sqlite3.Connection
     return conn
 
 
+class Busy(Exception):
+    """The write lock was not free within the wait (e.g. a long import holds it): nothing was
+    written; the caller answers 503 ``busy`` with ``Retry-After: retry_after``."""
+
+    def __init__(self, retry_after: int = BUSY_RETRY_AFTER_S,
+                 message: str = "The database is busy (e.g. a large import); try again shortly.") -> None:
+        super().__init__(message)
+        self.retry_after, self.message = retry_after, message
+
+
+def is_busy(exc: BaseException) -> bool:
+    """An ``sqlite3.OperationalError`` that only says another connection holds the lock
+    (SQLITE_BUSY and its extended codes: "database is locked")."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_BUSY
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 class Database:
     """The one database file; ``write()`` and ``read()`` yield a ``SqliteTxn``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, write_wait: float = WRITE_WAIT_S) -> None:
         self.path = str(path)
+        self.write_wait = write_wait
         self._writer = _connect(self.path, WRITER_CACHE_KIB)
+        self._writer_busy_ms = BUSY_TIMEOUT_MS
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
 
     def migrate(self) -> None:
         with self._write_lock:
+            self._writer_busy_timeout(BUSY_TIMEOUT_MS / 1000)
             migrations.apply(sqlite_utils.Database(self._writer))
 
     def close(self) -> None:
@@ -69,16 +102,47 @@ class Database:
                 conn.close()
 
     @contextmanager
-    def write(self) -> Iterator[SqliteTxn]:
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+    def write(self, timeout: float | None = None) -> Iterator[SqliteTxn]:
+        """One write transaction. Waits at most ``timeout`` seconds (default ``write_wait``, a
+        request's few seconds; background work passes more) for this process's lock and then
+        SQLite's (``BEGIN IMMEDIATE`` under a busy timeout of what is left), else raises
+        ``Busy``; so does a statement or the COMMIT that finds the database locked, after
+        rolling back: a ``Busy`` always means nothing was written."""
+        wait = self.write_wait if timeout is None else max(0.0, timeout)
+        deadline = time.monotonic() + wait
+        if not self._write_lock.acquire(timeout=wait):
+            raise Busy()
+        conn = self._writer
+        try:
+            # the busy timeout bounds BEGIN by what is left of the wait, and each statement
+            # inside (a WAL writer rarely waits once it has begun) by the whole wait
+            self._writer_busy_timeout(deadline - time.monotonic())
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if is_busy(exc):
+                    raise Busy() from exc
+                raise
+            self._writer_busy_timeout(wait)
             try:
                 yield SqliteTxn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:  # a failed COMMIT leaves it open; SQLite may have ended it
+                    conn.execute("ROLLBACK")
+                if is_busy(exc):
+                    raise Busy() from exc
                 raise
-            conn.execute("COMMIT")
+        finally:
+            self._write_lock.release()
+
+    def _writer_busy_timeout(self, seconds: float) -> None:
+        """Every use of the writer sets the busy timeout it needs (only when it changes: in
+        whole tenths of a second, so usually not at all)."""
+        ms = max(0, math.ceil(round(seconds * 10, 6))) * 100  # round: 0.7 * 10 is 7.000000000000001
+        if ms != self._writer_busy_ms:
+            self._writer.execute(f"PRAGMA busy_timeout = {ms}")
+            self._writer_busy_ms = ms
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -90,12 +154,20 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[SqliteTxn]:
+        """A consistent snapshot. A WAL reader rarely waits; should it find the database locked
+        (past the busy timeout) that is ``Busy``, not a server fault."""
         conn = self._reader()
-        conn.execute("BEGIN")
         try:
-            yield SqliteTxn(conn)
-        finally:
-            conn.execute("COMMIT")
+            conn.execute("BEGIN")
+            try:
+                yield SqliteTxn(conn)
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise Busy() from exc
+            raise
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         with self.read() as txn:

@@ -240,6 +240,13 @@ ENTITY_TYPES: dict[str, dict[str, FieldSpec]] = {
         "household_id": F(nullable(ref)),
         "send": F(nullable(enum(SEND))),
         "transport_eligible": F(nullable(boolean)),
+        # from the school roll (docs/register.md)
+        "on_roll_from": F(nullable(date)),
+        "left_on": F(nullable(date)),
+        "destination": F(nullable(string(200))),
+        "free_school_meals": F(nullable(boolean)),
+        "child_in_need": F(nullable(boolean)),
+        "child_protection": F(nullable(boolean)),
         # read-only, from the register
         "possible_sessions": F(nullable(integer(0, 10_000))),
         "attended_sessions": F(nullable(integer(0, 10_000))),

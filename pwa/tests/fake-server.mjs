@@ -70,10 +70,13 @@ export function createFakeServer({ now = () => Date.now() } = {}) {
              has_more: items.length > limit, server_hlc: stamp(), server_time: new Date(now()).toISOString() };
   }
 
-  function json(status, body) {
-    return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  function json(status, body, headers = {}) {
+    return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
   }
-  const error = (status, code) => json(status, { error: { code, message: code, details: {} } });
+  const error = (status, code, retryAfter) => (retryAfter === undefined
+    ? json(status, { error: { code, message: code, details: {} } })
+    : json(status, { error: { code, message: code, details: { retry_after: retryAfter } } },
+      { 'Retry-After': String(retryAfter) }));
 
   async function fetch(url, init = {}) {
     const u = new URL(url, 'http://fake');
@@ -85,7 +88,7 @@ export function createFakeServer({ now = () => Date.now() } = {}) {
     let fail = null;
     if (f >= 0) fail = failures.splice(f, 1)[0];
     if (fail && fail.network && !fail.afterApply) throw new TypeError('Failed to fetch');
-    if (fail && fail.status) return error(fail.status, fail.code);
+    if (fail && fail.status) return error(fail.status, fail.code, fail.retryAfter);
     if (path === '/api/auth/refresh') {
       if (tokens.usedRefresh.has(body.refresh_token)) return error(401, 'device_revoked');
       tokens.usedRefresh.add(body.refresh_token);
@@ -110,7 +113,7 @@ export function createFakeServer({ now = () => Date.now() } = {}) {
   return {
     entities, requests, tokens, fetch, put,
     get seq() { return seq; },
-    /** Make the next request to a path fail: {path, status, code} or {path, network: true, afterApply}. */
+    /** Make the next request to a path fail: {path, status, code, retryAfter (s)} or {path, network: true, afterApply}. */
     failNext(f) { failures.push(f); },
     remove(type, id) { seq += 1; removals.push({ seq, type, id }); hidden.add(`${type}:${id}`); },
     expireTokens() { tokens.n += 1; tokens.access = `access-${tokens.n}`; },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSyncEngine, createScheduler, classify, backoffDelay } from '../sync.js';
+import { createSyncEngine, createScheduler, classify, backoffDelay, retryDelay, retryMessage } from '../sync.js';
 import { createApi, ApiError } from '../api.js';
 import * as hlc from '../hlc.js';
 import { createMemoryStore, fakeUuid } from './memory-store.mjs';
@@ -247,4 +247,51 @@ test('a run asked for during a sync runs once more afterwards', async () => {
   release();
   await first;
   assert.equal(calls, 2);
+});
+
+test('503 busy with Retry-After: the outbox stays, the retry waits as asked, then it goes once', async () => {
+  const { server, store, engine } = await setup();
+  const id = fakeUuid();
+  await store.addChange({ type: 'task', id, fields: { title: 'call back' } });
+  server.failNext({ path: '/sync/push', status: 503, code: 'busy', retryAfter: 3 });
+  const clock = fakeTimers();
+  const states = [];
+  const s = createScheduler({ engine, onState: (x) => states.push(x), ...clock });
+  await s.run('manual');
+  const failed = states.at(-1);
+  assert.equal(failed.phase, 'error');
+  assert.equal(failed.error.status, 503);
+  assert.equal(failed.error.code, 'busy');
+  assert.equal(failed.error.details.retry_after, 3);
+  assert.equal(failed.retryIn, 3000);
+  assert.equal(failed.message, 'Server busy, retrying in 3 s');
+  assert.deepEqual(clock.timers.map((t) => t.ms), [3000], 'one retry, after the Retry-After');
+  assert.equal((await store.outboxSummary()).entries, 1, 'the outbox is untouched');
+  assert.equal(server.get('task', id), undefined, 'nothing reached the server');
+  await clock.fire();
+  assert.equal(states.at(-1).phase, 'synced');
+  assert.equal((await store.outboxSummary()).entries, 0);
+  assert.equal(server.get('task', id).version, 1, 'applied once');
+  assert.equal(pushes(server).length, 2);
+  assert.equal(clock.timers.length, 0);
+});
+
+test('repeated busy answers back off from the Retry-After, doubling, capped at a minute', async () => {
+  const { server, store, engine } = await setup();
+  await store.addChange({ type: 'task', id: fakeUuid(), fields: { title: 't' } });
+  for (let i = 0; i < 3; i += 1) server.failNext({ path: '/sync/push', status: 503, code: 'busy', retryAfter: 2 });
+  const clock = fakeTimers();
+  const s = createScheduler({ engine, ...clock });
+  await s.run('manual');
+  const delays = [];
+  while (clock.timers.length) { delays.push(clock.timers[0].ms); await clock.fire(); }
+  assert.deepEqual(delays, [2000, 4000, 8000]);
+  assert.equal((await store.outboxSummary()).entries, 0);
+  const busy = new ApiError(503, 'busy', 'busy', { retry_after: 2 });
+  assert.deepEqual([1, 2, 5, 6, 20].map((n) => retryDelay(n, busy)), [2000, 4000, 32000, 60000, 60000]);
+  const long = new ApiError(507, 'storage_full', 'full', { retry_after: 120 });
+  assert.equal(retryDelay(1, long), 120000, 'never sooner than the server asked');
+  assert.equal(retryDelay(3, new ApiError(0, 'network')), 1000, 'no Retry-After: the plain backoff');
+  assert.equal(retryMessage(long, 120000), 'Server storage full, retrying in 120 s');
+  assert.equal(retryMessage(new ApiError(0, 'network'), 1000), 'Sync failed, retrying');
 });

@@ -12,8 +12,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import (audit_pages, cases, conflicts, devices, exports, imports, overview, register_pages, signin,
-               transport_pages, visits)
+from ..register import import_pages as imports
+from ..register import pages as register_pages
+from . import audit_pages, cases, conflicts, devices, exports, overview, signin, transport_pages, visits
 from .pages import error_page
 
 STATIC = Path(__file__).parent / "static"

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from sync import ADMIN
 from sync.schema import is_uuid
 
+from .. import audit
 from ..state import AppState
 from .pages import PageError, app_state, me, page, render
 
@@ -51,10 +52,8 @@ def entries(st: AppState, entity_id: str, user_id: str, before: int | None, limi
     params: list[Any] = []
     if entity_id:
         # rows indexed by the id, and the pushes that wrote the record (found through the change log)
-        sql += (" AND a.id IN (SELECT audit_id FROM audit_entities WHERE entity_id = ? UNION "
-                "SELECT p.id FROM changes c JOIN audit p ON p.at = c.received_at AND p.device_id = c.device_id "
-                "AND p.action = 'push' WHERE c.entity_id = ?)")
-        params += [entity_id, entity_id]
+        sql += f" AND a.id IN ({audit.ENTITY_AUDIT_IDS})"
+        params += [entity_id] * 4
     if user_id:
         sql += " AND a.user_id = ?"
         params.append(user_id)

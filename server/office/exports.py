@@ -33,10 +33,13 @@ def cell(value: Any) -> Any:
     return value
 
 
-def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
+def csv_text(header: list[str] | None, rows: Iterable[list[Any]]) -> str:
+    """CSV with CRLF line ends and every cell neutralised; ``header=None`` for the rows alone
+    (a streamed export's later chunks)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    if header is not None:
+        writer.writerow(header)
     for row in rows:
         writer.writerow([cell(v) for v in row])
     return out.getvalue()

@@ -22,6 +22,7 @@ from sync import ADMIN, OFFICE, SyncError
 from .. import audit
 from ..errors import ApiError
 from ..state import AppState
+from ..storage import Busy, is_busy
 from . import labels, session
 
 log = logging.getLogger("doorstep.office")
@@ -78,13 +79,26 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     base = {"me": sess.user if sess else None, "csrf": sess.csrf if sess else "", "nav": NAV,
             "active": active, "csrf_field": session.CSRF_FIELD, "open_conflicts": None}
     if sess is not None:
-        base["open_conflicts"] = app_state(request).db.query(
-            "SELECT count(*) AS n FROM conflicts WHERE status = 'open'")[0]["n"]
+        try:
+            base["open_conflicts"] = app_state(request).db.query(
+                "SELECT count(*) AS n FROM conflicts WHERE status = 'open'")[0]["n"]
+        except Busy:  # only the menu's count is missing
+            pass
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
     return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
+def busy_page(request: Request, exc: Busy | None = None) -> Response:
+    """503 with ``Retry-After``: the database was busy (a long import, say) and nothing was saved."""
+    exc = exc or Busy()
+    response = error_page(request, 503, "Busy, try again shortly",
+                          "The database is busy (for example with a large import), so nothing was done. "
+                          f"Wait {exc.retry_after} seconds, then reload the page or send the form again.")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def redirect(url: str) -> Response:
@@ -102,7 +116,10 @@ def page(handler: Handler | None = None, *, max_form_bytes: int = MAX_FORM_BYTES
     @functools.wraps(handler)
     async def wrapper(request: Request) -> Response:
         st = app_state(request)
-        sess = await run_in_threadpool(session.load, st.db, request.cookies.get(session.COOKIE))
+        try:
+            sess = await run_in_threadpool(session.load, st.db, request.cookies.get(session.COOKIE))
+        except Busy as exc:
+            return busy_page(request, exc)
         if sess is None:
             if request.method != "GET":
                 return error_page(request, 403, "Signed out",
@@ -128,7 +145,11 @@ def page(handler: Handler | None = None, *, max_form_bytes: int = MAX_FORM_BYTES
             return error_page(request, exc.status, "Not done", exc.message)
         except SyncError as exc:
             return error_page(request, 404 if exc.code == "not_found" else 422, "Not done", exc.message)
-        except Exception:
+        except Busy as exc:
+            return busy_page(request, exc)
+        except Exception as exc:
+            if is_busy(exc):  # a "database is locked" from outside Database.write()
+                return busy_page(request)
             log.exception("office page failed: %s %s", request.method, request.url.path)
             return error_page(request, 500, "Something went wrong",
                               "The server could not finish this. Reload the page to see what was saved, and tell "

@@ -64,7 +64,7 @@ def marks_csv(upn: str, codes: list[str], start: str = "2026-09-07") -> str:
 
 def make_band(app_state: Any, upn: str, present: int, unauthorised: int) -> None:
     """Import marks so the pupil has this many present and unauthorised (N) sessions."""
-    from server import marks
+    from server.register import marks
 
     report = marks.import_csv(app_state.db, app_state.clock, marks_csv(upn, ["/"] * present + ["N"] * unauthorised))
     assert not report.rejected, report.rejected

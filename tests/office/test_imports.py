@@ -35,7 +35,8 @@ def test_three_bad_rows_reported_and_the_rest_stored(world, office_page, app_sta
     for line in (6, 12, 24):
         assert f" {line} " in f" {table} "
     assert "Z999999999999" in table and "QQ" in table
-    stored = app_state.db.query("SELECT count(*) AS n FROM marks WHERE pupil_id = ?", (ids["pupil"],))[0]["n"]
+    stored = app_state.db.query("SELECT count(*) AS n FROM register_marks m JOIN register_pupils p "
+                                "ON p.pk = m.pupil_pk WHERE p.pupil_id = ?", (ids["pupil"],))[0]["n"]
     assert stored == 20
     items, _ = office.pull_all()
     [pupil] = [i for i in items if i["id"] == ids["pupil"]]

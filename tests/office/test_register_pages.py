@@ -8,7 +8,7 @@ import re
 import uuid
 
 from server.office import svg
-from server.office.register_pages import term_of
+from server.register.pages import term_of
 
 from .conftest import text_of
 from .helpers import make_band

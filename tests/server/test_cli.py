@@ -25,7 +25,9 @@ def snapshot(db: str) -> dict[str, list]:
     conn = sqlite3.connect(db)
     try:
         tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit', 'audit_entities')")]
+            # the logs of who did what (an import run again is logged again) are not the data
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
+            "('audit', 'audit_entities', 'audit_pupils', 'imports', 'import_rejects', 'jobs')")]
         return {t: sorted(map(repr, conn.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
     finally:
         conn.close()
@@ -81,7 +83,7 @@ def test_marks_import_reports_bad_rows_and_keeps_good_ones(tmp_path):
     assert doorstep(db, "fixtures", "load").returncode == 0
     conn = sqlite3.connect(db)
     upn = conn.execute("SELECT json_extract(data, '$.upn') FROM pupils LIMIT 1").fetchone()[0]
-    before = conn.execute("SELECT count(*) FROM marks").fetchone()[0]
+    before = conn.execute("SELECT count(*) FROM register_marks").fetchone()[0]
     conn.close()
     csv = write_csv(tmp_path / "marks.csv", [
         f"{upn},2027-01-04,AM,/", f"{upn},2027-01-04,PM,O",
@@ -96,7 +98,7 @@ def test_marks_import_reports_bad_rows_and_keeps_good_ones(tmp_path):
     for line in (4, 5, 6, 7):
         assert f"line {line}:" in r.stdout
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*) FROM marks").fetchone()[0] == before + 2
+    assert conn.execute("SELECT count(*) FROM register_marks").fetchone()[0] == before + 2
     conn.close()
     first = snapshot(db)
     again = doorstep(db, "marks", "import", csv)

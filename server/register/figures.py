@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from server.register_codes import (
+from .codes import (
     CATEGORY_APPROVED,
     CATEGORY_AUTHORISED,
     CATEGORY_NOT_COUNTED,
@@ -28,8 +28,8 @@ from server.register_codes import (
     normalise_code,
     week_of,
 )
-from server.register_csv import RowError, parse_marks_csv
-from server.register_window import school_weeks_of, scan
+from .csv_marks import RowError, parse_marks_csv
+from .window import school_weeks_of, scan
 
 __all__ = [
     "BandThresholds",

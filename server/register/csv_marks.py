@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from server.register_codes import CODES, SESSIONS, Mark, check_code_table, normalise_code
+from .codes import CODES, SESSIONS, Mark, check_code_table, normalise_code
 
 COLUMNS: tuple[str, ...] = ("upn", "date", "session", "code")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

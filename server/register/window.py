@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from server.register_codes import week_of
+from .codes import week_of
 
 WINDOW_WEEKS = 10
 THRESHOLD_SESSIONS = 10

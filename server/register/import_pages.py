@@ -21,12 +21,12 @@ from starlette.routing import Route
 from sync import Actor
 from sync.schema import is_uuid
 
-from .. import marks
-from ..register import BandThresholds
+from . import marks
+from .figures import BandThresholds
 from ..util import now_iso
-from .exports import csv_response, csv_text
-from .pages import PageError, app_state, form, me, page, redirect, render
-from .people import Directory
+from ..office.exports import csv_response, csv_text
+from ..office.pages import PageError, app_state, form, me, page, redirect, render
+from ..office.people import Directory
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 SHOWN_REJECTS = 500

@@ -1,0 +1,74 @@
+"""The register's integer keys for schools and pupils, kept in step with the sync records.
+
+Schools and pupils are sync records (``schools``, ``pupils``: JSON, UUID ids),
+written by the roll import, the office or a push. The register's own tables
+(marks, weekly counts, figures) key them by small integers instead, which keeps a
+mark at a few bytes. ``refresh(txn)`` brings ``register_schools`` and
+``register_pupils`` up to date with every record saved since it last ran (a
+watermark on the records' ``seq``), so it costs in proportion to what changed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..storage import SqliteTxn
+
+WATERMARK = "register_seq"
+
+
+def refresh(txn: SqliteTxn) -> int:
+    """Mirror schools and pupils saved since the last refresh; returns how many rows it read."""
+    row = txn.execute("SELECT value FROM meta WHERE key = ?", (WATERMARK,)).fetchone()
+    since = int(row[0]) if row else 0
+    top = txn.max_seq()
+    if top <= since:
+        return 0
+    schools = txn.execute(
+        "SELECT id, json_extract(data, '$.urn') FROM schools WHERE seq > ? AND deleted = 0", (since,)).fetchall()
+    for school_id, urn in schools:
+        txn.execute("INSERT INTO register_schools (school_id, urn) VALUES (?, ?) "
+                    "ON CONFLICT (school_id) DO UPDATE SET urn = excluded.urn", (school_id, urn or None))
+    pupils = txn.execute(
+        "SELECT p.id, p.upn, s.pk, json_extract(p.data, '$.on_roll_from'), json_extract(p.data, '$.left_on') "
+        "FROM pupils p LEFT JOIN register_schools s ON s.school_id = p.school_id "
+        "WHERE p.seq > ? AND p.deleted = 0", (since,)).fetchall()
+    txn.conn.executemany(
+        "INSERT INTO register_pupils (pupil_id, upn, school_pk, on_roll_from, left_on) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (pupil_id) DO UPDATE SET upn = excluded.upn, school_pk = excluded.school_pk, "
+        "on_roll_from = excluded.on_roll_from, left_on = excluded.left_on", pupils)
+    # a pupil's figures row follows the pupil's school, for the per-school lists
+    txn.conn.executemany(
+        "UPDATE figures SET school_pk = ? WHERE pupil_pk = (SELECT pk FROM register_pupils WHERE pupil_id = ?) "
+        "AND school_pk IS NOT ?", [(p[2], p[0], p[2]) for p in pupils])
+    txn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (WATERMARK, top))
+    return len(schools) + len(pupils)
+
+
+def pupil_keys(txn: SqliteTxn) -> dict[str, tuple[int, int | None]]:
+    """UPN -> (pupil key, school key) of every pupil the register knows."""
+    return {upn: (pk, school) for pk, upn, school in
+            txn.execute("SELECT pk, upn, school_pk FROM register_pupils")}
+
+
+def pupil_ids(txn: SqliteTxn, pks: list[int]) -> dict[int, str]:
+    if not pks:
+        return {}
+    return dict(txn.execute("SELECT pk, pupil_id FROM register_pupils WHERE pk IN "
+                            "(SELECT value FROM json_each(?))", (_json(pks),)).fetchall())
+
+
+def pupil_pk(txn: SqliteTxn, pupil_id: str) -> int | None:
+    row = txn.execute("SELECT pk FROM register_pupils WHERE pupil_id = ?", (pupil_id,)).fetchone()
+    return row[0] if row else None
+
+
+def school_pk(txn: SqliteTxn, school_id: str) -> int | None:
+    row = txn.execute("SELECT pk FROM register_schools WHERE school_id = ?", (school_id,)).fetchone()
+    return row[0] if row else None
+
+
+def _json(values: list[Any]) -> str:
+    import orjson
+
+    return orjson.dumps(values).decode()

@@ -1,0 +1,88 @@
+"""After an import: roll figures forward, then publish them to the pupil records phones pull.
+
+Both run in short slices (``SLICE_PUPILS``), so officers' syncs carry on. A
+pupil whose published figures did not change is not written; one that did gets
+a new version of its record (pulled by everyone who can see it) but no
+change-log and no audit row of its own: the import's one audit row and each
+mark's ``import_no`` say where the figures came from (docs/register.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+from sync import Actor, Clock
+from sync.merge import force_write
+
+from ..storage import Database
+from ..util import now_iso
+from . import keys, tally
+from .years import current
+
+SLICE_PUPILS = 1_000
+WAIT_S = 60.0
+
+
+def roll_forward(db: Database, moved: Iterable[tuple[int, int]]) -> int:
+    """Recompute the window figures of every pupil of each (school, year) whose school weeks
+    moved: the last 10 school weeks roll on for a pupil with no new absence too."""
+    changed = 0
+    for school, year in sorted(moved):
+        after = 0
+        cache: dict[tuple[int | None, int], list[int]] = {}
+        while True:
+            with db.write(timeout=WAIT_S) as txn:
+                pairs = tally.pupils_of(txn, school, year, after, SLICE_PUPILS)
+                if not pairs:
+                    break
+                changed += tally.windows(txn, pairs, cache)
+            after = pairs[-1][0]
+    return changed
+
+
+def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[str, Any]], None] | None = None,
+            year: int | None = None) -> int:
+    """Write changed figures into the pupil records (the current year's, or the latest year
+    before it for a pupil with none yet this year); returns how many records changed."""
+    year = current() if year is None else year
+    written = 0
+    while True:
+        with db.write(timeout=WAIT_S) as txn:
+            rows = txn.execute(
+                "SELECT f.pupil_pk, f.year, p.pupil_id, f.possible, f.attended, f.authorised, f.unauthorised, "
+                "f.pct, f.band, f.last10, f.threshold_met FROM figures f INDEXED BY figures_dirty "
+                "JOIN register_pupils p ON p.pk = f.pupil_pk WHERE f.dirty = 1 LIMIT ?", (SLICE_PUPILS,)).fetchall()
+            if not rows:
+                break
+            latest = dict(txn.execute(
+                "SELECT pupil_pk, max(year) FROM figures WHERE year <= ? AND pupil_pk IN "
+                "(SELECT value FROM json_each(?)) GROUP BY pupil_pk",
+                (year, orjson.dumps(sorted({r[0] for r in rows})).decode())).fetchall())
+            # the current year's figures; until a pupil has any, the latest year before it
+            mine = {r[2]: tally.register_fields(r[3:]) for r in rows if latest.get(r[0]) == r[1]}
+            records = txn.get("pupil", list(mine))
+            stamp, now = clock.send(), now_iso()
+            seq = txn.max_seq()
+            save = []
+            for pupil_id, fields in mine.items():
+                record = records.get(pupil_id)
+                if record is None or record.deleted:
+                    continue
+                if all(record.fields.get(k) == v for k, v in fields.items()):
+                    continue
+                force_write(record, fields, stamp, actor.user_id)
+                seq += 1
+                record.seq, record.updated_at, record.updated_by = seq, now, actor.user_id
+                save.append(record)
+            txn.save(save)
+            # these saves touch only register fields: the keys' watermark may skip them
+            txn.execute("UPDATE meta SET value = ? WHERE key = ? AND value = ?", (seq, keys.WATERMARK, txn.max_seq()))
+            txn.set_max_seq(seq)
+            txn.conn.executemany("UPDATE figures SET dirty = 0 WHERE pupil_pk = ? AND year = ?",
+                                 [(r[0], r[1]) for r in rows])
+            written += len(save)
+        if progress is not None:
+            progress({"published": written})
+    return written

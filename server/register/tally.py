@@ -1,0 +1,242 @@
+"""Incremental register figures: per-pupil weekly counts, school weeks, per-year figures.
+
+A mark changes four counters of its pupil's week (present, approved activity,
+authorised, unauthorised) and, unless it is ``#``, its school's session count
+for the week. A slice of an import adds its deltas here in one go; the per-year
+figures (counts, attendance %, band) follow in the same transaction, in SQL, so
+a pupil's marks and figures always agree. The window figures (the last 10
+school weeks, the penalty threshold) are recomputed in Python for the pupils
+whose unauthorised sessions changed, and for every pupil of a school whose
+school weeks moved (``roll_forward``). Rules: docs/register.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+import orjson
+
+from ..storage import SqliteTxn
+from .codes import (
+    CATEGORY_APPROVED,
+    CATEGORY_AUTHORISED,
+    CATEGORY_PRESENT,
+    CATEGORY_UNAUTHORISED,
+    CODES,
+)
+from .figures import BandThresholds
+from .window import THRESHOLD_SESSIONS, WINDOW_WEEKS
+from .years import year_of
+
+# code -> index of its counter (0 present, 1 approved, 2 authorised, 3 unauthorised), -1 not counted
+COUNTER: dict[str, int] = {
+    code: {CATEGORY_PRESENT: 0, CATEGORY_APPROVED: 1, CATEGORY_AUTHORISED: 2,
+           CATEGORY_UNAUTHORISED: 3}.get(category, -1)
+    for code, category in CODES.items()}
+UNAUTHORISED_CODES = tuple(c for c, i in COUNTER.items() if i == 3)
+CLOSED = "#"
+
+
+class Tally:
+    """The deltas of one slice of marks."""
+
+    def __init__(self) -> None:
+        self.weeks: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self.school_weeks: dict[tuple[int, int], int] = defaultdict(int)
+        self.years: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self.school_of: dict[int, int | None] = {}
+        self.unauthorised: set[tuple[int, int]] = set()
+        self.last_day: dict[int, int] = {}
+
+    def add(self, pupil: int, school: int | None, day: int, code: str, sign: int, year: int,
+            week: int) -> None:
+        counter = COUNTER[code]
+        self.school_of[pupil] = school
+        if counter >= 0:
+            self.weeks[(pupil, year, week)][counter] += sign
+            self.years[(pupil, year)][counter] += sign
+            if counter == 3:
+                self.unauthorised.add((pupil, year))
+        if school is not None and code != CLOSED:
+            self.school_weeks[(school, week)] += sign
+            if sign > 0 and day > self.last_day.get(school, 0):
+                self.last_day[school] = day
+
+
+def _band_sql(bands: BandThresholds) -> tuple[str, list[int]]:
+    """CASE expression of the band from ``possible`` and ``attended``, exact as band_for."""
+    parts, params = [], []
+    for name, value in (("severe", bands.severe), ("persistent", bands.persistent),
+                        ("at_risk", bands.at_risk)):
+        f = Fraction(str(value))
+        parts.append(f"WHEN (possible - attended) * ? >= ? * possible THEN '{name}'")
+        params += [f.denominator, f.numerator]
+    return "CASE WHEN possible = 0 THEN 'ok' " + " ".join(parts) + " ELSE 'ok' END", params
+
+
+def apply(txn: SqliteTxn, tally: Tally, bands: BandThresholds) -> set[tuple[int, int]]:
+    """Write a slice's deltas; returns the (school, year) pairs whose school weeks moved."""
+    conn = txn.conn
+    conn.executemany(
+        "INSERT INTO pupil_weeks (pupil_pk, year, week, present, approved, authorised, unauthorised) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET present = present + excluded.present, "
+        "approved = approved + excluded.approved, authorised = authorised + excluded.authorised, "
+        "unauthorised = unauthorised + excluded.unauthorised",
+        [(*k, *v) for k, v in tally.weeks.items() if any(v)])
+    moved: set[tuple[int, int]] = set()
+    changes = [(k, d) for k, d in tally.school_weeks.items() if d]
+    if changes:
+        before = dict(((s, w), n) for s, w, n in conn.execute(
+            "SELECT school_pk, week, sessions FROM school_weeks WHERE (school_pk, week) IN "
+            "(SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+            (orjson.dumps([list(k) for k, _ in changes]).decode(),)))
+        for (school, week), delta in changes:
+            old = before.get((school, week), 0)
+            if (old > 0) != (old + delta > 0):
+                moved.add((school, year_of_week(week)))
+        conn.executemany(
+            "INSERT INTO school_weeks (school_pk, week, sessions) VALUES (?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions",
+            [(s, w, d) for (s, w), d in changes])
+    rows = [(pupil, year, tally.school_of.get(pupil), v[0] + v[1] + v[2] + v[3], v[0] + v[1], v[2], v[3])
+            for (pupil, year), v in tally.years.items() if any(v)]
+    conn.executemany(
+        "INSERT INTO figures (pupil_pk, year, school_pk, possible, attended, authorised, unauthorised, dirty) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET possible = possible + excluded.possible, "
+        "attended = attended + excluded.attended, authorised = authorised + excluded.authorised, "
+        "unauthorised = unauthorised + excluded.unauthorised, dirty = 1, "
+        "school_pk = coalesce(excluded.school_pk, school_pk)", rows)
+    band, params = _band_sql(bands)
+    conn.execute(
+        f"UPDATE figures SET pct = CASE WHEN possible = 0 THEN 1000 "
+        f"ELSE (2000 * attended + possible) / (2 * possible) END, band = {band} "
+        "WHERE (pupil_pk, year) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+        (*params, orjson.dumps([[r[0], r[1]] for r in rows]).decode()))
+    for school, day in tally.last_day.items():
+        conn.execute("UPDATE register_schools SET last_mark_date = max(coalesce(last_mark_date, ''), ?) "
+                     "WHERE pk = ?", (_iso(day), school))
+    windows(txn, sorted(tally.unauthorised))
+    return moved
+
+
+def year_of_week(week: int) -> int:
+
+    return year_of(dt.date.fromordinal(week))
+
+
+def _year_start_week(year: int) -> int:
+
+    start = dt.date(year, 9, 1)
+    return start.toordinal() - start.weekday()
+
+
+def _iso(day: int) -> str:
+
+    return dt.date.fromordinal(day).isoformat()
+
+
+def _school_weeks(txn: SqliteTxn, school: int | None, year: int,
+                  cache: dict[tuple[int | None, int], list[int]]) -> list[int]:
+    """The school's school weeks that windows ending in ``year`` may use: the year's own and
+    the WINDOW_WEEKS - 1 before it (the window may start in the previous year)."""
+    key = (school, year)
+    if key not in cache:
+
+        start = _year_start_week(year)
+        end = dt.date(year + 1, 8, 31).toordinal()
+        if school is None:
+            cache[key] = []
+        else:
+            before = [w for (w,) in txn.execute(
+                "SELECT week FROM school_weeks WHERE school_pk = ? AND sessions > 0 AND week < ? "
+                "ORDER BY week DESC LIMIT ?", (school, start, WINDOW_WEEKS - 1))]
+            during = [w for (w,) in txn.execute(
+                "SELECT week FROM school_weeks WHERE school_pk = ? AND sessions > 0 AND week >= ? "
+                "AND week <= ? ORDER BY week", (school, start, end))]
+            cache[key] = sorted(before) + during
+    return cache[key]
+
+
+def scan_counts(per_week: dict[int, int], weeks: list[int]) -> tuple[bool, int | None, int | None, int]:
+    """(met, first week, last week of the latest qualifying window, count in the latest window)
+    over consecutive school weeks; with fewer weeks than the window, the one window is all."""
+    if not weeks:
+        return False, None, None, 0
+    counts = [per_week.get(w, 0) for w in weeks]
+    size = min(WINDOW_WEEKS, len(weeks))
+    total = sum(counts[:size])
+    latest = 0 if total >= THRESHOLD_SESSIONS else None
+    for start in range(1, len(weeks) - size + 1):
+        total += counts[start + size - 1] - counts[start - 1]
+        if total >= THRESHOLD_SESSIONS:
+            latest = start
+    if latest is None:
+        return False, None, None, total
+    return True, weeks[latest], weeks[latest + size - 1], total
+
+
+def windows(txn: SqliteTxn, pairs: Iterable[tuple[int, int]],
+            cache: dict[tuple[int | None, int], list[int]] | None = None) -> int:
+    """Recompute the window figures of these (pupil, year) pairs; returns how many changed."""
+    pairs = list(pairs)
+    if not pairs:
+        return 0
+    cache = {} if cache is None else cache
+    conn = txn.conn
+    wanted = orjson.dumps([list(p) for p in pairs]).decode()
+    current = {(r[0], r[1]): r[2:] for r in conn.execute(
+        "SELECT pupil_pk, year, school_pk, last10, threshold_met, threshold_from, threshold_to FROM figures "
+        "WHERE (pupil_pk, year) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))", (wanted,))}
+    unauthorised: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    own_weeks: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for pupil, year, week, count, any_count in conn.execute(
+            "SELECT w.pupil_pk, j.value ->> 1, w.week, w.unauthorised, "
+            "w.present + w.approved + w.authorised + w.unauthorised FROM json_each(?) j "
+            "JOIN pupil_weeks w ON w.pupil_pk = j.value ->> 0 AND w.year IN (j.value ->> 1, (j.value ->> 1) - 1)",
+            (wanted,)):
+        if count:
+            unauthorised[(pupil, year)][week] = count
+        if any_count:
+            own_weeks[(pupil, year)].add(week)
+    updates = []
+    for pair in pairs:
+        row = current.get(pair)
+        if row is None:
+            continue
+        school = row[0]
+        weeks = _school_weeks(txn, school, pair[1], cache)
+        if school is None:  # no school known: the pupil's own weeks
+            weeks = sorted(own_weeks.get(pair, ()))
+        elif unauthorised.get(pair):  # a pupil's own weeks at another school count too
+            lo = weeks[0] if weeks else _year_start_week(pair[1])
+            extra = {w for w in unauthorised[pair] if w >= lo} - set(weeks)
+            if extra:
+                weeks = sorted(set(weeks) | extra)
+        met, first, last, last10 = scan_counts(unauthorised.get(pair, {}), weeks)
+        new = (last10, int(met), first, last)
+        if tuple(row[1:]) != new:
+            updates.append((*new, *pair))
+    conn.executemany("UPDATE figures SET last10 = ?, threshold_met = ?, threshold_from = ?, threshold_to = ?, "
+                     "dirty = 1 WHERE pupil_pk = ? AND year = ?", updates)
+    return len(updates)
+
+
+def pupils_of(txn: SqliteTxn, school: int, year: int, after: int, limit: int) -> list[tuple[int, int]]:
+    """(pupil, year) pairs of a school's figures rows, keyset-paged by pupil."""
+    return [(pk, year) for (pk,) in txn.execute(
+        "SELECT pupil_pk FROM figures WHERE year = ? AND school_pk = ? AND pupil_pk > ? "
+        "ORDER BY pupil_pk LIMIT ?", (year, school, after, limit))]
+
+
+def register_fields(row: dict[str, Any] | tuple[Any, ...]) -> dict[str, Any]:
+    """The pupil record's read-only register fields from a figures row
+    (possible, attended, authorised, unauthorised, pct, band, last10, threshold_met)."""
+    possible, attended, authorised, unauthorised, pct, band, last10, met = row
+    return {"possible_sessions": possible, "attended_sessions": attended,
+            "authorised_absences": authorised, "unauthorised_absences": unauthorised,
+            "attendance_pct": pct / 10 if possible else 0.0, "band": band,
+            "unauthorised_last_10_weeks": last10, "penalty_threshold_met": bool(met)}
+
