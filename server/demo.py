@@ -1,7 +1,11 @@
 """Loading the demo local authority (fixtures/) into a database, through the sync engine.
 
-Every record goes in as a change with a change id derived from its own id, so
-loading twice changes nothing (the second load's changes are duplicates).
+Schools, households and pupils go in through the school roll import
+(server/register/roll.py), as a roll dated the first day of term, keeping the
+fixtures' ids; what a roll does not carry (a household's language and access
+notes, a pupil's transport eligibility) and every other record go in as changes
+with a change id derived from the record's id. Loading twice changes nothing (the
+roll finds nothing different; the other changes are duplicates).
 """
 from __future__ import annotations
 
@@ -12,12 +16,22 @@ from typing import Any
 from sync import ADMIN, OFFICER, Actor, Clock, push
 
 from . import accounts
-from .register import marks
+from .register import marks, roll
 from .state import AppState
 
 NAMESPACE = uuid.UUID("5b0c3c1e-7d1e-4a53-9d55-6f4a0c1d2e3f")
-ORDER = (("school", "schools"), ("household", "households"), ("pupil", "pupils"), ("case", "cases"),
-         ("task", "tasks"))
+ORDER = (("case", "cases"), ("task", "tasks"))  # after the roll (schools, households, pupils)
+# fixture fields -> roll columns (docs/register.md); the rest of a record is pushed as it is
+ROLL_PUPIL = {"id": "pupil_id", "upn": "upn", "first_name": "first_name", "last_name": "last_name",
+              "date_of_birth": "date_of_birth", "year_group": "year_group", "send": "send",
+              "school_id": "school_id", "household_id": "household_id", "on_roll_from": "on_roll_from",
+              "left_on": "left_on", "destination": "destination", "free_school_meals": "fsm",
+              "child_in_need": "cin", "child_protection": "cp"}
+ROLL_SCHOOL = {"id": "school_id", "urn": "urn", "name": "school_name", "address": "school_address",
+               "postcode": "school_postcode", "lat": "school_lat", "lon": "school_lon",
+               "day_starts": "school_day_starts"}
+ROLL_HOUSEHOLD = {"id": "household_id", "address": "household_address", "postcode": "household_postcode",
+                  "lat": "household_lat", "lon": "household_lon", "contacts": "contacts"}
 BATCH = 500
 
 
@@ -39,6 +53,41 @@ def _push_all(st: AppState, actor: Actor, changes: list[dict[str, Any]]) -> list
     return problems
 
 
+def _roll_rows(data: Any) -> list[dict[str, Any]]:
+    """One roll row per pupil, its school's and household's columns repeated, with the fixtures' ids."""
+    schools = {s["id"]: s for s in data.schools}
+    households = {h["id"]: h for h in data.households}
+    rows = []
+    for pupil in data.pupils:
+        row = {col: pupil[f] for f, col in ROLL_PUPIL.items() if pupil.get(f) is not None}
+        school = schools[pupil["school_id"]]
+        row.update({col: school[f] for f, col in ROLL_SCHOOL.items() if school.get(f) is not None})
+        household = households.get(pupil.get("household_id"))
+        if household is not None:
+            row.update({col: household[f] for f, col in ROLL_HOUSEHOLD.items() if household.get(f) is not None})
+        rows.append(row)
+    return rows
+
+
+def _not_on_the_roll(data: Any) -> list[tuple[str, list[dict[str, Any]]]]:
+    """What the roll does not carry: records no pupil names, and fields outside the roll's columns."""
+    on_roll = {p["school_id"] for p in data.pupils}, {p.get("household_id") for p in data.pupils}
+    out: list[tuple[str, list[dict[str, Any]]]] = []
+    for (type_, attr), taken, named in ((("school", "schools"), ROLL_SCHOOL, on_roll[0]),
+                                        (("household", "households"), ROLL_HOUSEHOLD, on_roll[1]),
+                                        (("pupil", "pupils"), ROLL_PUPIL, None)):
+        rows = []
+        for record in getattr(data, attr):
+            if named is not None and record["id"] not in named:
+                rows.append(record)
+                continue
+            rest = {k: v for k, v in record.items() if k not in taken}
+            if rest:
+                rows.append({"id": record["id"], **rest})
+        out.append((type_, rows))
+    return out
+
+
 def load_demo(st: AppState) -> dict[str, int]:
     """Load (or re-load, changing nothing) the demo local authority."""
     from fixtures.demo import DEMO_PASSWORD, generate
@@ -54,6 +103,11 @@ def load_demo(st: AppState) -> dict[str, int]:
     problems: list[str] = []
     cases = {c["id"]: c for c in data.cases}
     opened = [{**c, "status": "open"} for c in data.cases]  # closed ones close after their visits
+    loaded = roll.import_rows(st.db, clock, lambda: _roll_rows(data), actor=system, on=data.term_start,
+                              explicit_ids=True)
+    problems += [f"roll line {r['line']}: {r['reason']}" for r in loaded.rejected]
+    for type_, rows in _not_on_the_roll(data):
+        problems += _push_all(st, system, _changes(type_, rows, clock))
     for type_, attr in ORDER:
         rows = opened if attr == "cases" else getattr(data, attr)
         problems += _push_all(st, system, _changes(type_, rows, clock))

@@ -47,9 +47,11 @@ def register(kind: str, handler: Handler) -> None:
     _HANDLERS[kind] = handler
 
 
-def submit(db: Database, kind: str, args: dict[str, Any] | None = None, created_by: str | None = None) -> str:
-    """Queue a job and return its id; a runner in this process starts on it at once."""
-    job_id = str(uuid.uuid4())
+def submit(db: Database, kind: str, args: dict[str, Any] | None = None, created_by: str | None = None, *,
+           job_id: str | None = None) -> str:
+    """Queue a job and return its id (``job_id`` when the caller names it, e.g. an import's id);
+    a runner in this process starts on it at once."""
+    job_id = job_id or str(uuid.uuid4())
     with db.write() as txn:
         txn.execute("INSERT INTO jobs (id, kind, args, status, created_by, created_at) "
                     "VALUES (?, ?, ?, 'queued', ?, ?)", (job_id, kind, _json(args or {}), created_by, now_iso()))

@@ -115,6 +115,11 @@ def spec() -> dict[str, Any]:
                          "properties": {"rows_read": {"type": "integer"}, "stored": {"type": "integer"},
                                         "unchanged": {"type": "integer"},
                                         "pupils_updated": {"type": "integer"},
+                                        "import_id": UUID, "extracted_at": {"type": "string"},
+                                        "superseded": {"type": "integer"},
+                                        "rejected_count": {"type": "integer"},
+                                        "superseded_rows": {"type": "array", "items": {"type": "object"}},
+                                        "status": {"type": "string", "enum": ["running", "done"]},
                                         "rejected": {"type": "array", "items": {
                                             "type": "object", "properties": {"line": {"type": "integer"},
                                                                              "reason": {"type": "string"}}}}}},
@@ -174,7 +179,10 @@ def spec() -> dict[str, Any]:
             "Pupils by band and penalty-notice threshold (office, admin)", _collection({"type": "object"}),
             (401, 403, 422),
             params=[_query("band", {"type": "string", "enum": ["ok", "at_risk", "persistent", "severe"]}),
-                    _query("threshold", {"type": "string", "enum": ["true", "false"]}), LIMIT, CURSOR])},
+                    _query("threshold", {"type": "string", "enum": ["true", "false"]}),
+                    _query("school", UUID), _query("officer", UUID),
+                    _query("year", {"type": "string", "pattern": r"^(20\d\d|2100)([/-]\d\d)?$"}),
+                    LIMIT, CURSOR])},
         "/api/visits": {"get": _op(
             "Synced visits, newest first (office, admin)", _collection({"type": "object"}), (401, 403, 422),
             params=[_query("flag", {"type": "string", "enum": ["out_of_scope"]}), LIMIT, CURSOR])},

@@ -94,6 +94,8 @@ class Database:
         with self._write_lock:
             self._writer_busy_timeout(BUSY_TIMEOUT_MS / 1000)
             migrations.apply(sqlite_utils.Database(self._writer))
+            # statistics for the query planner, refreshed where they are missing or stale
+            self._writer.execute("PRAGMA optimize")
 
     def close(self) -> None:
         with self._write_lock:

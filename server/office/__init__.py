@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..register import import_pages as imports
 from ..register import pages as register_pages
+from ..register import roll_pages
 from . import audit_pages, cases, conflicts, devices, exports, overview, signin, transport_pages, visits
 from .pages import error_page
 
@@ -31,7 +32,7 @@ async def _not_found(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/office", _to_office),
     *signin.routes, *overview.routes, *visits.routes, *conflicts.routes, *register_pages.routes,
-    *cases.routes, *imports.routes, *devices.routes, *exports.routes, *transport_pages.routes,
+    *cases.routes, *imports.routes, *roll_pages.routes, *devices.routes, *exports.routes, *transport_pages.routes,
     *audit_pages.routes,
     Mount("/office/static", app=StaticFiles(directory=STATIC), name="office-static"),
     Route("/office/{rest:path}", _not_found, methods=["GET", "POST", "HEAD"]),

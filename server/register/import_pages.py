@@ -1,14 +1,18 @@
-"""Marks import in the office: upload a CSV, keep the good rows, report every rejected one.
+"""Marks import in the office: upload a CSV; it imports as a background job, then the report.
 
-The import itself is ``server.marks.import_csv`` (the same as the CLI and the
-API). Its report is kept in ``office_imports`` so the result has an address:
-the form posts, the server imports and redirects to the report. With
-JavaScript, ``office.js`` sends the form with upload progress and then opens
-the same report.
+The upload is saved beside the database and checked for its header at once (a
+file that cannot be read is refused on the form). The import itself runs as a
+``marks_import`` job (server/jobs.py) through ``server.register.marks``, the
+same code as the CLI and the API, so it survives a restart and never holds the
+write lock for more than a slice. ``/office/marks/{id}`` shows its progress
+until it is done, then the report; rejected rows are kept in ``import_rejects``.
 """
 from __future__ import annotations
 
+import csv
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,86 +25,137 @@ from starlette.routing import Route
 from sync import Actor
 from sync.schema import is_uuid
 
-from . import marks
-from .figures import BandThresholds
-from ..util import now_iso
+from .. import jobs
 from ..office.exports import csv_response, csv_text
 from ..office.pages import PageError, app_state, form, me, page, redirect, render
 from ..office.people import Directory
+from ..state import AppState
+from . import marks
+from .figures import BandThresholds
+from .years import normalise_time
 
-MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 SHOWN_REJECTS = 500
 COLUMNS = ("upn", "date", "session", "code")
+KIND = "marks_import"
 
 
-def _recent(st: Any) -> tuple[list[dict[str, Any]], Directory]:
+def upload_dir(st: AppState) -> Path:
+    folder = Path(os.path.dirname(os.path.abspath(st.settings.db_path))) / "imports"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def run_job(ctx: jobs.JobContext) -> dict[str, Any]:
+    """The ``marks_import`` job: resumable (an import continues after its last slice)."""
+    args, st = ctx.args, ctx.state
+    actor = Actor(args["user_id"], args["role"], None)
+    bands = BandThresholds(at_risk=st.settings.at_risk_threshold) if st else BandThresholds()
+    report = marks.import_file(ctx.db, st.clock, args["path"], actor, bands, extracted_at=args.get("extracted_at"),
+                               import_id=ctx.id, progress=lambda d: ctx.progress(**d),
+                               filename=args.get("filename", ""))
+    Path(args["path"]).unlink(missing_ok=True)
+    return {"stored": report.stored, "rejected": report.rejected_count, "superseded": report.superseded}
+
+
+jobs.register(KIND, run_job)
+
+
+def _recent(st: Any) -> tuple[list[dict[str, Any]], Directory, list[dict[str, Any]]]:
     with st.db.read() as txn:
-        rows = txn.rows("SELECT id, user_id, at, filename, report FROM office_imports ORDER BY at DESC LIMIT 20")
+        rows = txn.rows("SELECT id, user_id, started_at AS at, filename, status, report FROM imports "
+                        "WHERE kind = 'marks' ORDER BY no DESC LIMIT 20")
         for r in rows:
             report = orjson.loads(r.pop("report"))
-            r["stored"], r["rejected"] = report["stored"], len(report["rejected"])
-            r["rows_read"] = report["rows_read"]
-        return rows, Directory(txn)
+            r["stored"], r["rejected"] = report.get("stored", 0), report.get("rejected_count", 0)
+            r["rows_read"] = report.get("rows_read", 0)
+        directory = Directory(txn)
+    queued = [j for j in jobs.list_recent(st.db, KIND) if j["status"] in ("queued", "running")]
+    return rows, directory, queued
+
+
+async def _form(request: Request, message: str = "", status: int = 200) -> Response:
+    st = app_state(request)
+    recent, directory, queued = await run_in_threadpool(_recent, st)
+    return render(request, "marks.html", {"title": "Marks import", "recent": recent, "directory": directory,
+                                          "queued": queued, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+                                          "error": message}, status=status, active="marks")
 
 
 @page
 async def upload_form(request: Request) -> Response:
-    st = app_state(request)
-    recent, directory = await run_in_threadpool(_recent, st)
-    return render(request, "marks.html", {"title": "Marks import", "recent": recent, "directory": directory,
-                                          "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024), "error": ""},
-                  active="marks")
+    return await _form(request)
 
 
-async def _form_error(request: Request, message: str, status: int) -> Response:
-    st = app_state(request)
-    recent, directory = await run_in_threadpool(_recent, st)
-    return render(request, "marks.html", {"title": "Marks import", "recent": recent, "directory": directory,
-                                          "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024), "error": message},
-                  status=status, active="marks")
+def _save(upload_file: UploadFile, target: Path) -> int:
+    """Copy the upload to ``target`` a block at a time; returns its size."""
+    size = 0
+    upload_file.file.seek(0)
+    with open(target, "wb") as out:
+        while block := upload_file.file.read(1 << 20):
+            size += len(block)
+            if size > MAX_UPLOAD_BYTES:
+                break
+            out.write(block)
+    return size
+
+
+def _header_error(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            head = f.readline(4096)
+            f.read(1 << 16)  # the start of the file must be UTF-8 too
+    except UnicodeDecodeError:
+        return "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
+    try:
+        marks.check_header(next(csv.reader([head]), None) if head.strip() else None)
+    except ValueError as exc:
+        return f"The file cannot be read: {exc}. The first line must be the header upn,date,session,code."
+    return ""
 
 
 @page(max_form_bytes=MAX_UPLOAD_BYTES)
 async def upload(request: Request) -> Response:
     st = app_state(request)
-    upload_file = form(request).get("file")
+    data = form(request)
+    upload_file = data.get("file")
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
-        return await _form_error(request, "Choose a CSV file of marks to upload.", 422)
-    raw = await upload_file.read(MAX_UPLOAD_BYTES + 1)
-    if len(raw) > MAX_UPLOAD_BYTES:
-        return await _form_error(request, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", 413)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return await _form_error(request, "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.", 422)
+        return await _form(request, "Choose a CSV file of marks to upload.", 422)
+    extracted_raw = data.get("extracted_at")
+    extracted = normalise_time(extracted_raw) if isinstance(extracted_raw, str) and extracted_raw.strip() else None
+    if isinstance(extracted_raw, str) and extracted_raw.strip() and extracted is None:
+        return await _form(request, "When the extract was taken must be a date and time, e.g. 2026-09-07 16:00.", 422)
+    import_id = str(uuid.uuid4())
+    target = upload_dir(st) / f"{import_id}.csv"
+    size = await run_in_threadpool(_save, upload_file, target)
+    if size > MAX_UPLOAD_BYTES:
+        target.unlink(missing_ok=True)
+        return await _form(request, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", 413)
+    problem = await run_in_threadpool(_header_error, target)
+    if problem:
+        target.unlink(missing_ok=True)
+        return await _form(request, problem, 422)
     user = me(request).user
-    actor = Actor(user.id, user.role, None)
-    bands = BandThresholds(at_risk=st.settings.at_risk_threshold)
-    filename = upload_file.filename[:200]
-
-    def work() -> str:
-        report = marks.import_csv(st.db, st.clock, text, actor, bands)
-        import_id = str(uuid.uuid4())
-        with st.db.write() as txn:
-            txn.execute("INSERT INTO office_imports (id, user_id, at, filename, report) VALUES (?, ?, ?, ?, ?)",
-                        (import_id, user.id, now_iso(), filename, orjson.dumps(report.as_dict()).decode()))
-        return import_id
-
-    try:
-        import_id = await run_in_threadpool(work)
-    except ValueError as exc:
-        return await _form_error(request, f"The file cannot be read: {exc}. The first line must be the header "
-                                 "upn,date,session,code.", 422)
+    args = {"path": str(target), "user_id": user.id, "role": user.role, "filename": upload_file.filename[:200],
+            "extracted_at": extracted}
+    await run_in_threadpool(lambda: jobs.submit(st.db, KIND, args, user.id, job_id=import_id))
     return redirect(f"/office/marks/{import_id}")
 
 
 def _report(st: Any, import_id: str) -> dict[str, Any] | None:
     with st.db.read() as txn:
-        rows = txn.rows("SELECT id, user_id, at, filename, report FROM office_imports WHERE id = ?", (import_id,))
-        if not rows:
+        rows = txn.rows("SELECT id, user_id, started_at AS at, filename, status, report FROM imports WHERE id = ?",
+                        (import_id,))
+        directory = Directory(txn)
+    job = jobs.get(st.db, import_id)
+    if not rows:
+        if job is None:
             return None
-        row = rows[0]
-        return {**row, "report": orjson.loads(row["report"]), "by": Directory(txn).name(row["user_id"])}
+        return {"id": import_id, "filename": job["args"].get("filename", ""), "status": job["status"],
+                "job": job, "report": None, "by": directory.name(job["created_by"]) if job["created_by"] else ""}
+    row = rows[0]
+    return {**row, "report": marks.ImportReport.from_dict(orjson.loads(row["report"])).as_dict(), "job": job,
+            "by": directory.name(row["user_id"]) if row["user_id"] else "the system"}
 
 
 def _import_id(request: Request) -> str:
@@ -116,20 +171,25 @@ async def report_page(request: Request) -> Response:
     data = await run_in_threadpool(_report, st, _import_id(request))
     if data is None:
         raise PageError(404, "Not found", "There is no import with that id.")
-    rejected = data["report"]["rejected"]
+    job = data["job"]
+    failed = job is not None and job["status"] == "failed"
+    if data["report"] is None or data["status"] != "done":
+        return render(request, "marks_progress.html", {
+            "title": f"Importing {data['filename']}", "imp": data, "report": data["report"], "job": job,
+            "failed": failed}, active="marks")
+    rejected = await run_in_threadpool(marks.rejected_rows, st.db, data["id"], SHOWN_REJECTS)
+    report = data["report"]
     return render(request, "marks_report.html", {
-        "title": f"Import of {data['filename']}", "imp": data, "report": data["report"],
-        "rejected": rejected[:SHOWN_REJECTS], "more": max(0, len(rejected) - SHOWN_REJECTS)}, active="marks")
+        "title": f"Import of {data['filename']}", "imp": data, "report": report,
+        "rejected": rejected, "more": max(0, report["rejected_count"] - len(rejected))}, active="marks")
 
 
 @page
 async def rejected_csv(request: Request) -> Response:
     st = app_state(request)
-    data = await run_in_threadpool(_report, st, _import_id(request))
-    if data is None:
-        raise PageError(404, "Not found", "There is no import with that id.")
-    body = [[r["line"], *(_raw(r["row"]).get(k, "") for k in COLUMNS), r["reason"]]
-            for r in data["report"]["rejected"]]
+    import_id = _import_id(request)
+    rows = await run_in_threadpool(marks.rejected_rows, st.db, import_id)
+    body = [[r["line"], *(_raw(r["row"]).get(k, "") for k in COLUMNS), r["reason"]] for r in rows]
     return csv_response("rejected-rows.csv", csv_text(["line", *COLUMNS, "reason"], body))
 
 

@@ -80,12 +80,13 @@ def import_csv(db: Database, clock: Clock, text: str, actor: Actor = SYSTEM,
 
 def import_file(db: Database, clock: Clock, path: str, actor: Actor = SYSTEM,
                 thresholds: BandThresholds = BandThresholds(), *, extracted_at: str | None = None,
-                import_id: str | None = None, progress: Progress | None = None) -> ImportReport:
+                import_id: str | None = None, progress: Progress | None = None,
+                filename: str = "") -> ImportReport:
     """Import marks from a file on disk; with ``import_id`` of an unfinished import, resume it."""
     with open(path, encoding="utf-8-sig", newline="") as stream:
         return import_stream(db, clock, stream, actor, thresholds, extracted_at=extracted_at,
-                             filename=os.path.basename(path), import_id=import_id, progress=progress,
-                             size=os.path.getsize(path))
+                             filename=filename or os.path.basename(path), import_id=import_id,
+                             progress=progress)
 
 
 def import_rows(db: Database, clock: Clock, rows: Iterable[tuple[str, str, str, str]],
@@ -162,14 +163,14 @@ class _Run:
 
 def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], actor: Actor = SYSTEM,
                   thresholds: BandThresholds = BandThresholds(), *, extracted_at: str | None = None,
-                  filename: str = "", import_id: str | None = None, progress: Progress | None = None,
-                  size: int | None = None) -> ImportReport:
+                  filename: str = "", import_id: str | None = None,
+                  progress: Progress | None = None) -> ImportReport:
     reader = csv.reader(stream)
     try:
         header = next(reader, None)
     except csv.Error as exc:
         raise ValueError(f"cannot read the file as CSV (line 1): {exc}") from None
-    columns = _columns(header)
+    columns = check_header(header)
     run = _Run(db, actor, thresholds, import_id or str(uuid.uuid4()), extracted_at or now_iso(), filename)
     run.columns = columns
     if run.finished:
@@ -187,7 +188,7 @@ def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], a
     return ImportReport.from_dict(orjson.loads(row[0]))
 
 
-def _columns(header: list[str] | None) -> list[int]:
+def check_header(header: list[str] | None) -> list[int]:
     expected = ",".join(COLUMNS)
     if header is None:
         raise ValueError(f"the file is empty: expected the header {expected}")

@@ -606,6 +606,7 @@ class _Import:
                     self.foreign.setdefault(key, hid)
         self.schools_done: set[str] = set()
         self.households_done: set[str] = set()
+        self.households_made: set[str] = set()  # created by this run: a later sibling's update is no news
         self.school_names = {r.id: r.fields.get("name", "") for r in self.schools.values()}
 
     # -- reading ------------------------------------------------------------------------
@@ -736,9 +737,10 @@ class _Import:
             if record is None:
                 changes.append(self._change("household", hid, fields, None, lines, line))
                 self.report.households_created += 1
+                self.households_made.add(hid)
             elif fields:
                 changes.append(self._change("household", hid, fields, record.version, lines, line))
-                self.report.households_updated += 1
+                self.report.households_updated += hid not in self.households_made
 
     def _pupils(self, rows: list[_Row], existing: dict[str, Record], changes: list[dict[str, Any]],
                 lines: dict[str, int]) -> tuple[list[_Enrol], list[_Leaver]]:

@@ -1,0 +1,227 @@
+"""The school roll in the office: upload a roll CSV, see a dry run, confirm; open alerts.
+
+The import is ``server.register.roll`` (the same as ``doorstep roll import``).
+Uploading always runs a dry run first: the file is kept (compressed) in
+``roll_uploads`` with the dry run's report, the report page says what would
+change and how many pupils a full roll would mark as left, and only "Import"
+writes. A full roll that would mark more than 10% of a school's pupils as left
+needs "import anyway" ticked (the CLI's ``--force``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zlib
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sync import Actor
+from sync.schema import is_uuid
+
+from ..office.exports import csv_response, csv_text
+from ..office.pages import PageError, app_state, form, me, page, record_view, redirect, render, text_field
+from ..office.people import Directory
+from ..util import now_iso
+from . import roll
+
+MAX_UPLOAD_BYTES = 128 * 1024 * 1024
+SHOWN_REJECTS = 500
+SHOWN_ALERTS = 50
+KEEP_UNCONFIRMED = dt.timedelta(days=2)  # an upload not confirmed by then is dropped
+COLUMNS = ("upn", "first_name", "last_name", "urn")
+
+
+def _overview(st: Any) -> dict[str, Any]:
+    with st.db.read() as txn:
+        uploads = txn.rows("SELECT id, user_id, at, filename, options, status, report FROM roll_uploads "
+                           "ORDER BY at DESC LIMIT 20")
+        for u in uploads:
+            report = orjson.loads(u.pop("report"))
+            u["options"] = orjson.loads(u["options"])
+            u["rows_read"] = report.get("rows_read", 0)
+            u["rejected"] = report.get("rejected_total", 0)
+            u["left"] = report.get("pupils_left", 0)
+        directory = Directory(txn)
+    alerts = roll.open_alerts(st.db, SHOWN_ALERTS)
+    return {"uploads": uploads, "directory": directory, "alerts": alerts,
+            "open_alerts": roll.count_open_alerts(st.db)}
+
+
+def _form(request: Request, error: str = "", status: int = 200, values: dict[str, Any] | None = None) -> Any:
+    async def show() -> Response:
+        st = app_state(request)
+        data = await run_in_threadpool(_overview, st)
+        user = me(request).user
+        await run_in_threadpool(record_view, st, user.id, [a["pupil_id"] for a in data["alerts"]], "roll alerts")
+        return render(request, "roll.html", {
+            "title": "School roll", **data, "error": error, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "values": values or {"full": False, "date": dt.date.today().isoformat()},
+            "limit_pct": f"{roll.LEAVER_LIMIT:.0%}"}, status=status, active="roll")
+    return show()
+
+
+@page
+async def roll_form(request: Request) -> Response:
+    return await _form(request)
+
+
+@page(max_form_bytes=MAX_UPLOAD_BYTES)
+async def upload(request: Request) -> Response:
+    st = app_state(request)
+    data = form(request)
+    full = data.get("full") == "yes"
+    day = text_field(data, "date", 10)
+    values = {"full": full, "date": day}
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        return await _form(request, "Give the file's date as a date (the day the school's system made it).", 422,
+                           values)
+    upload_file = data.get("file")
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        return await _form(request, "Choose a roll CSV file to upload.", 422, values)
+    raw = await upload_file.read(MAX_UPLOAD_BYTES + 1)
+    if len(raw) > MAX_UPLOAD_BYTES:
+        return await _form(request, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", 413, values)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return await _form(request, "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.", 422,
+                           values)
+    user = me(request).user
+    actor = Actor(user.id, user.role, None)
+    filename = upload_file.filename[:200]
+
+    def work() -> str:
+        report = roll.import_text(st.db, st.clock, text, actor=actor, full=full, dry_run=True, on=day)
+        upload_id = str(uuid.uuid4())
+        now = now_iso()
+        stale = (dt.datetime.now(dt.timezone.utc) - KEEP_UNCONFIRMED).strftime("%Y-%m-%dT%H:%M:%S")
+        with st.db.write() as txn:
+            txn.execute("UPDATE roll_uploads SET content = NULL, status = 'expired' "
+                        "WHERE status = 'checked' AND at < ?", (stale,))
+            txn.execute("INSERT INTO roll_uploads (id, user_id, at, filename, options, status, content, report) "
+                        "VALUES (?, ?, ?, ?, ?, 'checked', ?, ?)",
+                        (upload_id, user.id, now, filename, orjson.dumps(values).decode(),
+                         zlib.compress(raw, 6), orjson.dumps(report.as_dict()).decode()))
+        return upload_id
+
+    try:
+        upload_id = await run_in_threadpool(work)
+    except ValueError as exc:
+        return await _form(request, f"The file cannot be read: {exc}.", 422, values)
+    return redirect(f"/office/roll/{upload_id}")
+
+
+def _upload(st: Any, upload_id: str) -> dict[str, Any] | None:
+    with st.db.read() as txn:
+        rows = txn.rows("SELECT id, user_id, at, filename, options, status, report, applied_at FROM roll_uploads "
+                        "WHERE id = ?", (upload_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        return {**row, "options": orjson.loads(row["options"]), "report": orjson.loads(row["report"]),
+                "by": Directory(txn).name(row["user_id"])}
+
+
+def _upload_id(request: Request) -> str:
+    upload_id = request.path_params["upload_id"]
+    if not is_uuid(upload_id):
+        raise PageError(404, "Not found", "There is no roll upload with that id.")
+    return upload_id
+
+
+async def _show(request: Request, upload_id: str, error: str = "", status: int = 200) -> Response:
+    st = app_state(request)
+    data = await run_in_threadpool(_upload, st, upload_id)
+    if data is None:
+        raise PageError(404, "Not found", "There is no roll upload with that id.")
+    report = data["report"]
+    rejected = report.get("rejected", [])
+    await run_in_threadpool(record_view, st, me(request).user.id, [a["pupil_id"] for a in report.get("alerts", [])],
+                            "roll report")
+    return render(request, "roll_report.html", {
+        "title": f"Roll {data['filename']}", "up": data, "report": report,
+        "leaving": [s for s in report.get("leaving", []) if s.get("leaving")],
+        "rejected": rejected[:SHOWN_REJECTS], "more": max(0, report.get("rejected_total", 0) - SHOWN_REJECTS),
+        "error": error, "limit_pct": f"{roll.LEAVER_LIMIT:.0%}"}, status=status, active="roll")
+
+
+@page
+async def report_page(request: Request) -> Response:
+    return await _show(request, _upload_id(request))
+
+
+@page
+async def apply(request: Request) -> Response:
+    st = app_state(request)
+    upload_id = _upload_id(request)
+    force = form(request).get("force") == "yes"
+    user = me(request).user
+    actor = Actor(user.id, user.role, None)
+
+    def work() -> roll.RollReport | None:
+        with st.db.write() as txn:
+            claimed = txn.execute("UPDATE roll_uploads SET status = 'applying' WHERE id = ? AND status = 'checked' "
+                                  "AND content IS NOT NULL", (upload_id,)).rowcount
+            row = txn.execute("SELECT options, content FROM roll_uploads WHERE id = ?", (upload_id,)).fetchone()
+        if not claimed or row is None:
+            return None  # imported already (or being imported, or expired): the page says which
+        options = orjson.loads(row[0])
+        try:
+            text = zlib.decompress(row[1]).decode("utf-8-sig")
+            report = roll.import_text(st.db, st.clock, text, actor=actor, full=bool(options.get("full")),
+                                      force=force, on=options.get("date"))
+        except BaseException:
+            with st.db.write() as txn:
+                txn.execute("UPDATE roll_uploads SET status = 'checked' WHERE id = ?", (upload_id,))
+            raise
+        with st.db.write() as txn:
+            if report.refused:
+                txn.execute("UPDATE roll_uploads SET status = 'checked' WHERE id = ?", (upload_id,))
+            else:
+                txn.execute("UPDATE roll_uploads SET status = 'applied', content = NULL, report = ?, applied_at = ? "
+                            "WHERE id = ?", (orjson.dumps(report.as_dict()).decode(), now_iso(), upload_id))
+        return report
+
+    report = await run_in_threadpool(work)
+    if report is not None and report.refused:
+        return await _show(request, upload_id, f"Not imported: {report.refusal}", 409)
+    return redirect(f"/office/roll/{upload_id}")
+
+
+@page
+async def rejected_csv(request: Request) -> Response:
+    st = app_state(request)
+    data = await run_in_threadpool(_upload, st, _upload_id(request))
+    if data is None:
+        raise PageError(404, "Not found", "There is no roll upload with that id.")
+    body = [[r["line"], *((r.get("row") or {}).get(k, "") for k in COLUMNS), r["reason"]]
+            for r in data["report"].get("rejected", [])]
+    return csv_response("rejected-roll-rows.csv", csv_text(["line", *COLUMNS, "reason"], body))
+
+
+@page
+async def resolve(request: Request) -> Response:
+    st = app_state(request)
+    alert_id = request.path_params["alert_id"]
+    if not is_uuid(alert_id):
+        raise PageError(404, "Not found", "There is no alert with that id.")
+    await run_in_threadpool(roll.resolve_alert, st.db, alert_id, me(request).user.id)
+    return redirect("/office/roll#alerts")
+
+
+routes = [
+    Route("/office/roll", roll_form, methods=["GET"]),
+    Route("/office/roll", upload, methods=["POST"]),
+    Route("/office/roll/alerts/{alert_id}/resolve", resolve, methods=["POST"]),
+    Route("/office/roll/{upload_id}", report_page, methods=["GET"]),
+    Route("/office/roll/{upload_id}/apply", apply, methods=["POST"]),
+    Route("/office/roll/{upload_id}/rejected.csv", rejected_csv, methods=["GET"]),
+]
