@@ -142,7 +142,7 @@ def _roll_import(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print_report(report, sys.stdout)
     if report.refused:
-        print(f"refused: {report.refusal} (--force)", file=sys.stderr)
+        print(f"refused: {report.refusal} To import it anyway, repeat with --force.", file=sys.stderr)
         return 2
     return 0
 

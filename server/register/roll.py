@@ -21,7 +21,7 @@ import hashlib
 import io
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,10 +110,6 @@ class RollReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RollReport:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 # -- reading the file -----------------------------------------------------------------
@@ -524,29 +520,32 @@ def _scan(rows: Numbered, report: RollReport) -> tuple[set[str], set[str]]:
     return upns, urns
 
 
-def _on_roll(db: Database, urns: Iterable[str]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]:
-    """Schools (by id) of these URNs, and their pupils on roll: (pupil id, upn, school id)."""
+def _on_roll(db: Database, urns: Iterable[str], in_file: Container[str]
+             ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[tuple[str, str]]]:
+    """The schools (by id) of these URNs; per school, its pupils on roll and how many of them are
+    not in the file; and those pupils, (pupil id, school id). Streamed: no list of every pupil."""
     with db.read() as txn:
         schools = {r["id"]: r for r in txn.rows(
             "SELECT id, json_extract(data, '$.urn') AS urn, json_extract(data, '$.name') AS name FROM schools "
             "WHERE deleted = 0 AND json_extract(data, '$.urn') IN (SELECT value FROM json_each(?))",
             (_json(sorted(urns)),))}
-        pupils = txn.execute(
-            "SELECT id, upn, school_id FROM pupils WHERE deleted = 0 AND school_id IN "
-            "(SELECT value FROM json_each(?)) AND json_extract(data, '$.left_on') IS NULL",
-            (_json(sorted(schools)),)).fetchall()
-    return schools, pupils
+        counts = {sid: [0, 0] for sid in schools}
+        missing: list[tuple[str, str]] = []
+        for pid, upn, sid in txn.execute(
+                "SELECT id, upn, school_id FROM pupils WHERE deleted = 0 AND school_id IN "
+                "(SELECT value FROM json_each(?)) AND json_extract(data, '$.left_on') IS NULL",
+                (_json(sorted(schools)),)):
+            counts[sid][0] += 1
+            if upn not in in_file:
+                counts[sid][1] += 1
+                missing.append((pid, sid))
+    leaving = sorted(({"urn": schools[sid]["urn"], "name": schools[sid]["name"], "on_roll": n, "leaving": gone}
+                      for sid, (n, gone) in counts.items()), key=lambda s: (-s["leaving"], s["name"] or ""))
+    return schools, leaving, missing
 
 
-def _leaving(db: Database, in_file: set[str] | dict[str, Any], urns: Iterable[str]) -> list[dict[str, Any]]:
-    schools, pupils = _on_roll(db, urns)
-    counts = {sid: [0, 0] for sid in schools}
-    for _pid, upn, sid in pupils:
-        counts[sid][0] += 1
-        if upn not in in_file:
-            counts[sid][1] += 1
-    return sorted(({"urn": schools[sid]["urn"], "name": schools[sid]["name"], "on_roll": n, "leaving": gone}
-                   for sid, (n, gone) in counts.items()), key=lambda s: (-s["leaving"], s["name"] or ""))
+def _leaving(db: Database, in_file: Container[str], urns: Iterable[str]) -> list[dict[str, Any]]:
+    return _on_roll(db, urns, in_file)[1]
 
 
 def _judge(report: RollReport, force: bool) -> None:
@@ -556,8 +555,7 @@ def _judge(report: RollReport, force: bool) -> None:
         report.refusal = "; ".join(
             f"{s['leaving']} of {s['on_roll']} pupils ({100 * s['leaving'] / s['on_roll']:.1f}%) of "
             f"{s['name']} (URN {s['urn']}) would be marked as left" for s in over) + \
-            f": more than {LEAVER_LIMIT:.0%}. Check the file is the full roll of each school in it, " \
-            "or import it with force."
+            f": more than {LEAVER_LIMIT:.0%}. Check the file is the full roll of each school in it."
 
 
 @dataclass(slots=True)
@@ -587,9 +585,11 @@ class _Import:
         self.explicit_ids, self.progress = explicit_ids, progress
         self.dry = report.dry_run
         self.day = report.date
-        # upn -> (first line, urn, main) of its rows; rejected rows too (line negative), so a pupil
-        # whose row was bad is not taken for missing from a full roll
-        self.seen: dict[str, tuple[int, str, bool]] = {}
+        # upn -> its first row, packed (``_pack``): line, URN, main; a rejected row has line 0, so a
+        # pupil whose row was bad is not taken for missing from a full roll. One int a pupil.
+        self.seen: dict[str, int] = {}
+        self.urn_index: dict[str, int] = {}
+        self.urn_list: list[str] = []
         self.dual: set[tuple[str, str]] = set()  # (upn, urn) of second rows (dual registration)
         self.urns: set[str] = set()
         with db.read() as txn:
@@ -619,7 +619,8 @@ class _Import:
                 self._mention(raw)
                 self.report.reject(line, "; ".join(checked), raw)
                 continue
-            first = self.seen.get(checked.upn)
+            packed = self.seen.get(checked.upn)
+            first = self._unpack(packed) if packed is not None else None
             if first is not None and first[0] > 0:
                 if first[1] == checked.urn:
                     self.report.reject(line, f"duplicate: UPN {checked.upn} is already on line {first[0]} "
@@ -630,8 +631,8 @@ class _Import:
                                              "for dual registration mark one row's enrolment S (subsidiary)", raw)
                     continue
                 self.dual.add((checked.upn, checked.urn))
-            elif first is None or first[0] < 0:
-                self.seen[checked.upn] = (line, checked.urn, checked.main)
+            elif first is None or first[0] == 0:
+                self.seen[checked.upn] = self._pack(line, checked.urn, checked.main)
             self.urns.add(checked.urn)
             chunk.append(checked)
             if len(chunk) >= CHUNK:
@@ -640,11 +641,25 @@ class _Import:
         if chunk:
             self._chunk(chunk)
 
+    def _pack(self, line: int, urn: str, main: bool) -> int:
+        index = self.urn_index.get(urn)
+        if index is None:
+            index = self.urn_index[urn] = len(self.urn_list)
+            self.urn_list.append(urn)
+        return (((line << 24) | index) << 1) | main
+
+    def _unpack(self, packed: int) -> tuple[int, str, bool]:
+        return packed >> 25, self.urn_list[(packed >> 1) & 0xFFFFFF], bool(packed & 1)
+
+    def _first_line(self, upn: str) -> int | None:
+        packed = self.seen.get(upn)
+        return None if packed is None else packed >> 25
+
     def _mention(self, raw: dict[str, str]) -> None:
         upn = raw.get("upn", "").strip().upper()
         urn = raw.get("urn", "").strip()
         if upn and upn not in self.seen:
-            self.seen[upn] = (-1, urn, True)
+            self.seen[upn] = self._pack(0, urn, True)
         if urn and _URN.fullmatch(urn):
             self.urns.add(urn)
 
@@ -764,7 +779,7 @@ class _Import:
             intents.append(_Enrol(pid, school.id, row.on_roll_from or self.day, row.on_roll_from is not None,
                                   row.left_on, row.main))
         for pid, (fields, record, row) in pending.items():
-            counted = self.seen[row.upn][0] == row.line  # the pupil's first row in the file
+            counted = self._first_line(row.upn) == row.line  # the pupil's first row in the file
             current = record.fields if record is not None else {}
             diff = {k: v for k, v in fields.items() if current.get(k) != v and not (record is None and v is None)}
             if record is None:
@@ -786,8 +801,8 @@ class _Import:
 
     def _reject_row(self, row: _Row, reason: str) -> None:
         self.report.reject(row.line, reason, row.raw)
-        if self.seen.get(row.upn, (0,))[0] == row.line:
-            self.seen[row.upn] = (-1, row.urn, True)
+        if self._first_line(row.upn) == row.line:
+            self.seen[row.upn] = self._pack(0, row.urn, True)
 
     # -- changes ------------------------------------------------------------------------
     def _change(self, type_: str, id_: str, fields: dict[str, Any], base: int | None, lines: dict[str, int],
@@ -963,8 +978,7 @@ class _Import:
 
     def leave_missing(self) -> None:
         """Mark as left every pupil on the roll of a school in the file who is not in it."""
-        schools, pupils = _on_roll(self.db, self.urns)
-        missing = [(pid, sid) for pid, upn, sid in pupils if upn not in self.seen]
+        schools, _leaving, missing = _on_roll(self.db, self.urns, self.seen)
         for i in range(0, len(missing), LEAVER_BATCH):
             part = missing[i:i + LEAVER_BATCH]
             with self.db.read() as txn:
@@ -996,7 +1010,7 @@ class _Import:
                 (_json(sorted(schools)),)).fetchall()
         intents = [_Enrol(pid, sid, self.day, False, self.day, False, leave=True)
                    for pid, upn, sid, urn in rows
-                   if not ((upn, urn) in self.dual or (upn in self.seen and self.seen[upn][1] == urn))]
+                   if not ((upn, urn) in self.dual or (upn in self.seen and self._unpack(self.seen[upn])[1] == urn))]
         if intents:
             with self.db.write() as txn:
                 self._enrol(txn, intents)

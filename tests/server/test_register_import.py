@@ -201,3 +201,19 @@ def test_incremental_figures_equal_a_full_recomputation(app_state, seed):
             assert got["attendance_pct"] == want["attendance_pct"]
             assert got["penalty_threshold_met"] == window.penalty_threshold_met, (n, year)
             assert got["unauthorised_last_10_weeks"] == window.unauthorised_last_10_weeks, (n, year)
+
+
+def test_schools_that_sent_no_recent_marks_are_overdue(app_state):
+    on_time, late, silent = school(app_state, "A School"), school(app_state, "B School"), school(app_state, "C School")
+    pupil(app_state, on_time, 1)
+    pupil(app_state, late, 2)
+    friday = dt.date(2026, 11, 27)
+    marks.import_rows(app_state.db, app_state.clock, rows_for(1, [friday], "/") +
+                      rows_for(2, [friday - dt.timedelta(days=4)], "/"))  # Monday 23 Nov
+    with app_state.db.read() as txn:
+        status = {r["name"]: r for r in queries.schools_status(txn, dt.date(2026, 12, 1), 2)}
+    # Tuesday 1 Dec: A's Friday marks are 2 school days behind (Mon, Tue), B's Monday ones 6
+    assert status["A School"]["school_days_behind"] == 2 and not status["A School"]["overdue"]
+    assert status["B School"]["school_days_behind"] == 6 and status["B School"]["overdue"]
+    assert status["C School"]["last_mark_date"] is None and status["C School"]["overdue"]
+    assert status["A School"]["last_import_at"] is not None
