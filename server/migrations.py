@@ -151,7 +151,8 @@ def m012_register_scale(db: Database) -> None:
   no INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, user_id TEXT,
   filename TEXT NOT NULL DEFAULT '', extracted_at TEXT NOT NULL, started_at TEXT NOT NULL,
   finished_at TEXT, status TEXT NOT NULL, position INTEGER NOT NULL DEFAULT 0,
-  line INTEGER NOT NULL DEFAULT 1, report TEXT NOT NULL DEFAULT '{}', audit_id INTEGER)""")
+  line INTEGER NOT NULL DEFAULT 1, report TEXT NOT NULL DEFAULT '{}', audit_id INTEGER,
+  moved TEXT NOT NULL DEFAULT '[]')""")
     db.execute("""CREATE TABLE IF NOT EXISTS import_rejects (
   import_no INTEGER NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL,
   PRIMARY KEY (import_no, line)) WITHOUT ROWID""")

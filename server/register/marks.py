@@ -125,7 +125,7 @@ class _Run:
         self.db, self.actor, self.bands = db, actor, thresholds
         with db.write(timeout=WAIT_S) as txn:
             keys.refresh(txn)
-            row = txn.execute("SELECT no, line, report, extracted_at, status FROM imports WHERE id = ?",
+            row = txn.execute("SELECT no, line, report, extracted_at, status, moved FROM imports WHERE id = ?",
                               (import_id,)).fetchone()
             if row is None:
                 cur = txn.execute(
@@ -134,16 +134,24 @@ class _Run:
                     (import_id, actor.user_id, filename[:200], extracted_at, now_iso()))
                 self.no, self.line = int(cur.lastrowid or 0), 0
                 self.report = ImportReport(import_id=import_id, extracted_at=extracted_at)
+                self.moved: set[tuple[int, int]] = set()
             else:
                 self.no, self.line = row[0], row[1]
                 self.report = ImportReport.from_dict(orjson.loads(row[2]))
                 self.report.import_id, self.report.extracted_at = import_id, row[3]
                 self.finished = row[4] == "done"
+                self.moved = {(school, year) for school, year in orjson.loads(row[5])}
             self.extracted = {n: e for n, e in txn.execute("SELECT no, extracted_at FROM imports")}
             self.pupils = keys.pupil_keys(txn)
         self.extracted_at = self.report.extracted_at
-        self.moved: set[tuple[int, int]] = set()
         self.days: dict[str, int] = {}
+
+    def extract_of(self, txn: SqliteTxn, import_no: int) -> str:
+        """When the extract behind an import was taken (imports started after this one too)."""
+        if import_no not in self.extracted:
+            row = txn.execute("SELECT extracted_at FROM imports WHERE no = ?", (import_no,)).fetchone()
+            self.extracted[import_no] = row[0] if row else ""
+        return self.extracted[import_no]
 
     finished = False
     columns: list[int] = [0, 1, 2, 3]
@@ -296,11 +304,11 @@ def _write_slice(run: _Run, batch: list[Row], line: int) -> None:
                     rejects.append((number, f"duplicate of an earlier line with a different code "
                                             f"({old[0]!r} then {code!r})", ""))
                     continue
-                if run.extracted.get(old[1], "") > run.extracted_at:
+                if run.extract_of(txn, old[1]) > run.extracted_at:
                     report.superseded += 1
                     if len(report.superseded_rows) < SHOWN:
                         report.superseded_rows.append({"line": number, "code": code, "kept": old[0],
-                                                       "kept_from": run.extracted.get(old[1])})
+                                                       "kept_from": run.extract_of(txn, old[1])})
                     continue
             writes.append((pupil, day, session, code, run.no))
             year, week = year_of(dt.date.fromordinal(day)), week_key(day)
@@ -317,18 +325,15 @@ def _write_slice(run: _Run, batch: list[Row], line: int) -> None:
             report.rejected_count += len(rejects)
             for number, reason, raw in rejects[:max(0, SHOWN - len(report.rejected))]:
                 report.rejected.append({"line": number, "reason": reason, "row": orjson.loads(raw) if raw else {}})
-        txn.execute("UPDATE imports SET line = ?, report = ? WHERE no = ?",
-                    (line, orjson.dumps(report.as_dict()).decode(), run.no))
+        txn.execute("UPDATE imports SET line = ?, report = ?, moved = ? WHERE no = ?",
+                    (line, orjson.dumps(report.as_dict()).decode(), orjson.dumps(sorted(run.moved)).decode(),
+                     run.no))
 
 
 def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int]], actor: Actor,
            thresholds: BandThresholds, progress: Progress | None = None) -> None:
-    """After the last slice: roll figures forward, publish them, and close the import."""
-    with db.read() as txn:
-        # a resumed import does not know what moved before the crash: every school it touched
-        rows = txn.execute("SELECT DISTINCT f.school_pk, f.year FROM figures f WHERE f.dirty = 1 "
-                           "AND f.school_pk IS NOT NULL").fetchall()
-    moved = moved | {(s, y) for s, y in rows}
+    """After the last slice: roll figures forward where school weeks moved (kept with the
+    import, so a resumed import knows what moved before it stopped), publish, close."""
     publish.roll_forward(db, moved)
     updated = publish.publish(db, clock, actor, progress)
     with db.write(timeout=WAIT_S) as txn:
