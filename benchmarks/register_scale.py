@@ -161,7 +161,8 @@ def school_sizes(n: int, rng: random.Random) -> list[tuple[str, int]]:
         for i in room:
             if sum(sizes) == n:
                 break
-            sizes[i] += step * min(share, abs(n - sum(sizes)))
+            headroom = (1500 - sizes[i]) if step > 0 else (sizes[i] - 200)
+            sizes[i] += step * min(share, abs(n - sum(sizes)), max(headroom, 1 if len(room) == count else 0))
     return list(zip(phases, sizes))
 
 
@@ -376,20 +377,20 @@ class Child:
     output: str
     anon_mb: float = float("nan")  # peak RssAnon sampled every 0.1 s: the heap alone, no mapped file
     file_mb: float = float("nan")  # peak RssFile sampled likewise: mostly the database's mmap
+    shmem_mb: float = float("nan")  # peak RssShmem sampled likewise (the WAL index)
 
 
-def _rss(pid: int) -> tuple[int, int]:
-    """(RssAnon, RssFile) of a process in KiB; (0, 0) once it is gone."""
-    anon = file = 0
+def _rss(pid: int) -> tuple[int, int, int]:
+    """(RssAnon, RssFile, RssShmem) of a process in KiB; zeros once it is gone."""
+    got = {"RssAnon:": 0, "RssFile:": 0, "RssShmem:": 0}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
-                anon = int(line.split()[1])
-            elif line.startswith("RssFile:"):
-                file = int(line.split()[1])
+            name = line.split(" ", 1)[0].split("\t", 1)[0]
+            if name in got:
+                got[name] = int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    return anon, file
+    return got["RssAnon:"], got["RssFile:"], got["RssShmem:"]
 
 
 def doorstep_cli(db: Path, *args: str, env: dict[str, str] | None = None,
@@ -405,13 +406,13 @@ def doorstep_cli(db: Path, *args: str, env: dict[str, str] | None = None,
         got: list[Any] = []
         waiter = threading.Thread(target=lambda: got.append(os.wait4(proc.pid, 0)), daemon=True)
         waiter.start()
-        anon = file = 0
+        anon = file = shmem = 0
         deadline = time.monotonic() + timeout
         for _ in range(int(timeout / 0.1) + 1):
             if not waiter.is_alive() or time.monotonic() > deadline:
                 break
-            a, f = _rss(proc.pid)
-            anon, file = max(anon, a), max(file, f)
+            a, f, m = _rss(proc.pid)
+            anon, file, shmem = max(anon, a), max(file, f), max(shmem, m)
             waiter.join(0.1)
         if waiter.is_alive():
             os.killpg(proc.pid, signal.SIGKILL)
@@ -424,7 +425,7 @@ def doorstep_cli(db: Path, *args: str, env: dict[str, str] | None = None,
     log.unlink(missing_ok=True)
     if proc.returncode != 0:
         raise RuntimeError(f"doorstep {' '.join(args)} exited with {proc.returncode}: {text[-2000:]}")
-    return Child(seconds, usage.ru_maxrss / 1024, proc.returncode, text, anon / 1024, file / 1024)
+    return Child(seconds, usage.ru_maxrss / 1024, proc.returncode, text, anon / 1024, file / 1024, shmem / 1024)
 
 
 def marks_import(db: Path, path: Path) -> Child:
@@ -782,11 +783,12 @@ def run_size(n: int, weeks: int, seed: int, under_load: bool, work: Path, server
     say(f"raw csv.reader + executemany: {raw_rows:,} rows in {raw_s:.1f} s = {fmt(res['raw_rate'])} rows/s")
     child = marks_import(db, marks_csv)
     res.update(import_s=child.seconds, import_rate=rows / child.seconds, import_rss=child.maxrss_mb,
-               import_anon=child.anon_mb, import_file=child.file_mb,
+               import_anon=child.anon_mb, import_file=child.file_mb, import_shmem=child.shmem_mb,
                import_out=child.output.strip().splitlines()[:3])
     res["ratio"] = res["import_rate"] / res["raw_rate"]
     say(f"doorstep marks import: {child.seconds:.1f} s = {fmt(res['import_rate'])} rows/s, peak RSS "
-        f"{child.maxrss_mb:.0f} MB (sampled peaks: heap {child.anon_mb:.0f} MB, mapped file {child.file_mb:.0f} MB); ÷ raw = {res['ratio']:.2f}  [{child.output.strip().splitlines()[0][:160]}]")
+        f"{child.maxrss_mb:.0f} MB (sampled peaks: heap {child.anon_mb:.0f} MB, mapped file {child.file_mb:.0f} MB, "
+        f"shared {child.shmem_mb:.0f} MB); ÷ raw = {res['ratio']:.2f}  [{child.output.strip().splitlines()[0][:160]}]")
     if f"stored {rows} rows" not in child.output:
         res.setdefault("problems", []).append(f"term import output: {child.output.strip()[:300]}")
     bands = band_counts(db)

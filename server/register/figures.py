@@ -17,39 +17,15 @@ from .codes import (
     CATEGORY_NOT_COUNTED,
     CATEGORY_PRESENT,
     CATEGORY_UNAUTHORISED,
-    CODE_MEANINGS,
     CODES,
-    PROVISIONAL_NOT_COUNTED,
     SESSIONS,
     Mark,
     category_of,
     check_code_table,
-    codes_with,
     normalise_code,
     week_of,
 )
-from .csv_marks import RowError, parse_marks_csv
 from .window import school_weeks_of, scan
-
-__all__ = [
-    "BandThresholds",
-    "CATEGORY_APPROVED",
-    "CATEGORY_AUTHORISED",
-    "CATEGORY_NOT_COUNTED",
-    "CATEGORY_PRESENT",
-    "CATEGORY_UNAUTHORISED",
-    "CODES",
-    "CODE_MEANINGS",
-    "Figures",
-    "Mark",
-    "PROVISIONAL_NOT_COUNTED",
-    "RowError",
-    "band_for",
-    "codes_with",
-    "compute_figures",
-    "parse_marks_csv",
-    "weekly_attendance",
-]
 
 BANDS: tuple[str, ...] = ("ok", "at_risk", "persistent", "severe")
 
