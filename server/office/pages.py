@@ -47,7 +47,8 @@ templates = Jinja2Templates(env=_env)
 
 NAV = (("overview", "/office/", "Overview"), ("visits", "/office/visits", "Visit log"),
        ("conflicts", "/office/conflicts", "Conflicts"), ("register", "/office/register", "Register"),
-       ("cases", "/office/cases", "Cases"), ("marks", "/office/marks", "Marks import"),
+       ("cases", "/office/cases", "Cases"), ("roll", "/office/roll", "School roll"),
+       ("marks", "/office/marks", "Marks import"),
        ("devices", "/office/devices", "Devices"), ("export", "/office/export", "Export"))
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from sync import Actor
 from sync.schema import is_uuid
 
+from .. import jobs
 from ..office.exports import csv_response, csv_text
 from ..office.pages import PageError, app_state, form, me, page, record_view, redirect, render, text_field
 from ..office.people import Directory
@@ -150,7 +151,8 @@ async def _show(request: Request, upload_id: str, error: str = "", status: int =
         "title": f"Roll {data['filename']}", "up": data, "report": report,
         "leaving": [s for s in report.get("leaving", []) if s.get("leaving")],
         "rejected": rejected[:SHOWN_REJECTS], "more": max(0, report.get("rejected_total", 0) - SHOWN_REJECTS),
-        "error": error, "limit_pct": f"{roll.LEAVER_LIMIT:.0%}"}, status=status, active="roll")
+        "error": error or (report.get("apply_error", "") if data["status"] == "checked" else ""),
+        "limit_pct": f"{roll.LEAVER_LIMIT:.0%}"}, status=status, active="roll")
 
 
 @page
@@ -158,41 +160,73 @@ async def report_page(request: Request) -> Response:
     return await _show(request, _upload_id(request))
 
 
+KIND = "roll_import"
+
+
+def run_job(ctx: jobs.JobContext) -> dict[str, Any]:
+    """The ``roll_import`` job: imports a checked upload. Importing a roll again changes nothing,
+    so a job resumed after a crash simply runs again."""
+    args, st = ctx.args, ctx.state
+    upload_id = args["upload_id"]
+    with ctx.db.read() as txn:
+        row = txn.execute("SELECT options, content, report FROM roll_uploads WHERE id = ? AND status = 'applying'",
+                          (upload_id,)).fetchone()
+    if row is None or row[1] is None:
+        return {"skipped": True}
+    options, checked = orjson.loads(row[0]), orjson.loads(row[2])
+    try:
+        text = zlib.decompress(row[1]).decode("utf-8-sig")
+        report = roll.import_text(ctx.db, st.clock, text, actor=Actor(args["user_id"], args["role"], None),
+                                  full=bool(options.get("full")), force=bool(args.get("force")),
+                                  on=options.get("date"),
+                                  progress=lambda r: ctx.progress(rows_read=r.rows_read))
+    except Exception as exc:
+        _back_to_checked(ctx.db, upload_id, checked, f"The import stopped: {exc}")
+        raise
+    if report.refused:
+        _back_to_checked(ctx.db, upload_id, checked, f"Not imported: {report.refusal}")
+    else:
+        with ctx.db.write() as txn:
+            txn.execute("UPDATE roll_uploads SET status = 'applied', content = NULL, report = ?, applied_at = ? "
+                        "WHERE id = ?", (orjson.dumps(report.as_dict()).decode(), now_iso(), upload_id))
+    return {"refused": report.refused}
+
+
+def _back_to_checked(db: Any, upload_id: str, checked: dict[str, Any], error: str) -> None:
+    with db.write() as txn:
+        txn.execute("UPDATE roll_uploads SET status = 'checked', report = ? WHERE id = ?",
+                    (orjson.dumps({**checked, "apply_error": error}).decode(), upload_id))
+
+
+jobs.register(KIND, run_job)
+
+
 @page
 async def apply(request: Request) -> Response:
+    """Confirm a checked upload: refused at once when the check found more than the limit of a
+    school leaving and force is not ticked; otherwise imported as a background job."""
     st = app_state(request)
     upload_id = _upload_id(request)
     force = form(request).get("force") == "yes"
     user = me(request).user
-    actor = Actor(user.id, user.role, None)
 
-    def work() -> roll.RollReport | None:
+    def work() -> str:
         with st.db.write() as txn:
-            claimed = txn.execute("UPDATE roll_uploads SET status = 'applying' WHERE id = ? AND status = 'checked' "
-                                  "AND content IS NOT NULL", (upload_id,)).rowcount
-            row = txn.execute("SELECT options, content FROM roll_uploads WHERE id = ?", (upload_id,)).fetchone()
-        if not claimed or row is None:
-            return None  # imported already (or being imported, or expired): the page says which
-        options = orjson.loads(row[0])
-        try:
-            text = zlib.decompress(row[1]).decode("utf-8-sig")
-            report = roll.import_text(st.db, st.clock, text, actor=actor, full=bool(options.get("full")),
-                                      force=force, on=options.get("date"))
-        except BaseException:
-            with st.db.write() as txn:
-                txn.execute("UPDATE roll_uploads SET status = 'checked' WHERE id = ?", (upload_id,))
-            raise
-        with st.db.write() as txn:
-            if report.refused:
-                txn.execute("UPDATE roll_uploads SET status = 'checked' WHERE id = ?", (upload_id,))
-            else:
-                txn.execute("UPDATE roll_uploads SET status = 'applied', content = NULL, report = ?, applied_at = ? "
-                            "WHERE id = ?", (orjson.dumps(report.as_dict()).decode(), now_iso(), upload_id))
-        return report
+            row = txn.execute("SELECT report FROM roll_uploads WHERE id = ? AND status = 'checked' "
+                              "AND content IS NOT NULL", (upload_id,)).fetchone()
+            if row is None:
+                return ""  # imported already (or being imported, or expired): the page says which
+            checked = orjson.loads(row[0])
+            if checked.get("refused") and not force:
+                return checked.get("refusal") or "too many pupils would be marked as left"
+            txn.execute("UPDATE roll_uploads SET status = 'applying' WHERE id = ?", (upload_id,))
+        jobs.submit(st.db, KIND, {"upload_id": upload_id, "force": force, "user_id": user.id, "role": user.role},
+                    user.id)
+        return ""
 
-    report = await run_in_threadpool(work)
-    if report is not None and report.refused:
-        return await _show(request, upload_id, f"Not imported: {report.refusal}", 409)
+    refusal = await run_in_threadpool(work)
+    if refusal:
+        return await _show(request, upload_id, f"Not imported: {refusal}", 409)
     return redirect(f"/office/roll/{upload_id}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 
 import orjson
 
@@ -23,7 +24,14 @@ def upload(page, text: str | bytes, name: str = "roll.csv", full: bool = False, 
 
 
 def confirm(page, url: str, force: bool = False):
-    return page.post(url + "/apply", {"force": "yes"} if force else {})
+    """Confirm the import; it runs as a background job, so wait (bounded) for it to finish."""
+    r = page.post(url + "/apply", {"force": "yes"} if force else {})
+    deadline = time.monotonic() + 30
+    while r.status_code == 303 and time.monotonic() < deadline:
+        if 'id="applying"' not in page.get(url).text:
+            break
+        time.sleep(0.05)
+    return r
 
 
 def count(html: str, key: str) -> int:
