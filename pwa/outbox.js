@@ -5,6 +5,7 @@
 // officer changed since lives only in the outbox. What the screens show is the
 // record with its pending outbox entries laid over it (`overlay`), so a pulled
 // record can never overwrite a field that still has a pending change.
+import { fieldLabel } from './validate.js';
 
 export const key = (type, id) => `${type}:${id}`;
 
@@ -136,8 +137,11 @@ export function noticeFor(entry, result, at) {
   };
 }
 
+/** A field name as people read it (sync/vocabulary.json), in the middle of a sentence. */
 export function humanField(name) {
-  return name === '_deleted' ? 'the deletion' : String(name).replace(/_/g, ' ');
+  if (name === '_deleted') return 'the deletion';
+  const label = fieldLabel(name);
+  return /^[A-Z][A-Z]/.test(label) ? label : label[0].toLowerCase() + label.slice(1);
 }
 
 /**

@@ -16,6 +16,8 @@ const SHELL = [
   'outbox.js',
   'session.js',
   'sync.js',
+  'schema.js',
+  'validate.js',
   'views/ui.js',
   'views/signin.js',
   'views/caseload.js',

@@ -4,11 +4,59 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sync.schema import ENTITY_TYPES
+from sync.schema import ENTITY_TYPES, ENUMS, FIELDS
 
 JSON = "application/json"
 UUID = {"type": "string", "format": "uuid"}
 HLC = {"type": "string", "pattern": r"^\d{15}-\d{6}-[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"}
+
+
+_FORMATS = {"date": {"type": "string", "format": "date"},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "date_or_time": {"type": "string", "description": "a date (YYYY-MM-DD) or an ISO 8601 UTC time"},
+            "clock_time": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"},
+            "ref": UUID, "boolean": {"type": "boolean"}}
+
+
+def field_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of one field declared in ``sync.schema.FIELDS``."""
+    kind = spec["kind"]
+    out: dict[str, Any]
+    if kind in _FORMATS:
+        out = dict(_FORMATS[kind])
+    elif kind == "string":
+        out = {"type": "string", "maxLength": spec["max"]}
+        if "pattern" in spec:
+            out["pattern"] = f"^(?:{spec['pattern']})$"
+    elif kind == "enum":
+        out = {"type": "string", "enum": list(ENUMS[spec["enum"]])}
+    elif kind in ("integer", "number"):
+        out = {"type": kind, "minimum": spec["min"], "maximum": spec["max"]}
+    elif kind == "list":
+        out = {"type": "array", "items": field_schema(spec["items"]), "maxItems": spec["max_items"]}
+        if spec.get("unique"):
+            out["uniqueItems"] = True
+    elif kind == "object":
+        out = {"type": "object", "additionalProperties": False,
+               "properties": {name: field_schema(sub) for name, sub in spec["fields"].items()},
+               "required": [name for name, sub in spec["fields"].items() if sub.get("required")]}
+        if not out["required"]:
+            del out["required"]
+    else:
+        raise ValueError(f"unknown field kind {kind!r}")
+    if spec.get("nullable"):
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def entity_schema(type_: str) -> dict[str, Any]:
+    """A record's fields as a push writes them (every field optional: a change may send a few;
+    ``x-required-on-create`` names those a new record must have)."""
+    return {"type": "object",
+            "properties": {name: field_schema(spec) for name, spec in FIELDS[type_].items()},
+            "x-required-on-create": [name for name, spec in FIELDS[type_].items() if spec.get("required")]}
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -222,11 +270,11 @@ def spec() -> dict[str, Any]:
             "Who read or changed a record, and when (admin)", _collection({"type": "object"}),
             (401, 403, 422), params=[_query("entity_id", UUID), LIMIT, CURSOR])},
     }
-    for type_, fields in ENTITY_TYPES.items():
-        schemas[f"entity.{type_}"] = {"type": "object", "properties": {name: {} for name in fields}}
+    for type_ in ENTITY_TYPES:
+        schemas[f"entity.{type_}"] = entity_schema(type_)
     return {"openapi": "3.1.0",
             "info": {"title": "Doorstep sync API", "version": "1",
-                     "description": "The sync contract of ../shared/design/PROTOCOL.md; see docs/protocol.md."},
+                     "description": "The Doorstep sync contract and API: docs/protocol.md in the repository."},
             "paths": paths,
             "components": {"schemas": schemas,
                            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

@@ -1,7 +1,17 @@
-"""Entity types of PROTOCOL.md §7, their fields, and validation of change fields.
+"""Entity types of PROTOCOL.md §7, declared once as data, and validation of change fields.
 
-Each field has a small spec; ``validate_fields`` checks a change's fields against
-them and returns clean values plus a list of per-field errors.
+``FIELDS`` declares every entity type's fields as plain data (kind, length,
+range, pattern, enum, nullable, required); ``ENUMS`` the code lists and
+``RULES`` the rules on a whole record (what a submitted visit or conversation
+must have). Everything else is built from them:
+
+* the checkers ``validate_fields`` runs on the push path (closures compiled
+  once from the declaration, so validation is as fast as hand-written code);
+* the OpenAPI entity components (``server/openapi.py``);
+* the schema document the PWA validates against (``sync/schema_export.py``,
+  written to ``pwa/schema.js``; docs/pwa.md).
+
+The words people see for the codes and fields live in ``sync/vocabulary.json``.
 """
 from __future__ import annotations
 
@@ -12,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ChangeError
+
+# --- the declaration ----------------------------------------------------------
 
 OUTCOMES = ("seen_child_and_parent", "spoke_to_parent", "child_seen", "no_answer",
             "card_left", "refused", "moved_away", "unsafe_to_proceed")
@@ -26,9 +38,257 @@ AGENCIES = ("social_care", "early_help", "camhs", "school_nurse", "gp", "housing
 BANDS = ("ok", "at_risk", "persistent", "severe")
 SEND = ("none", "sen_support", "ehcp")
 CONSENT = ("not_asked", "given", "refused")
+CASE_STATUS = ("open", "closed")
 RECORD_STATUS = ("draft", "submitted")
 RUN_STATUS = ("planned", "in_progress", "done")
 STOP_STATUS = ("pending", "picked_up", "no_show", "refused")
+SUBJECT_TYPES = ("school", "household", "pupil", "case", "visit", "conversation",
+                 "transport_run", "transport_stop", "task")
+
+# Every code list a field may hold, by name (sync/vocabulary.json has a label for each code).
+ENUMS: dict[str, tuple[str, ...]] = {
+    "outcome": OUTCOMES, "barrier": BARRIERS, "stage": STAGES, "agency": AGENCIES, "band": BANDS,
+    "send": SEND, "consent": CONSENT, "case_status": CASE_STATUS, "record_status": RECORD_STATUS,
+    "run_status": RUN_STATUS, "stop_status": STOP_STATUS, "subject_type": SUBJECT_TYPES,
+}
+
+# Field kinds. Each field is a dict: {"kind": ..., kind parameters..., "nullable": bool,
+# "required": bool}. Parameters: string max/pattern/hint; integer and number min/max;
+# enum enum (a name in ENUMS); list items/max_items/unique; object fields (each with
+# its own "required"). Kinds without parameters: boolean, date (YYYY-MM-DD), timestamp
+# (ISO 8601, normalised to UTC), date_or_time, clock_time (HH:MM), ref (a UUID).
+KINDS = ("string", "integer", "number", "boolean", "enum", "date", "timestamp", "date_or_time",
+         "clock_time", "ref", "list", "object")
+
+
+def _s(max_len: int, **more: Any) -> dict[str, Any]:
+    return {"kind": "string", "max": max_len, **more}
+
+
+def _e(name: str) -> dict[str, Any]:
+    return {"kind": "enum", "enum": name}
+
+
+def _n(lo: float, hi: float, kind: str = "number") -> dict[str, Any]:
+    return {"kind": kind, "min": lo, "max": hi}
+
+
+def _k(kind: str) -> dict[str, Any]:
+    return {"kind": kind}
+
+
+def _list(items: dict[str, Any], max_items: int, unique: bool = False) -> dict[str, Any]:
+    return {"kind": "list", "items": items, "max_items": max_items, "unique": unique}
+
+
+def _obj(**fields: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object with these keys and no others; a key that is not required may be absent or null."""
+    return {"kind": "object", "fields": fields}
+
+
+def opt(spec: dict[str, Any]) -> dict[str, Any]:
+    """May be null."""
+    return {**spec, "nullable": True}
+
+
+def req(spec: dict[str, Any]) -> dict[str, Any]:
+    """Must be present (and not null) when the record is created."""
+    return {**spec, "required": True}
+
+
+NAME = _s(200)
+TEXT = _s(10_000)
+REF = _k("ref")
+DATE = _k("date")
+TIME = _k("timestamp")
+BOOL = _k("boolean")
+LAT = _n(-90, 90)
+LON = _n(-180, 180)
+COUNT = _n(0, 10_000, "integer")
+
+FIELDS: dict[str, dict[str, dict[str, Any]]] = {
+    "school": {
+        "name": req(NAME),
+        "urn": opt(_s(7, pattern=r"\d{5,7}", hint="a 6-digit URN")),
+        "address": opt(_s(500)),
+        "postcode": opt(_s(10)),
+        "lat": opt(LAT),
+        "lon": opt(LON),
+        "day_starts": opt(_k("clock_time")),
+    },
+    "household": {
+        "address": req(_s(500)),
+        "postcode": opt(_s(10)),
+        "lat": opt(LAT),
+        "lon": opt(LON),
+        "contacts": opt(_list(_obj(name=req(NAME), relationship=opt(_s(100)), phone=opt(_s(40))), 20)),
+        "language": opt(_s(100)),
+        "access_notes": opt(_s(2000)),
+    },
+    "pupil": {
+        "upn": req(_s(13, pattern=r"[A-Z0-9]{13}", hint="a 13-character UPN")),
+        "first_name": req(NAME),
+        "last_name": req(NAME),
+        "date_of_birth": opt(DATE),
+        "year_group": opt(_n(-1, 14, "integer")),
+        "school_id": req(REF),
+        "household_id": opt(REF),
+        "send": opt(_e("send")),
+        "transport_eligible": opt(BOOL),
+        # from the school roll (docs/register.md)
+        "on_roll_from": opt(DATE),
+        "left_on": opt(DATE),
+        "destination": opt(_s(200)),
+        "free_school_meals": opt(BOOL),
+        "child_in_need": opt(BOOL),
+        "child_protection": opt(BOOL),
+        # read-only, from the register
+        "possible_sessions": opt(COUNT),
+        "attended_sessions": opt(COUNT),
+        "authorised_absences": opt(COUNT),
+        "unauthorised_absences": opt(COUNT),
+        "attendance_pct": opt(_n(0, 100)),
+        "band": opt(_e("band")),
+        "unauthorised_last_10_weeks": opt(COUNT),
+        "penalty_threshold_met": opt(BOOL),
+    },
+    "case": {
+        "pupil_id": req(REF),
+        "assigned_officer_id": opt(REF),
+        "status": _e("case_status"),
+        "stage": _e("stage"),
+        "agencies": opt(_list(_e("agency"), len(AGENCIES), unique=True)),
+        "family_consent": opt(_e("consent")),
+        "opened_on": opt(DATE),
+        "summary": opt(TEXT),
+    },
+    "visit": {
+        "case_id": req(REF),
+        "household_id": opt(REF),
+        "officer_id": opt(REF),
+        "planned_for": opt(_k("date_or_time")),
+        "started_at": opt(TIME),
+        "ended_at": opt(TIME),
+        "lat": opt(LAT),
+        "lon": opt(LON),
+        "accuracy_m": opt(_n(0, 100_000)),
+        "outcome": opt(_e("outcome")),
+        "child_seen": opt(BOOL),
+        "safeguarding_concern": opt(BOOL),
+        "concern_details": opt(TEXT),
+        "barriers": opt(_list(_e("barrier"), len(BARRIERS), unique=True)),
+        "notes": opt(TEXT),
+        "status": _e("record_status"),
+    },
+    "conversation": {
+        "visit_id": opt(REF),
+        "case_id": req(REF),
+        "spoke_with": opt(NAME),
+        "reason_given": opt(TEXT),
+        "barriers": opt(_list(_e("barrier"), len(BARRIERS), unique=True)),
+        "parent_view": opt(TEXT),
+        "agreed_actions": opt(_list(_obj(action=req(_s(500)), owner=opt(NAME), due_on=opt(DATE)), 50)),
+        "next_contact_on": opt(DATE),
+        "status": _e("record_status"),
+    },
+    "transport_run": {
+        "date": req(DATE),
+        "school_id": req(REF),
+        "driver_id": opt(REF),
+        "vehicle": opt(_s(100)),
+        "seats": opt(_n(1, 80, "integer")),
+        "status": _e("run_status"),
+        "departed_at": opt(TIME),
+        "arrived_at": opt(TIME),
+    },
+    "transport_stop": {
+        "run_id": req(REF),
+        "position": opt(_n(0, 1000, "integer")),
+        "pupil_id": req(REF),
+        "household_id": opt(REF),
+        "lat": opt(LAT),
+        "lon": opt(LON),
+        "eta": opt(TIME),
+        "status": _e("stop_status"),
+        "event_at": opt(TIME),
+        "event_lat": opt(LAT),
+        "event_lon": opt(LON),
+    },
+    "task": {
+        "case_id": req(REF),
+        "assigned_to": opt(REF),
+        "title": req(_s(300)),
+        "due_on": opt(DATE),
+        "done": opt(BOOL),
+    },
+    "note": {
+        "subject_type": req(_e("subject_type")),
+        "subject_id": req(REF),
+        "text": req(_s(10_000)),
+        "author_id": opt(REF),
+        "case_id": opt(REF),  # derived by the server from the subject
+    },
+}
+
+# Rules on the whole record as it would be after a change: when every field named in
+# "when" has that value, "field" must be filled ("need": "value": not empty; "text":
+# not blank either). "message" is the server's error; "ask" is what the phone says.
+RULES: list[dict[str, Any]] = [
+    {"type": "visit", "when": {"status": "submitted"}, "field": "outcome", "need": "value",
+     "message": "a visit needs an outcome before it is submitted",
+     "ask": "Choose the outcome of the visit."},
+    {"type": "conversation", "when": {"status": "submitted"}, "field": "spoke_with", "need": "value",
+     "message": "a conversation needs who was spoken to before it is submitted",
+     "ask": "Say who you spoke to."},
+    {"type": "visit", "when": {"status": "submitted", "safeguarding_concern": True},
+     "field": "concern_details", "need": "text",
+     "message": "a safeguarding concern needs its details",
+     "ask": "Describe the safeguarding concern."},
+]
+
+# Defaults filled in when a record is created without them.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "case": {"status": "open", "stage": "support", "agencies": [], "family_consent": "not_asked"},
+    "visit": {"status": "draft", "barriers": [], "safeguarding_concern": False},
+    "conversation": {"status": "draft", "barriers": [], "agreed_actions": []},
+    "transport_run": {"status": "planned"},
+    "transport_stop": {"status": "pending"},
+    "task": {"done": False},
+    "household": {"contacts": []},
+}
+
+# Fields nobody may write through a push: the register computes them.
+REGISTER_FIELDS = frozenset({
+    "possible_sessions", "attended_sessions", "authorised_absences", "unauthorised_absences",
+    "attendance_pct", "band", "unauthorised_last_10_weeks", "penalty_threshold_met"})
+# Fields the server fills from the token, never from the body.
+AUTHOR_FIELDS = {"visit": "officer_id", "note": "author_id"}
+# Fields fixed once the record exists.
+IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
+    "visit": frozenset({"case_id", "officer_id"}),
+    "conversation": frozenset({"case_id"}),
+    "task": frozenset({"case_id"}),
+    "note": frozenset({"subject_type", "subject_id", "author_id", "case_id"}),
+    "transport_stop": frozenset({"run_id"}),
+    "case": frozenset({"pupil_id"}),
+}
+# What an officer may write (None: every field of the type).
+OFFICER_WRITABLE: dict[str, frozenset[str] | None] = {
+    "visit": None,
+    "conversation": None,
+    "note": None,
+    "task": None,
+    "household": frozenset({"contacts", "access_notes"}),
+    "transport_stop": frozenset({"status", "event_at", "event_lat", "event_lon"}),
+    "transport_run": frozenset({"status", "departed_at", "arrived_at"}),
+}
+# Records that may be deleted (with the status they must have, if any).
+DELETABLE: dict[str, str | None] = {"task": None, "visit": "draft", "conversation": "draft"}
+# Records that freeze once submitted.
+SUBMITTABLE = frozenset({"visit", "conversation"})
+SERVER_FIELDS = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by"})
+
+# --- checkers, compiled from the declaration -----------------------------------
 
 Check = Callable[[Any], Any]  # returns the clean value or raises ValueError(message)
 
@@ -204,180 +464,44 @@ def obj(**fields: tuple[Check, bool]) -> Check:
     return check
 
 
-NAME = string(200)
-TEXT = string(10_000)
-LAT = number(-90, 90)
-LON = number(-180, 180)
-F = FieldSpec
+_PLAIN: dict[str, Check] = {"boolean": boolean, "date": date, "timestamp": timestamp,
+                            "date_or_time": date_or_time, "clock_time": clock_time, "ref": ref}
+
+
+def compile_check(spec: dict[str, Any]) -> Check:
+    """The checker for one declared field (its ``nullable`` flag included)."""
+    kind = spec["kind"]
+    check: Check
+    if kind in _PLAIN:
+        check = _PLAIN[kind]
+    elif kind == "string":
+        check = string(spec["max"], spec.get("pattern"), spec.get("hint", ""))
+    elif kind == "enum":
+        check = enum(ENUMS[spec["enum"]])
+    elif kind == "integer":
+        check = integer(spec["min"], spec["max"])
+    elif kind == "number":
+        check = number(spec["min"], spec["max"])
+    elif kind == "list":
+        check = list_of(compile_check(spec["items"]), spec["max_items"], spec.get("unique", False))
+    elif kind == "object":
+        check = obj(**{name: (compile_check({**sub, "nullable": False}), bool(sub.get("required")))
+                       for name, sub in spec["fields"].items()})
+    else:
+        raise ValueError(f"unknown field kind {kind!r}")
+    return nullable(check) if spec.get("nullable") else check
+
 
 ENTITY_TYPES: dict[str, dict[str, FieldSpec]] = {
-    "school": {
-        "name": F(NAME, required=True),
-        "urn": F(nullable(string(7, r"\d{5,7}", "a 6-digit URN"))),
-        "address": F(nullable(string(500))),
-        "postcode": F(nullable(string(10))),
-        "lat": F(nullable(LAT)),
-        "lon": F(nullable(LON)),
-        "day_starts": F(nullable(clock_time)),
-    },
-    "household": {
-        "address": F(string(500), required=True),
-        "postcode": F(nullable(string(10))),
-        "lat": F(nullable(LAT)),
-        "lon": F(nullable(LON)),
-        "contacts": F(nullable(list_of(obj(name=(NAME, True), relationship=(string(100), False),
-                                           phone=(string(40), False)), 20))),
-        "language": F(nullable(string(100))),
-        "access_notes": F(nullable(string(2000))),
-    },
-    "pupil": {
-        "upn": F(string(13, r"[A-Z0-9]{13}", "a 13-character UPN"), required=True),
-        "first_name": F(NAME, required=True),
-        "last_name": F(NAME, required=True),
-        "date_of_birth": F(nullable(date)),
-        "year_group": F(nullable(integer(-1, 14))),
-        "school_id": F(ref, required=True),
-        "household_id": F(nullable(ref)),
-        "send": F(nullable(enum(SEND))),
-        "transport_eligible": F(nullable(boolean)),
-        # from the school roll (docs/register.md)
-        "on_roll_from": F(nullable(date)),
-        "left_on": F(nullable(date)),
-        "destination": F(nullable(string(200))),
-        "free_school_meals": F(nullable(boolean)),
-        "child_in_need": F(nullable(boolean)),
-        "child_protection": F(nullable(boolean)),
-        # read-only, from the register
-        "possible_sessions": F(nullable(integer(0, 10_000))),
-        "attended_sessions": F(nullable(integer(0, 10_000))),
-        "authorised_absences": F(nullable(integer(0, 10_000))),
-        "unauthorised_absences": F(nullable(integer(0, 10_000))),
-        "attendance_pct": F(nullable(number(0, 100))),
-        "band": F(nullable(enum(BANDS))),
-        "unauthorised_last_10_weeks": F(nullable(integer(0, 10_000))),
-        "penalty_threshold_met": F(nullable(boolean)),
-    },
-    "case": {
-        "pupil_id": F(ref, required=True),
-        "assigned_officer_id": F(nullable(ref)),
-        "status": F(enum(("open", "closed"))),
-        "stage": F(enum(STAGES)),
-        "agencies": F(nullable(list_of(enum(AGENCIES), len(AGENCIES), unique=True))),
-        "family_consent": F(nullable(enum(CONSENT))),
-        "opened_on": F(nullable(date)),
-        "summary": F(nullable(TEXT)),
-    },
-    "visit": {
-        "case_id": F(ref, required=True),
-        "household_id": F(nullable(ref)),
-        "officer_id": F(nullable(ref)),
-        "planned_for": F(nullable(date_or_time)),
-        "started_at": F(nullable(timestamp)),
-        "ended_at": F(nullable(timestamp)),
-        "lat": F(nullable(LAT)),
-        "lon": F(nullable(LON)),
-        "accuracy_m": F(nullable(number(0, 100_000))),
-        "outcome": F(nullable(enum(OUTCOMES))),
-        "child_seen": F(nullable(boolean)),
-        "safeguarding_concern": F(nullable(boolean)),
-        "concern_details": F(nullable(TEXT)),
-        "barriers": F(nullable(list_of(enum(BARRIERS), len(BARRIERS), unique=True))),
-        "notes": F(nullable(TEXT)),
-        "status": F(enum(RECORD_STATUS)),
-    },
-    "conversation": {
-        "visit_id": F(nullable(ref)),
-        "case_id": F(ref, required=True),
-        "spoke_with": F(nullable(NAME)),
-        "reason_given": F(nullable(TEXT)),
-        "barriers": F(nullable(list_of(enum(BARRIERS), len(BARRIERS), unique=True))),
-        "parent_view": F(nullable(TEXT)),
-        "agreed_actions": F(nullable(list_of(obj(action=(string(500), True), owner=(NAME, False),
-                                                 due_on=(date, False)), 50))),
-        "next_contact_on": F(nullable(date)),
-        "status": F(enum(RECORD_STATUS)),
-    },
-    "transport_run": {
-        "date": F(date, required=True),
-        "school_id": F(ref, required=True),
-        "driver_id": F(nullable(ref)),
-        "vehicle": F(nullable(string(100))),
-        "seats": F(nullable(integer(1, 80))),
-        "status": F(enum(RUN_STATUS)),
-        "departed_at": F(nullable(timestamp)),
-        "arrived_at": F(nullable(timestamp)),
-    },
-    "transport_stop": {
-        "run_id": F(ref, required=True),
-        "position": F(nullable(integer(0, 1000))),
-        "pupil_id": F(ref, required=True),
-        "household_id": F(nullable(ref)),
-        "lat": F(nullable(LAT)),
-        "lon": F(nullable(LON)),
-        "eta": F(nullable(timestamp)),
-        "status": F(enum(STOP_STATUS)),
-        "event_at": F(nullable(timestamp)),
-        "event_lat": F(nullable(LAT)),
-        "event_lon": F(nullable(LON)),
-    },
-    "task": {
-        "case_id": F(ref, required=True),
-        "assigned_to": F(nullable(ref)),
-        "title": F(string(300), required=True),
-        "due_on": F(nullable(date)),
-        "done": F(nullable(boolean)),
-    },
-    "note": {
-        "subject_type": F(enum(("school", "household", "pupil", "case", "visit", "conversation",
-                                "transport_run", "transport_stop", "task")), required=True),
-        "subject_id": F(ref, required=True),
-        "text": F(string(10_000), required=True),
-        "author_id": F(nullable(ref)),
-        "case_id": F(nullable(ref)),  # derived by the server from the subject
-    },
+    type_: {name: FieldSpec(compile_check(spec), bool(spec.get("required"))) for name, spec in fields.items()}
+    for type_, fields in FIELDS.items()
 }
-
-# Defaults filled in when a record is created without them.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "case": {"status": "open", "stage": "support", "agencies": [], "family_consent": "not_asked"},
-    "visit": {"status": "draft", "barriers": [], "safeguarding_concern": False},
-    "conversation": {"status": "draft", "barriers": [], "agreed_actions": []},
-    "transport_run": {"status": "planned"},
-    "transport_stop": {"status": "pending"},
-    "task": {"done": False},
-    "household": {"contacts": []},
+# per type: (field, "text"?, ((when field, value), ...), message), in RULES order
+_RULES_OF: dict[str, tuple[tuple[str, bool, tuple[tuple[str, Any], ...], str], ...]] = {
+    t: tuple((r["field"], r["need"] == "text", tuple(r["when"].items()), r["message"])
+             for r in RULES if r["type"] == t)
+    for t in FIELDS
 }
-
-# Fields nobody may write through a push: the register computes them.
-REGISTER_FIELDS = frozenset({
-    "possible_sessions", "attended_sessions", "authorised_absences", "unauthorised_absences",
-    "attendance_pct", "band", "unauthorised_last_10_weeks", "penalty_threshold_met"})
-# Fields the server fills from the token, never from the body.
-AUTHOR_FIELDS = {"visit": "officer_id", "note": "author_id"}
-# Fields fixed once the record exists.
-IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
-    "visit": frozenset({"case_id", "officer_id"}),
-    "conversation": frozenset({"case_id"}),
-    "task": frozenset({"case_id"}),
-    "note": frozenset({"subject_type", "subject_id", "author_id", "case_id"}),
-    "transport_stop": frozenset({"run_id"}),
-    "case": frozenset({"pupil_id"}),
-}
-# What an officer may write (None: every field of the type).
-OFFICER_WRITABLE: dict[str, frozenset[str] | None] = {
-    "visit": None,
-    "conversation": None,
-    "note": None,
-    "task": None,
-    "household": frozenset({"contacts", "access_notes"}),
-    "transport_stop": frozenset({"status", "event_at", "event_lat", "event_lon"}),
-    "transport_run": frozenset({"status", "departed_at", "arrived_at"}),
-}
-# Records that may be deleted (with the status they must have, if any).
-DELETABLE: dict[str, str | None] = {"task": None, "visit": "draft", "conversation": "draft"}
-# Records that freeze once submitted.
-SUBMITTABLE = frozenset({"visit", "conversation"})
-SERVER_FIELDS = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by"})
 
 
 def validate_fields(type_: str, fields: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeError]]:
@@ -406,17 +530,14 @@ def missing_required(type_: str, fields: dict[str, Any]) -> list[ChangeError]:
 
 
 def check_complete(type_: str, fields: dict[str, Any]) -> list[ChangeError]:
-    """Rules on the whole record as it would be after the change."""
+    """``RULES`` on the whole record as it would be after the change."""
     errors: list[ChangeError] = []
-    if type_ in SUBMITTABLE and fields.get("status") == "submitted":
-        if type_ == "visit" and not fields.get("outcome"):
-            errors.append(ChangeError("outcome", "validation_failed",
-                                      "a visit needs an outcome before it is submitted"))
-        if type_ == "conversation" and not fields.get("spoke_with"):
-            errors.append(ChangeError("spoke_with", "validation_failed",
-                                      "a conversation needs who was spoken to before it is submitted"))
-    if type_ == "visit" and fields.get("safeguarding_concern") and not (fields.get("concern_details") or "").strip():
-        if fields.get("status") == "submitted":
-            errors.append(ChangeError("concern_details", "validation_failed",
-                                      "a safeguarding concern needs its details"))
+    for name, text, when, message in _RULES_OF.get(type_, ()):
+        for k, v in when:
+            if fields.get(k) != v:
+                break
+        else:
+            value = fields.get(name)
+            if not value or (text and isinstance(value, str) and not value.strip()):
+                errors.append(ChangeError(name, "validation_failed", message))
     return errors

@@ -1,8 +1,9 @@
 // A doorstep conversation: who, the reason given, barriers, the parent's view,
 // agreed actions (action, owner, due date) and the next contact.
 import {
-  h, title, field, checkbox, BARRIERS, personName, fmtDate, fmtDateTime, changedFields, showErrors, pendingMark,
+  h, title, field, checkbox, BARRIERS, personName, fmtDate, fmtDateTime, changedFields, showErrors, pendingMark, nextId,
 } from './ui.js';
+import { validateRecord, fieldLabel as L, fieldHelp } from '../validate.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 
 export async function renderConversation(ctx, { caseId, id, visitId }) {
@@ -34,15 +35,15 @@ function readOnly(ctx, caseId, c, who, visits) {
     title(`Conversation about ${who}`),
     h('p', { class: 'muted' }, 'Submitted: read-only. Add a note below to correct it.'), pendingMark(c),
     h('dl', { class: 'facts' },
-      h('dt', {}, 'Spoke with'), h('dd', {}, c.spoke_with || ''),
+      h('dt', {}, L('spoke_with')), h('dd', {}, c.spoke_with || ''),
       h('dt', {}, 'Held during'), h('dd', {}, visit
         ? h('a', { href: `#/case/${caseId}/visit/${visit.id}` }, visitLabel(visit))
         : c.visit_id ? 'A visit not on this phone' : 'Not on a visit'),
-      h('dt', {}, 'Reason given'), h('dd', {}, c.reason_given || 'None recorded'),
-      h('dt', {}, 'Barriers'), h('dd', {}, (c.barriers || []).map((b) => BARRIERS[b] || b).join(', ') || 'None recorded'),
-      h('dt', {}, "Parent's view"), h('dd', {}, c.parent_view || 'None recorded'),
-      h('dt', {}, 'Next contact'), h('dd', {}, c.next_contact_on ? fmtDate(c.next_contact_on) : 'Not set')),
-    h('h2', {}, 'Agreed actions'),
+      h('dt', {}, L('reason_given')), h('dd', {}, c.reason_given || 'None recorded'),
+      h('dt', {}, L('barriers')), h('dd', {}, (c.barriers || []).map((b) => BARRIERS[b] || b).join(', ') || 'None recorded'),
+      h('dt', {}, L('parent_view')), h('dd', {}, c.parent_view || 'None recorded'),
+      h('dt', {}, L('next_contact_on')), h('dd', {}, c.next_contact_on ? fmtDate(c.next_contact_on) : 'Not set')),
+    h('h2', {}, L('agreed_actions')),
     actions.length ? h('ul', {}, actions.map((a) => h('li', {}, a.action,
       a.owner ? ` (${a.owner})` : '', a.due_on ? `, by ${fmtDate(a.due_on)}` : ''))) : h('p', {}, 'None.'),
     noteForm(ctx, 'conversation', c.id, 'Correction note'),
@@ -55,14 +56,14 @@ function form(ctx, caseId, id, existing, who, visits, visitId) {
   const chosenVisit = existing ? existing.visit_id || '' : visitId || '';
   const visitOptions = [['', 'Not on a visit'], ...visits.map((v) => [v.id, visitLabel(v)])];
   if (chosenVisit && !visits.some((v) => v.id === chosenVisit)) visitOptions.push([chosenVisit, 'A visit not on this phone']);
-  const onVisit = field('Held during a visit', { kind: 'select', value: chosenVisit, options: visitOptions,
-    hint: 'The conversation is then shown at the time of that visit.' });
-  const spoke = field('Who was spoken to', { value: existing?.spoke_with || '', autocomplete: 'off', hint: 'Name and relationship, e.g. Mum (Jo Smith)' });
-  const reason = field('Reason given', { kind: 'textarea', value: existing?.reason_given || '' });
+  const onVisit = field(L('visit_id'), { kind: 'select', value: chosenVisit, options: visitOptions,
+    hint: fieldHelp('visit_id') });
+  const spoke = field(L('spoke_with'), { value: existing?.spoke_with || '', autocomplete: 'off', hint: fieldHelp('spoke_with') });
+  const reason = field(L('reason_given'), { kind: 'textarea', value: existing?.reason_given || '' });
   const barriers = Object.entries(BARRIERS).map(([value, label]) =>
     checkbox(label, { value, checked: (existing?.barriers || []).includes(value) }));
-  const view = field("Parent's view", { kind: 'textarea', value: existing?.parent_view || '' });
-  const next = field('Next contact', { kind: 'date', value: existing?.next_contact_on || '' });
+  const view = field(L('parent_view'), { kind: 'textarea', value: existing?.parent_view || '' });
+  const next = field(L('next_contact_on'), { kind: 'date', value: existing?.next_contact_on || '' });
   const list = h('ol', { class: 'action-rows' });
   const rows = [];
   function addRow(a = {}) {
@@ -82,6 +83,10 @@ function form(ctx, caseId, id, existing, who, visits, visitId) {
   const errors = h('div', { class: 'error', role: 'alert', hidden: true });
   const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
 
+  // rows with anything in them are sent (an empty row is dropped); an owner or a date
+  // without an action is a problem the schema finds (the action is required)
+  const filledRows = () => rows.filter((r) => r.action.input.value.trim() || r.owner.input.value.trim() || r.due.input.value);
+
   function values(status) {
     return {
       case_id: caseId,
@@ -90,25 +95,35 @@ function form(ctx, caseId, id, existing, who, visits, visitId) {
       reason_given: reason.input.value.trim() || null,
       barriers: barriers.filter((b) => b.input.checked).map((b) => b.input.value),
       parent_view: view.input.value.trim() || null,
-      agreed_actions: rows.filter((r) => r.action.input.value.trim()).map((r) => ({
-        action: r.action.input.value.trim(), owner: r.owner.input.value.trim() || null, due_on: r.due.input.value || null,
+      agreed_actions: filledRows().map((r) => ({
+        action: r.action.input.value.trim() || null, owner: r.owner.input.value.trim() || null, due_on: r.due.input.value || null,
       })),
       next_contact_on: next.input.value || null,
       status,
     };
   }
 
+  const submit = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
+  const controls = {
+    visit_id: onVisit.input, spoke_with: spoke.input, reason_given: reason.input, parent_view: view.input,
+    next_contact_on: next.input, barriers: barriers[0].input,
+  };
+  // a problem with agreed_actions.<i>.<part> is shown next to that row's control
+  function control(problem, kept) {
+    const [, i, part] = problem.path.split('.');
+    const row = i !== undefined && kept[Number(i)];
+    if (!row) return controls[problem.field] || submit;
+    return { action: row.action.input, owner: row.owner.input, due_on: row.due.input }[part] || row.action.input;
+  }
+
   async function save(status) {
-    const problems = [];
-    if (status === 'submitted' && !spoke.input.value.trim()) problems.push([spoke.input, 'Say who you spoke to.']);
-    for (const r of rows) {
-      if (!r.action.input.value.trim() && (r.owner.input.value.trim() || r.due.input.value)) {
-        problems.push([r.action.input, 'Describe the action, or remove it.']);
-      }
-    }
+    const v = values(status);
+    const kept = filledRows();
+    const problems = validateRecord('conversation', { ...(saved || {}), ...v }, { creating: !saved })
+      .map((p) => [control(p, kept), p.code === 'missing' && p.path.endsWith('.action')
+        ? 'Describe the action, or remove it.' : p.message]);
     showErrors(errors, problems);
     if (problems.length) return;
-    const v = values(status);
     const fields = changedFields(saved, v);
     if (!saved) fields.case_id = caseId;
     if (Object.keys(fields).length) await ctx.save('conversation', id, fields);
@@ -127,14 +142,14 @@ function form(ctx, caseId, id, existing, who, visits, visitId) {
       errors,
       onVisit.wrap,
       spoke.wrap, reason.wrap,
-      h('fieldset', {}, h('legend', {}, 'Barriers'), barriers.map((b) => b.wrap)),
+      h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
       view.wrap,
-      h('fieldset', {}, h('legend', {}, 'Agreed actions'), list,
+      h('fieldset', {}, h('legend', {}, L('agreed_actions')), list,
         h('button', { type: 'button', class: 'secondary', onclick: () => addRow().action.input.focus() }, 'Add action')),
       next.wrap,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
-        h('button', { type: 'submit', class: 'primary' }, 'Submit')),
+        submit),
       savedMsg),
     h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
   return { node, title: 'Record conversation', live: false };

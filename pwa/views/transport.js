@@ -1,6 +1,6 @@
 // Transport runs for the driver: today's runs, stops in order, one-tap events
 // stamped with the time and the last known position.
-import { h, title, personName, fmtDate, fmtTime, today, nowIso, STOP_STATUS, pendingMark } from './ui.js';
+import { h, title, personName, fmtDate, fmtTime, today, nowIso, STOP_STATUS, RUN_STATUS, pendingMark } from './ui.js';
 
 export async function renderRuns(ctx) {
   const data = await ctx.load(['transport_run', 'transport_stop', 'school']);
@@ -26,7 +26,7 @@ export async function renderRuns(ctx) {
 
 function runStatus(r) {
   if (r.arrived_at) return `Arrived ${fmtTime(r.arrived_at)}`;
-  return { planned: 'Planned', in_progress: 'In progress', done: 'Done' }[r.status] || r.status || 'Planned';
+  return RUN_STATUS[r.status] || r.status || RUN_STATUS.planned;
 }
 
 export async function renderRun(ctx, { id }) {
@@ -77,9 +77,9 @@ export async function renderRun(ctx, { id }) {
           }, `Navigate to ${name}`))
           : null,
         h('div', { class: 'actions three' },
-          h('button', { type: 'button', class: 'primary', 'aria-pressed': String(s.status === 'picked_up'), onclick: () => stamp(s, 'picked_up') }, 'Picked up'),
-          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'no_show'), onclick: () => stamp(s, 'no_show') }, 'No show'),
-          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'refused'), onclick: () => stamp(s, 'refused') }, 'Refused')));
+          h('button', { type: 'button', class: 'primary', 'aria-pressed': String(s.status === 'picked_up'), onclick: () => stamp(s, 'picked_up') }, STOP_STATUS.picked_up),
+          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'no_show'), onclick: () => stamp(s, 'no_show') }, STOP_STATUS.no_show),
+          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'refused'), onclick: () => stamp(s, 'refused') }, STOP_STATUS.refused)));
     })),
     h('div', { class: 'actions' },
       h('button', {

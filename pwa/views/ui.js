@@ -1,4 +1,5 @@
 // Small DOM and formatting helpers shared by the screens.
+import { codeLabels, typeLabel } from '../validate.js';
 
 let uid = 0;
 export const nextId = (prefix = 'f') => `${prefix}-${(uid += 1)}`;
@@ -50,59 +51,16 @@ export function checkbox(label, { checked = false, value, ...attrs } = {}) {
   return { wrap: h('div', { class: 'check' }, input, h('label', { for: id }, label)), input };
 }
 
-export const OUTCOMES = {
-  seen_child_and_parent: 'Saw child and parent',
-  spoke_to_parent: 'Spoke to parent',
-  child_seen: 'Saw child only',
-  no_answer: 'No answer',
-  card_left: 'Card left',
-  refused: 'Refused to engage',
-  moved_away: 'Moved away',
-  unsafe_to_proceed: 'Unsafe to proceed',
-};
-
-export const BARRIERS = {
-  physical_health: 'Physical health',
-  mental_health_anxiety: 'Mental health or anxiety',
-  send_unmet_need: 'SEND need not met',
-  bullying: 'Bullying',
-  young_carer: 'Young carer',
-  parental_illness: 'Parental illness',
-  parenting_capacity: 'Parenting capacity',
-  housing: 'Housing',
-  financial: 'Money',
-  transport: 'Transport',
-  domestic_abuse: 'Domestic abuse',
-  substance_misuse: 'Substance misuse',
-  exploitation: 'Exploitation',
-  term_time_holiday: 'Term-time holiday',
-  other: 'Other',
-};
-
-export const BANDS = {
-  severe: 'Severe absence',
-  persistent: 'Persistent absence',
-  at_risk: 'At risk',
-  ok: 'Attendance OK',
-};
+// Words for the codes: sync/vocabulary.json, through schema.js (the office reads the same file).
+export const OUTCOMES = codeLabels('outcome');
+export const BARRIERS = codeLabels('barrier');
+export const BANDS = codeLabels('band');
 export const BAND_RANK = { severe: 0, persistent: 1, at_risk: 2, ok: 3 };
 
-export const STAGES = {
-  support: 'Support',
-  attendance_meeting: 'Attendance meeting',
-  attendance_contract: 'Attendance contract',
-  notice_to_improve: 'Notice to improve',
-  penalty_notice: 'Penalty notice',
-  education_supervision_order: 'Education supervision order',
-  prosecution: 'Prosecution',
-};
-
-export const AGENCIES = {
-  social_care: 'Social care', early_help: 'Early help', camhs: 'CAMHS', school_nurse: 'School nurse', gp: 'GP',
-  housing: 'Housing', police: 'Police', young_carers: 'Young carers', send_team: 'SEND team', other: 'Other',
-};
-
-export const STOP_STATUS = { pending: 'Waiting', picked_up: 'Picked up', no_show: 'No show', refused: 'Refused' };
+export const STAGES = codeLabels('stage');
+export const AGENCIES = codeLabels('agency');
+export const STOP_STATUS = codeLabels('stop_status');
+export const RUN_STATUS = codeLabels('run_status');
 
 export function bandBadge(band) {
   if (!band) return null;
@@ -195,22 +153,40 @@ export function pendingMark(rec) {
   return rec && rec._pending ? h('span', { class: 'badge pending' }, 'Waiting to sync') : null;
 }
 
-/** Show field errors: a summary (role=alert) and aria-invalid on each control. */
+/** Field errors from the last showErrors: removed (with their aria-describedby) by the next. */
+function clearErrors() {
+  for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
+  for (const note of document.querySelectorAll('.field-error')) {
+    const input = note.dataset.for && document.getElementById(note.dataset.for);
+    if (input) {
+      const rest = (input.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== note.id);
+      if (rest.length) input.setAttribute('aria-describedby', rest.join(' '));
+      else input.removeAttribute('aria-describedby');
+    }
+    note.remove();
+  }
+}
+
+/**
+ * Show field errors: a summary (role=alert) linking to each control, and the message
+ * next to the control itself (aria-invalid, and aria-describedby pointing at it).
+ */
 export function showErrors(box, errors) {
   box.replaceChildren();
-  for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
+  clearErrors();
   if (!errors.length) { box.hidden = true; return; }
   box.hidden = false;
   box.append(h('p', {}, errors.length === 1 ? 'Please fix this:' : 'Please fix these:'),
     h('ul', {}, errors.map(([input, msg]) => {
       input.setAttribute('aria-invalid', 'true');
+      const note = h('p', { class: 'field-error', id: nextId('e'), dataset: { for: input.id } }, msg);
+      const described = input.getAttribute('aria-describedby');
+      input.setAttribute('aria-describedby', described ? `${described} ${note.id}` : note.id);
+      if (input.type === 'checkbox') input.parentElement.after(note);
+      else input.before(note);
       return h('li', {}, h('a', { href: `#${input.id}`, onclick: (e) => { e.preventDefault(); input.focus(); } }, msg));
     })));
   errors[0][0].focus();
 }
 
-const TYPES = {
-  visit: 'Visit', conversation: 'Conversation', note: 'Note', task: 'Task', household: 'Household',
-  transport_stop: 'Transport stop', transport_run: 'Transport run', case: 'Case', pupil: 'Pupil', school: 'School',
-};
-export const humanType = (t) => TYPES[t] || t;
+export const humanType = (t) => typeLabel(t);

@@ -3,8 +3,9 @@
 // a submitted visit is read-only and corrected by notes.
 import {
   h, title, field, checkbox, OUTCOMES, BARRIERS, personName, fmtDateTime, toLocalInput, fromLocalInput,
-  changedFields, showErrors, nowIso, pendingMark,
+  changedFields, showErrors, nowIso, pendingMark, nextId,
 } from './ui.js';
+import { validateRecord, fieldLabel as L, fieldHelp } from '../validate.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 
 export async function renderVisit(ctx, { caseId, id }) {
@@ -18,17 +19,17 @@ export async function renderVisit(ctx, { caseId, id }) {
 
 function readOnly(ctx, caseId, v, who) {
   const rows = [
-    ['Started', v.started_at ? fmtDateTime(v.started_at) : 'not recorded'],
-    ['Outcome', OUTCOMES[v.outcome] || v.outcome || 'not recorded'],
-    ['Child seen', v.child_seen ? 'Yes' : 'No'],
-    ['Barriers', (v.barriers || []).map((b) => BARRIERS[b] || b).join(', ') || 'None recorded'],
+    [L('started_at'), v.started_at ? fmtDateTime(v.started_at) : 'not recorded'],
+    [L('outcome'), OUTCOMES[v.outcome] || v.outcome || 'not recorded'],
+    [L('child_seen'), v.child_seen ? 'Yes' : 'No'],
+    [L('barriers'), (v.barriers || []).map((b) => BARRIERS[b] || b).join(', ') || 'None recorded'],
     ['Location', v.lat != null ? `${v.lat.toFixed(5)}, ${v.lon.toFixed(5)}${v.accuracy_m != null ? ` (±${Math.round(v.accuracy_m)} m)` : ''}` : 'not captured'],
-    ['Notes', v.notes || 'None'],
+    [L('notes'), v.notes || 'None'],
   ];
   const node = h('section', { class: 'visit' },
     title(`Visit to ${who}`),
     h('p', { class: 'muted' }, 'Submitted: read-only. Add a note below to correct it.'), pendingMark(v),
-    v.safeguarding_concern ? h('div', { class: 'concern-box' }, h('h2', {}, 'Safeguarding concern'), h('p', {}, v.concern_details || '')) : null,
+    v.safeguarding_concern ? h('div', { class: 'concern-box' }, h('h2', {}, L('safeguarding_concern')), h('p', {}, v.concern_details || '')) : null,
     h('dl', { class: 'facts' }, rows.map(([k, val]) => [h('dt', {}, k), h('dd', {}, val)])),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: () => ctx.go(`#/case/${caseId}/visit/${v.id}/conversation/${crypto.randomUUID()}`) },
@@ -51,16 +52,15 @@ function form(ctx, caseId, id, existing, loaded, who) {
       else where.textContent = 'Location not available. The visit saves without it.';
     });
   }
-  const started = field('Started at', { kind: 'datetime-local', value: toLocalInput(existing?.started_at) });
-  const outcome = field('Outcome', {
+  const started = field(L('started_at'), { kind: 'datetime-local', value: toLocalInput(existing?.started_at) });
+  const outcome = field(L('outcome'), {
     kind: 'select', value: existing?.outcome || '',
     options: [['', 'Choose the outcome…'], ...Object.entries(OUTCOMES)],
   });
-  const childSeen = checkbox('Child seen', { checked: !!existing?.child_seen });
-  const concern = checkbox('Safeguarding concern', { checked: !!existing?.safeguarding_concern });
-  const details = field('Concern details', {
-    kind: 'textarea', value: existing?.concern_details || '',
-    hint: 'What you saw or heard. Follow your safeguarding procedure now: call the designated lead or MASH.',
+  const childSeen = checkbox(L('child_seen'), { checked: !!existing?.child_seen });
+  const concern = checkbox(L('safeguarding_concern'), { checked: !!existing?.safeguarding_concern });
+  const details = field(L('concern_details'), {
+    kind: 'textarea', value: existing?.concern_details || '', hint: fieldHelp('concern_details'),
   });
   const detailsWrap = h('div', { class: 'concern-details', hidden: !existing?.safeguarding_concern }, details.wrap);
   concern.input.addEventListener('change', () => {
@@ -69,7 +69,7 @@ function form(ctx, caseId, id, existing, loaded, who) {
   });
   const barriers = Object.entries(BARRIERS).map(([value, label]) =>
     checkbox(label, { value, checked: (existing?.barriers || []).includes(value) }));
-  const notes = field('Notes', { kind: 'textarea', value: existing?.notes || '', rows: 5 });
+  const notes = field(L('notes'), { kind: 'textarea', value: existing?.notes || '', rows: 5 });
   const errors = h('div', { class: 'error', role: 'alert', hidden: true });
   const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
 
@@ -91,15 +91,20 @@ function form(ctx, caseId, id, existing, loaded, who) {
     return v;
   }
 
+  const submit = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
+  // the control each field's problems are shown next to (schema.js rules, pwa/validate.js)
+  const controls = {
+    started_at: started.input, outcome: outcome.input, child_seen: childSeen.input,
+    safeguarding_concern: concern.input, concern_details: details.input, notes: notes.input,
+    barriers: barriers[0].input,
+  };
+
   async function save(status) {
-    const problems = [];
-    if (status === 'submitted') {
-      if (!outcome.input.value) problems.push([outcome.input, 'Choose the outcome of the visit.']);
-      if (concern.input.checked && !details.input.value.trim()) problems.push([details.input, 'Describe the safeguarding concern.']);
-    }
+    const next = values(status);
+    const problems = validateRecord('visit', { ...(saved || {}), ...next }, { creating: !saved })
+      .map((p) => [controls[p.field] || submit, p.message]);
     showErrors(errors, problems);
     if (problems.length) return;
-    const next = values(status);
     const fields = changedFields(saved, next);
     if (!saved) fields.case_id = caseId;
     if (Object.keys(fields).length) await ctx.save('visit', id, fields);
@@ -121,11 +126,11 @@ function form(ctx, caseId, id, existing, loaded, who) {
       outcome.wrap,
       childSeen.wrap,
       h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
-      h('fieldset', {}, h('legend', {}, 'Barriers'), barriers.map((b) => b.wrap)),
+      h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
       notes.wrap,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
-        h('button', { type: 'submit', class: 'primary' }, 'Submit')),
+        submit),
       savedMsg),
     h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
   return { node, title: 'Record visit', live: false };

@@ -6,65 +6,34 @@ import zoneinfo
 from typing import Any
 
 from sync.schema import STAGES
+from sync.schema_export import vocabulary
 
 UK = zoneinfo.ZoneInfo("Europe/London")
+VOCABULARY = vocabulary()  # sync/vocabulary.json: the words the phone uses too
 
-OUTCOMES = {
-    "seen_child_and_parent": "Saw the child and a parent",
-    "spoke_to_parent": "Spoke to a parent",
-    "child_seen": "Saw the child",
-    "no_answer": "No answer",
-    "card_left": "Card left",
-    "refused": "Refused",
-    "moved_away": "Moved away",
-    "unsafe_to_proceed": "Unsafe to proceed",
-}
-STAGE_LABELS = {
-    "support": "Support",
-    "attendance_meeting": "Attendance meeting",
-    "attendance_contract": "Attendance contract",
-    "notice_to_improve": "Notice to improve",
-    "penalty_notice": "Penalty notice",
-    "education_supervision_order": "Education supervision order",
-    "prosecution": "Prosecution",
-}
+
+def _labels(enum: str) -> dict[str, str]:
+    return {code: entry["label"] for code, entry in VOCABULARY["enums"][enum].items()}
+
+
+OUTCOMES = _labels("outcome")
+STAGE_LABELS = _labels("stage")
 assert tuple(STAGE_LABELS) == STAGES
-BANDS = {"ok": "OK", "at_risk": "At risk", "persistent": "Persistent", "severe": "Severe"}
-REVIEW_STATES = {"new": "New", "reviewed": "Reviewed", "needs_follow_up": "Needs follow-up"}
-BARRIERS = {
-    "physical_health": "physical health", "mental_health_anxiety": "mental health or anxiety",
-    "send_unmet_need": "unmet SEND need", "bullying": "bullying", "young_carer": "young carer",
-    "parental_illness": "parental illness", "parenting_capacity": "parenting capacity",
-    "housing": "housing", "financial": "financial", "transport": "transport",
-    "domestic_abuse": "domestic abuse", "substance_misuse": "substance misuse",
-    "exploitation": "exploitation", "term_time_holiday": "term-time holiday", "other": "other",
-}
-AGENCIES = {
-    "social_care": "social care", "early_help": "early help", "camhs": "CAMHS",
-    "school_nurse": "school nurse", "gp": "GP", "housing": "housing", "police": "police",
-    "young_carers": "young carers", "send_team": "SEND team", "other": "other",
-}
+BANDS = _labels("band")
+REVIEW_STATES = _labels("review_state")
+BARRIERS = _labels("barrier")
+AGENCIES = _labels("agency")
+STOP_STATUS = _labels("stop_status")
+RUN_STATUS = _labels("run_status")
+# code words by the field that holds them
 WORDS = {
-    "family_consent": {"not_asked": "Not asked", "given": "Given", "refused": "Refused"},
-    "send": {"none": "None", "sen_support": "SEN support", "ehcp": "EHC plan"},
-    "status": {"open": "Open", "closed": "Closed", "draft": "Draft", "submitted": "Submitted"},
-    "choose": {"kept": "kept value", "lost": "set-aside value"},
+    "family_consent": _labels("consent"),
+    "send": _labels("send"),
+    "status": {**_labels("case_status"), **_labels("record_status")},
+    "choose": _labels("conflict_side"),
 }
-KINDS = {"visit": "Home visit", "conversation": "Conversation"}
-FIELDS = {
-    "case_id": "Case", "household_id": "Household", "officer_id": "Officer",
-    "planned_for": "Planned for", "started_at": "Started", "ended_at": "Ended", "lat": "Latitude",
-    "lon": "Longitude", "accuracy_m": "GPS accuracy (m)", "outcome": "Outcome",
-    "child_seen": "Child seen", "safeguarding_concern": "Safeguarding concern",
-    "concern_details": "Concern details", "barriers": "Barriers", "notes": "Notes", "status": "Status",
-    "visit_id": "Visit", "spoke_with": "Spoke with", "reason_given": "Reason given",
-    "parent_view": "Parent's view", "agreed_actions": "Agreed actions",
-    "next_contact_on": "Next contact on", "address": "Address", "postcode": "Postcode",
-    "contacts": "Contacts", "language": "Language", "access_notes": "Access notes",
-    "assigned_officer_id": "Officer", "stage": "Stage", "agencies": "Agencies",
-    "family_consent": "Family consent", "opened_on": "Opened on", "summary": "Summary",
-    "pupil_id": "Pupil", "_deleted": "Deleted",
-}
+KINDS = {t: VOCABULARY["types"][t]["label"] for t in ("visit", "conversation")}
+FIELDS = {name: entry["label"] for name, entry in VOCABULARY["fields"].items()}
 
 
 def field_label(name: str | None) -> str:

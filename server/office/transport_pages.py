@@ -43,8 +43,8 @@ REASONS = {
     "no_vehicle_capacity": "Not enough seats: every vehicle that could take this pupil is full.",
     "no_vehicle_time": "A seat is free, but fitting this pickup in would make someone late.",
 }
-STOP_STATUS = {"pending": "Waiting", "picked_up": "Picked up", "no_show": "No show", "refused": "Refused"}
-RUN_STATUS = {"planned": "Planned", "in_progress": "On the road", "done": "Done"}
+STOP_STATUS = labels.STOP_STATUS  # sync/vocabulary.json
+RUN_STATUS = labels.RUN_STATUS
 ARRIVAL_CLASS = {"late_after_close": "concern", "late_before_close": "warn", "on_time": "ok"}
 CLOCK_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DEFAULT_FROM, DEFAULT_SEATS = "07:30", "4"

@@ -78,7 +78,7 @@ def test_a_rejected_change_is_shown_with_the_servers_reason(devices, demo) -> No
     phone.wait_synced()
 
     page.get_by_role("link", name="Problems (1)").click()
-    expect(page.get_by_role("heading", name="Visit: not accepted")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home visit: not accepted")).to_be_visible()
     expect(page.locator("ul.notices")).to_contain_text("was submitted; add a note to correct it")
     expect(page.locator("ul.notices")).to_contain_text("and a later thought")
     server = demo.office.record("visit", visit["id"])

@@ -377,7 +377,7 @@ def test_a_forgotten_pin_reports_unsent_work_and_a_new_pin_takes_over(devices, d
     phone.enter_password("officer2")
     lost = page.get_by_test_id("lost-changes")
     expect(lost).to_contain_text("1 change could not be kept")
-    expect(lost).to_contain_text("Visit, recorded")
+    expect(lost).to_contain_text("Home visit, recorded")
     # The office hears about it before anything is cleared.
     rows = [r for r in admin_audit(server_url, visit_id) if r["action"] == "device:outbox_unreadable"]
     assert len(rows) == 1
@@ -390,7 +390,7 @@ def test_a_forgotten_pin_reports_unsent_work_and_a_new_pin_takes_over(devices, d
     phone.wait_synced()
     expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
     page.get_by_role("link", name="Problems (1)").click()
-    expect(page.get_by_role("heading", name="Visit: lost, not sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home visit: lost, not sent")).to_be_visible()
     problems += check_screen(page, "problems-lost", axe)
     assert not problems, "\n".join(problems)
     assert not [v for v in demo.office.records("visit") if v.get("notes") == notes]
