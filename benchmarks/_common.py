@@ -166,7 +166,7 @@ def seed_database(path: str, officers: int = 16, cases_per_officer: int = 10,
                   scope_records: int = 2000) -> Seed:
     """A database with an office user, ``officers`` officers with open cases, and one
     officer (``bench-scope``) whose scope holds exactly ``scope_records`` records."""
-    from server.accounts import add_user
+    from server.identity.accounts import add_user
     from server.config import Settings
     from server.state import open_state
     from sync import Actor

@@ -41,7 +41,7 @@ def seed(db: str, officers: int, office: int, conflicts: int = 60) -> None:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from server.accounts import add_user
+    from server.identity.accounts import add_user
     from server.config import Settings
     from server.state import open_state
     from sync import Actor

@@ -15,7 +15,7 @@ from typing import Any
 
 from sync import ADMIN, OFFICER, Actor, Clock, push
 
-from . import accounts
+from .identity import accounts
 from .register import marks, roll
 from .state import AppState
 

@@ -10,11 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from sync import Actor
+from sync.schema import is_uuid
 
-from .accounts import User, device_state, get_user
-from .errors import ApiError, forbidden, invalid, unauthenticated
+from .errors import ApiError, forbidden, invalid, not_found, unauthenticated
+from .identity.accounts import User, device_state, get_user
+from .identity.tokens import TokenError
 from .state import AppState
-from .tokens import TokenError
 
 
 def state(request: Request) -> AppState:
@@ -71,6 +72,11 @@ class Auth:
         return Actor(self.user.id, self.user.role, self.device_id)
 
 
+def client_address(request: Request) -> str:
+    """The caller's address, which sign-in throttling counts failures against."""
+    return request.client.host if request.client else "unknown"
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -113,6 +119,14 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int | None
     if value < lo:
         raise invalid(f"{name} must be at least {lo}", field=name)
     return min(value, hi) if hi is not None else value
+
+
+def uuid_param(request: Request, name: str, what: str) -> str:
+    """The path parameter ``name`` when it is a UUID; otherwise 404 ``no <what> <value>``."""
+    value = request.path_params[name]
+    if not is_uuid(value):
+        raise not_found(f"no {what} {value[:60]}")
+    return value
 
 
 def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str | None:

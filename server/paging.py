@@ -30,6 +30,14 @@ def page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
     return {"items": items, "next": encode(key(items[-1])) if more and items else None}
 
 
+def decode_text(cursor: str | None) -> str | None:
+    """A cursor that holds a string (e.g. the last id of a page)."""
+    value = decode(cursor)
+    if value is not None and not isinstance(value, str):
+        raise invalid("cursor is not one this server gave out", field="cursor")
+    return value
+
+
 def decode_position(cursor: str | None) -> int | None:
     """A cursor that holds a row position (a non-negative 64-bit integer)."""
     value = decode(cursor)

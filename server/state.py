@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sync import Clock
 
 from .config import Settings
+from .identity.tokens import Signer
 from .storage import Database
-from .tokens import Signer
 
 
 @dataclass

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 os.environ.setdefault("DOORSTEP_ARGON2_TIME", "1")
 os.environ.setdefault("DOORSTEP_ARGON2_MEMORY_KIB", "8192")
 
-from server.accounts import add_user
+from server.identity.accounts import add_user
 from server.app import create_app
 from server.config import Settings
 from server.state import AppState, open_state

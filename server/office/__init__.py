@@ -1,7 +1,9 @@
 """The office pages at ``/office/``: server-rendered pages for office and admin staff.
 
-``routes`` is what ``server.app`` mounts. One module per area; the shared
-page machinery (sign-in check, CSRF, templates) is in ``pages.py``.
+``routes`` is what ``server.app`` mounts. This package is the shell: the shared
+page machinery (sign-in check, CSRF, templates) is in ``pages.py``, with the
+templates, static files, labels and CSV helpers; a feature with its own package
+keeps its pages there (``server.identity.pages``, ``server.register.pages``).
 """
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..identity import pages as identity_pages
 from ..register import import_pages as imports
 from ..register import pages as register_pages
 from ..register import roll_pages
-from . import audit_pages, cases, conflicts, devices, exports, overview, signin, transport_pages, visits
+from ..sync_api import pages as conflicts
+from ..transport import pages as transport_pages
+from . import audit_pages, cases, exports, overview, visits
 from .pages import error_page
 
 STATIC = Path(__file__).parent / "static"
@@ -31,8 +36,8 @@ async def _not_found(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/office", _to_office),
-    *signin.routes, *overview.routes, *visits.routes, *conflicts.routes, *register_pages.routes,
-    *cases.routes, *imports.routes, *roll_pages.routes, *devices.routes, *exports.routes, *transport_pages.routes,
+    *identity_pages.routes, *overview.routes, *visits.routes, *conflicts.routes, *register_pages.routes,
+    *cases.routes, *imports.routes, *roll_pages.routes, *exports.routes, *transport_pages.routes,
     *audit_pages.routes,
     Mount("/office/static", app=StaticFiles(directory=STATIC), name="office-static"),
     Route("/office/{rest:path}", _not_found, methods=["GET", "POST", "HEAD"]),

@@ -22,7 +22,8 @@ from sync.schema import STAGES, is_uuid
 from ..state import AppState
 from . import labels, writes
 from .exports import csv_response, csv_text
-from .pages import PageError, app_state, form, me, page, record_view, redirect, render, text_field
+from .pages import (PageError, app_state, form, me, page, record_view, redirect, render, text_field,
+                    uuid_param)
 from .people import Directory, entity, history, pupil_name
 
 DONE = {"created": "Case opened.", "assigned": "Case reassigned. The previous officer's devices drop it at "
@@ -185,10 +186,7 @@ def _case(st: AppState, case_id: str) -> dict[str, Any] | None:
 
 
 def _case_id(request: Request) -> str:
-    case_id = request.path_params["case_id"]
-    if not is_uuid(case_id):
-        raise PageError(404, "Not found", "There is no case with that id.")
-    return case_id.lower()
+    return uuid_param(request, "case_id", "case").lower()
 
 
 async def _case_page(request: Request, case_id: str, errors: list[str], status: int = 200) -> Response:

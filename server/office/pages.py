@@ -18,12 +18,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from sync import ADMIN, OFFICE, SyncError
+from sync.schema import is_uuid
 
 from .. import audit
 from ..errors import ApiError
+from ..identity import sessions
 from ..state import AppState
 from ..storage import Busy, is_busy
-from . import labels, session
+from . import labels
 
 log = logging.getLogger("doorstep.office")
 
@@ -66,8 +68,16 @@ def app_state(request: Request) -> AppState:
     return request.app.state.doorstep
 
 
-def me(request: Request) -> session.OfficeSession:
+def me(request: Request) -> sessions.OfficeSession:
     return request.state.office
+
+
+def uuid_param(request: Request, name: str, what: str) -> str:
+    """The path parameter ``name`` when it is a UUID; otherwise the 404 page "There is no <what> with that id"."""
+    value = request.path_params[name]
+    if not is_uuid(value):
+        raise PageError(404, "Not found", f"There is no {what} with that id.")
+    return value
 
 
 def form(request: Request) -> FormData:
@@ -76,9 +86,9 @@ def form(request: Request) -> FormData:
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
            active: str = "") -> Response:
-    sess: session.OfficeSession | None = getattr(request.state, "office", None)
+    sess: sessions.OfficeSession | None = getattr(request.state, "office", None)
     base = {"me": sess.user if sess else None, "csrf": sess.csrf if sess else "", "nav": NAV,
-            "active": active, "csrf_field": session.CSRF_FIELD, "open_conflicts": None}
+            "active": active, "csrf_field": sessions.CSRF_FIELD, "open_conflicts": None}
     if sess is not None:
         try:
             base["open_conflicts"] = app_state(request).db.query(
@@ -118,7 +128,7 @@ def page(handler: Handler | None = None, *, max_form_bytes: int = MAX_FORM_BYTES
     async def wrapper(request: Request) -> Response:
         st = app_state(request)
         try:
-            sess = await run_in_threadpool(session.load, st.db, request.cookies.get(session.COOKIE))
+            sess = await run_in_threadpool(sessions.load, st.db, request.cookies.get(sessions.COOKIE))
         except Busy as exc:
             return busy_page(request, exc)
         if sess is None:
@@ -135,7 +145,7 @@ def page(handler: Handler | None = None, *, max_form_bytes: int = MAX_FORM_BYTES
         try:
             if request.method == "POST":
                 form_data = await read_form(request, max_form_bytes)
-                if not session.tokens_match(sess.csrf, form_data.get(session.CSRF_FIELD)):
+                if not sessions.tokens_match(sess.csrf, form_data.get(sessions.CSRF_FIELD)):
                     return error_page(request, 403, "Form expired",
                                       "This form is missing its security token or the token is out of date. "
                                       "Go back, reload the page and try again.")

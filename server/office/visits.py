@@ -9,13 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync.schema import is_uuid
-
 from .. import audit
 from ..util import now_iso
 from . import labels, log
 from .exports import csv_response, log_rows_csv
-from .pages import PageError, app_state, form, me, page, record_view, redirect, render, text_field
+from .pages import (PageError, app_state, form, me, page, record_view, redirect, render, text_field,
+                    uuid_param)
 from .people import Directory, entity, history, pupil_name
 
 TABLES = {"visit": "visits", "conversation": "conversations"}
@@ -96,10 +95,7 @@ def _detail(st: Any, kind: str, id_: str) -> dict[str, Any] | None:
 
 def _kind_and_id(request: Request) -> tuple[str, str]:
     kind = "visit" if request.url.path.startswith("/office/visits/") else "conversation"
-    id_ = request.path_params["record_id"]
-    if not is_uuid(id_):
-        raise PageError(404, "Not found", f"There is no {kind} with that id.")
-    return kind, id_.lower()
+    return kind, uuid_param(request, "record_id", kind).lower()
 
 
 @page

@@ -15,7 +15,7 @@ import sync
 from sync import Actor, Clock
 
 from .. import audit
-from ..accounts import User
+from ..identity.accounts import User
 from ..state import AppState
 from . import labels
 
@@ -44,10 +44,10 @@ def put(st: AppState, user: User, type_: str, id_: str, fields: dict[str, Any],
     change = {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "put", "fields": fields,
               "base_version": base_version, "hlc": clock.send()}
 
-    def stamp(txn: Any, outcome: sync.PushOutcome) -> None:
+    prepared = sync.prepare(Actor(user.id, user.role, None), [change])
+    with st.db.write() as txn:
+        outcome = sync.apply(txn, prepared, st.clock)
         audit.record(txn, user.id, None, "push", [i for _, i in outcome.touched], {"changes": 1, "via": "office"})
-
-    outcome = sync.push(st.db, Actor(user.id, user.role, None), [change], st.clock, None, stamp)
     result = outcome.results[0]
     clock.receive(outcome.server_hlc)
     return result

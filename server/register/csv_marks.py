@@ -6,7 +6,7 @@ import csv
 import datetime
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .codes import CODES, SESSIONS, Mark, check_code_table, normalise_code
@@ -36,7 +36,7 @@ def parse_marks_csv(
     broken CSV). Every bad row is reported with its line number and skipped.
     """
     check_code_table(codes)
-    rows = _numbered_rows(text.removeprefix("\ufeff"))
+    rows = numbered_rows(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     columns = _read_header(rows)
     marks: list[Mark] = []
     errors: list[RowError] = []
@@ -74,9 +74,10 @@ def parse_marks_csv(
     return marks, errors
 
 
-def _numbered_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first physical line, fields) for each CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def numbered_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first physical line, fields) for each CSV record; broken CSV raises ValueError
+    naming its line. The roll file is read the same way (``roll_csv.read_csv``)."""
+    reader = csv.reader(lines)
     previous = 0
     while True:
         try:

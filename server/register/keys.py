@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from ..storage import SqliteTxn
 
 WATERMARK = "register_seq"
@@ -55,7 +57,7 @@ def pupil_ids(txn: SqliteTxn, pks: list[int]) -> dict[int, str]:
     if not pks:
         return {}
     return dict(txn.execute("SELECT pk, pupil_id FROM register_pupils WHERE pk IN "
-                            "(SELECT value FROM json_each(?))", (_json(pks),)).fetchall())
+                            "(SELECT value FROM json_each(?))", (json_list(pks),)).fetchall())
 
 
 def pupil_pk(txn: SqliteTxn, pupil_id: str) -> int | None:
@@ -68,7 +70,6 @@ def school_pk(txn: SqliteTxn, school_id: str) -> int | None:
     return row[0] if row else None
 
 
-def _json(values: list[Any]) -> str:
-    import orjson
-
+def json_list(values: list[Any]) -> str:
+    """A list as JSON text, for ``IN (SELECT value FROM json_each(?))``."""
     return orjson.dumps(values).decode()

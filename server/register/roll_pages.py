@@ -22,11 +22,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sync import Actor
-from sync.schema import is_uuid
 
 from .. import jobs
 from ..office.exports import csv_response, csv_text
-from ..office.pages import PageError, app_state, form, me, page, record_view, redirect, render, text_field
+from ..office.pages import (PageError, app_state, form, me, page, record_view, redirect, render, text_field,
+                            uuid_param)
 from ..office.people import Directory
 from ..util import now_iso
 from . import roll
@@ -132,10 +132,7 @@ def _upload(st: Any, upload_id: str) -> dict[str, Any] | None:
 
 
 def _upload_id(request: Request) -> str:
-    upload_id = request.path_params["upload_id"]
-    if not is_uuid(upload_id):
-        raise PageError(404, "Not found", "There is no roll upload with that id.")
-    return upload_id
+    return uuid_param(request, "upload_id", "roll upload")
 
 
 async def _show(request: Request, upload_id: str, error: str = "", status: int = 200) -> Response:
@@ -244,9 +241,7 @@ async def rejected_csv(request: Request) -> Response:
 @page
 async def resolve(request: Request) -> Response:
     st = app_state(request)
-    alert_id = request.path_params["alert_id"]
-    if not is_uuid(alert_id):
-        raise PageError(404, "Not found", "There is no alert with that id.")
+    alert_id = uuid_param(request, "alert_id", "alert")
     await run_in_threadpool(roll.resolve_alert, st.db, alert_id, me(request).user.id)
     return redirect("/office/roll#alerts")
 

@@ -8,7 +8,7 @@ import pytest
 from starlette.routing import Mount, Route
 
 from server import office
-from server.office import session
+from server.identity import sessions
 
 from .helpers import add_visit
 
@@ -103,7 +103,7 @@ def test_every_post_form_in_the_templates_carries_the_token():
                 forms += 1
                 assert re.search(r'name="{{ csrf_field }}" value="{{ (csrf|login_csrf) }}"', form), template.name
     assert forms >= 11
-    assert session.CSRF_FIELD == "csrf_token"
+    assert sessions.CSRF_FIELD == "csrf_token"
 
 
 def test_static_files_are_not_pages():

@@ -28,7 +28,7 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from server.accounts import add_user
+from server.identity.accounts import add_user
 from server.app import create_app
 from server.config import Settings
 from server.openapi import spec

@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from starlette.testclient import TestClient
 
-from server import accounts
+from server.identity import accounts
 from server.app import create_app
 from server.config import Settings
 from server.openapi import spec

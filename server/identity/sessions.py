@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..accounts import User, get_user
 from ..storage import Database
+from .accounts import User, get_user
 
 COOKIE = "doorstep_office"
 LOGIN_COOKIE = "doorstep_office_login"

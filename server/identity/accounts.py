@@ -1,4 +1,4 @@
-"""Users, devices, refresh-token rotation and login throttling."""
+"""Users, sign-in with throttling, devices and refresh-token rotation."""
 from __future__ import annotations
 
 import hashlib
@@ -14,9 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from sync import ROLES
 
-from .errors import ApiError
-from .storage import Database, SqliteTxn
-from .util import now_iso, utcnow
+from ..errors import ApiError
+from ..storage import Database, SqliteTxn
+from ..util import now_iso, utcnow
 
 # argon2id with OWASP's first recommended setting (46 MiB, one pass, one lane): memory-hard
 # per guess, and ~45 ms of one core a sign-in, so an 08:30 wave of sign-ins does not starve
@@ -119,6 +119,19 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     return User(row["id"], row["username"], row["display_name"], row["role"])
 
 
+def sign_in(db: Database, username: str, password: str, address: str, max_failures: int,
+            window_s: int) -> User | None:
+    """The user whose password this is, or None (a failure, counted against the username and
+    address); raises a 429 ApiError while they are throttled. The API and the office both use it."""
+    check_throttle(db, username, address, max_failures, window_s)
+    user = authenticate(db, username, password)
+    if user is None:
+        record_failure(db, username, address, window_s)
+        return None
+    clear_failures(db, username, address)
+    return user
+
+
 # -- devices and refresh tokens -------------------------------------------------
 
 def _hash_token(token: str) -> str:
@@ -186,14 +199,3 @@ def device_state(txn: SqliteTxn, device_id: str) -> dict[str, Any] | None:
     rows = txn.rows("SELECT id, user_id, revoked_at FROM devices WHERE id = ?", (device_id,))
     return rows[0] if rows else None
 
-
-def list_devices(db: Database, after: str | None, limit: int) -> list[dict[str, Any]]:
-    sql = ("SELECT d.id, d.user_id, u.username, u.display_name, d.name, d.created_at, d.last_seen_at, "
-           "d.last_sync_at, d.revoked_at, d.revoked_reason FROM devices d JOIN users u ON u.id = d.user_id")
-    params: list[Any] = []
-    if after:
-        sql += " WHERE d.id > ?"
-        params.append(after)
-    sql += " ORDER BY d.id LIMIT ?"
-    params.append(limit)
-    return db.query(sql, params)

@@ -15,8 +15,8 @@ from typing import Any
 
 import jwt
 
-from .storage import Database
-from .util import now_iso
+from ..storage import Database
+from ..util import now_iso
 
 
 class TokenError(Exception):

@@ -1,0 +1,160 @@
+"""The office: sign-in and sign-out with the same accounts as the API; the devices page
+(every signed-in device with its user, name and last sync; revoke a lost phone)."""
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sync.schema import is_uuid
+
+from .. import audit
+from ..errors import ApiError
+from ..http import client_address
+from ..office.exports import csv_response, csv_text
+from ..office.pages import (OFFICE_ROLES, PageError, app_state, me, page, read_form, redirect, render,
+                            text_field, uuid_param)
+from . import accounts, devices, sessions
+
+LOGIN_TOKEN_AGE_S = 2 * 3600
+REASONS = {"revoked": "revoked in the office or the API", "refresh_token_reuse": "a refresh token was reused",
+           "logout": "signed out"}
+
+
+# -- sign-in and sign-out ------------------------------------------------------------------
+
+def _safe_next(value: str) -> str:
+    """Only a path inside the office pages (no open redirect)."""
+    if value.startswith("/office/") and not value.startswith("//") and "\\" not in value and len(value) < 2000:
+        return value
+    return "/office/"
+
+
+def _login_page(request: Request, status: int = 200, error: str = "", username: str = "",
+                notice: str = "") -> Response:
+    token = sessions.login_token(request)
+    response = render(request, "login.html", {
+        "title": "Sign in", "login_csrf": token, "error": error, "username": username, "notice": notice,
+        "next": _safe_next(request.query_params.get("next", "")),
+    }, status=status)
+    sessions.set_cookie(response, request, sessions.LOGIN_COOKIE, token, LOGIN_TOKEN_AGE_S)
+    return response
+
+
+async def login_form(request: Request) -> Response:
+    st = app_state(request)
+    if await run_in_threadpool(sessions.load, st.db, request.cookies.get(sessions.COOKIE)):
+        return redirect("/office/")
+    notice = "You have signed out." if request.query_params.get("signed_out") else ""
+    return _login_page(request, notice=notice)
+
+
+async def login(request: Request) -> Response:
+    st = app_state(request)
+    try:
+        data = await read_form(request)
+    except PageError as exc:
+        return _login_page(request, exc.status, exc.message)
+    try:
+        expected = request.cookies.get(sessions.LOGIN_COOKIE)
+        if not sessions.tokens_match(expected, data.get(sessions.CSRF_FIELD)):
+            return _login_page(request, 403, "The sign-in form had expired. Please try again.")
+        username = text_field(data, "username", 100)
+        password = data.get("password", "")
+        if not username or not isinstance(password, str) or not password:
+            return _login_page(request, 422, "Enter your username and password.", username)
+        address = client_address(request)
+        settings = st.settings
+        try:
+            user = await run_in_threadpool(accounts.sign_in, st.db, username, password[:1000], address,
+                                           settings.login_max_failures, settings.login_window_s)
+        except ApiError as exc:
+            minutes = max(1, round(exc.details.get("retry_after_s", 60) / 60))
+            response = _login_page(request, 429, f"Too many failed sign-ins. Try again in about {minutes} "
+                                   "minutes.", username)
+            response.headers["Retry-After"] = str(exc.details.get("retry_after_s", 60))
+            return response
+        if user is None:
+            return _login_page(request, 401, "That username and password do not match an account.", username)
+        if user.role not in OFFICE_ROLES:
+            return _login_page(request, 403, "The office pages are for office and admin staff. Field officers "
+                               "sign in to the field app at /app/.", username)
+        token = await run_in_threadpool(sessions.create, st.db, user)
+
+        def log() -> None:
+            with st.db.write() as txn:
+                audit.record(txn, user.id, None, "office_sign_in", [], {"address": address})
+
+        await run_in_threadpool(log)
+        response = redirect(_safe_next(text_field(data, "next", 2000)))
+        sessions.set_cookie(response, request, sessions.COOKIE, token, None)
+        sessions.clear_cookie(response, request, sessions.LOGIN_COOKIE)
+        return response
+    finally:
+        await data.close()
+
+
+@page
+async def logout(request: Request) -> Response:
+    st = app_state(request)
+    user = me(request).user
+
+    def work() -> None:
+        sessions.end(st.db, request.cookies.get(sessions.COOKIE))
+        with st.db.write() as txn:
+            audit.record(txn, user.id, None, "office_sign_out", [])
+
+    await run_in_threadpool(work)
+    response = redirect("/office/login?signed_out=1")
+    sessions.clear_cookie(response, request, sessions.COOKIE)
+    return response
+
+
+# -- devices -------------------------------------------------------------------------------
+
+def _active_only(request: Request) -> bool:
+    return request.query_params.get("show") == "active"
+
+
+@page
+async def device_list(request: Request) -> Response:
+    st = app_state(request)
+    active_only = _active_only(request)
+    rows = await run_in_threadpool(devices.latest_first, st.db, active_only)
+    revoked = request.query_params.get("revoked", "")
+    name = await run_in_threadpool(devices.name, st.db, revoked) if is_uuid(revoked) else ""
+    return render(request, "devices.html", {"title": "Devices", "rows": rows, "show": "active" if active_only
+                                            else "all", "revoked_name": name, "reasons": REASONS},
+                  active="devices")
+
+
+@page
+async def device_csv(request: Request) -> Response:
+    st = app_state(request)
+    rows = await run_in_threadpool(devices.latest_first, st.db, _active_only(request))
+    header = ["device_id", "device_name", "username", "user", "role", "signed_in_at", "last_seen_at",
+              "last_sync_at", "revoked_at", "revoked_reason", "revoked_by"]
+    body = [[r["id"], r["name"], r["username"], r["display_name"], r["role"], r["created_at"], r["last_seen_at"],
+             r["last_sync_at"], r["revoked_at"], r["revoked_reason"], r["revoked_by_name"]] for r in rows]
+    return csv_response("devices.csv", csv_text(header, body))
+
+
+@page
+async def revoke(request: Request) -> Response:
+    st = app_state(request)
+    device_id = uuid_param(request, "device_id", "device")
+    user = me(request).user
+    if await run_in_threadpool(devices.revoke, st.db, device_id, user.id, None, {"via": "office"}) is None:
+        raise PageError(404, "Not found", "There is no device with that id.")
+    return redirect(f"/office/devices?revoked={device_id}")
+
+
+routes = [
+    Route("/office/login", login_form, methods=["GET"]),
+    Route("/office/login", login, methods=["POST"]),
+    Route("/office/logout", logout, methods=["POST"]),
+    Route("/office/devices", device_list, methods=["GET"]),
+    Route("/office/devices.csv", device_csv, methods=["GET"]),
+    Route("/office/devices/{device_id}/revoke", revoke, methods=["POST"]),
+]
