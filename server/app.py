@@ -15,11 +15,14 @@ from starlette.staticfiles import StaticFiles
 from .config import Settings
 from .errors import HANDLERS
 from .headers import SecurityHeaders
+from .identity import routes as identity
 from .jobs import lifespan as run_jobs
 from .pwa_shell import WorkerCache
 from .register import routes as register
-from .routes import auth, devices, meta, records, sync, transport
+from .routes import meta, records
 from .state import AppState, open_state
+from .sync_api import routes as sync
+from .transport import routes as transport
 
 ROOT = Path(__file__).resolve().parent.parent
 PWA_DIR = ROOT / "pwa"
@@ -41,7 +44,7 @@ def _service_worker(pwa_dir: Path) -> Route:
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*meta.routes, *auth.routes, *devices.routes, *sync.routes, *register.routes, *records.routes,
+    return [*meta.routes, *identity.routes, *sync.routes, *register.routes, *records.routes,
             *transport.routes]
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from .cursor import decode as decode_cursor, encode as encode_cursor
 from .errors import ChangeError, Forbidden, NotFound, RequestInvalid, ResetRequired, SyncError
-from .hlc import Clock, Stamp, parse as parse_hlc
-from .pull import MAX_LIMIT, PullOutcome, clamp_limit, pull, record_item
-from .push import PushOutcome, push, utc_iso
-from .resolve import resolve_conflict, system_write
+from .hlc import Clock, Stamp, parse as parse_hlc, utc_iso
+from .pull import MAX_LIMIT, PullOutcome, clamp_limit, pull
+from .pull_item import pull_item, record_item
+from .push import Prepared, PushOutcome, apply, prepare, push
+from .resolve import resolve_conflict, resolve_in, system_write
 from .schema import ENTITY_TYPES
 from .scope import Scope, TypeFilter, officer_scope
 from .store import MemoryStore, Store, Txn
@@ -18,9 +19,9 @@ from .types import (ADMIN, OFFICE, OFFICER, ROLES, Actor, AppliedChange, Conflic
 
 __all__ = [
     "ADMIN", "ENTITY_TYPES", "MAX_LIMIT", "OFFICE", "OFFICER", "ROLES", "Actor", "AppliedChange",
-    "ChangeError", "Clock", "Conflict", "FieldMeta", "Forbidden", "MemoryStore", "NotFound",
+    "ChangeError", "Clock", "Conflict", "FieldMeta", "Forbidden", "MemoryStore", "NotFound", "Prepared",
     "PullOutcome", "PushOutcome", "Record", "RequestInvalid", "ResetRequired", "Result", "Scope",
-    "ScopeEvent", "Stamp", "Store", "SyncError", "Txn", "TypeFilter", "clamp_limit", "decode_cursor",
-    "encode_cursor", "officer_scope", "parse_hlc", "pull", "push", "record_item", "resolve_conflict",
-    "system_write", "utc_iso",
+    "ScopeEvent", "Stamp", "Store", "SyncError", "Txn", "TypeFilter", "apply", "clamp_limit", "decode_cursor",
+    "encode_cursor", "officer_scope", "parse_hlc", "prepare", "pull", "pull_item", "push", "record_item",
+    "resolve_conflict", "resolve_in", "system_write", "utc_iso",
 ]

@@ -5,6 +5,7 @@ stamps order as plain strings.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -30,14 +31,20 @@ def parse(stamp: str) -> Stamp:
     """Parse a stamp string; raise ValueError when it is not one."""
     if not isinstance(stamp, str):
         raise ValueError("an HLC stamp must be a string")
-    m = HLC_RE.match(stamp)
+    m = HLC_RE.fullmatch(stamp)
     if m is None:
         raise ValueError("an HLC stamp looks like 001763799300000-000000-<node id>")
     return Stamp(int(m.group(1)), int(m.group(2)), m.group(3))
 
 
 def is_valid(stamp: object) -> bool:
-    return isinstance(stamp, str) and HLC_RE.match(stamp) is not None
+    return isinstance(stamp, str) and HLC_RE.fullmatch(stamp) is not None
+
+
+def utc_iso(now: dt.datetime) -> str:
+    """A wall-clock time as the protocol writes it: ``2026-11-23T08:15:02.418Z``."""
+    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{now.microsecond // 1000:03d}Z"
 
 
 def now_ms() -> int:

@@ -8,10 +8,11 @@ from typing import Any
 
 from . import cursor as _cursor
 from . import hlc as _hlc
-from .push import utc_iso
+from .hlc import utc_iso
+from .pull_item import record_item
 from .scope import TYPES, everything, officer_scope
 from .store import Store
-from .types import Actor, Record
+from .types import Actor
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
@@ -28,16 +29,6 @@ def clamp_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     return max(1, min(limit, MAX_LIMIT))
-
-
-def record_item(record: Record) -> dict[str, Any]:
-    """A record as a pull item. (A store may build the same item faster, see ``Txn.changed_items``:
-    the SQLite store passes ``fields`` as an ``orjson.Fragment`` of the same JSON.)"""
-    if record.deleted:
-        return {"type": record.type, "id": record.id, "version": record.version,
-                "deleted": True, "fields": {}}
-    return {"type": record.type, "id": record.id, "version": record.version, "deleted": False,
-            "fields": record.public_fields()}
 
 
 def pull(store: Store, actor: Actor, cursor: str | None, limit: int | None, clock: _hlc.Clock,

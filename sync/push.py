@@ -1,61 +1,28 @@
-"""Push: apply a batch of changes in one write transaction (PROTOCOL.md §3, §5)."""
+"""Push: a batch of changes in two steps (PROTOCOL.md §3, §5).
+
+``prepare`` parses each change and checks its fields, which depends on
+nothing stored: no store, no lock, so it runs while another batch is being
+written. ``apply`` writes a prepared batch inside a write transaction the
+caller opened, so whatever else the caller writes there (its audit record, the
+device's last sync) lands with the batch or not at all, and the caller can undo
+the whole batch by raising before the transaction ends. ``push`` does both for
+a caller with nothing of its own to write.
+"""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import hlc as _hlc
+from .batch import Batch, Checked
 from .changes import parse_change
-from .errors import ChangeError, Rejection
-from .ladder import check_stage
-from .merge import ConflictDraft, MergeOutcome, merge_delete, merge_put
-from .schema import (
-    AUTHOR_FIELDS,
-    DEFAULTS,
-    DELETABLE,
-    ENTITY_TYPES,
-    IMMUTABLE_FIELDS,
-    OFFICER_WRITABLE,
-    REGISTER_FIELDS,
-    SUBMITTABLE,
-    check_complete,
-    missing_required,
-    validate_fields,
-)
-from .scope import Scope, TypeFilter, everything, members, officer_scope
+from .hlc import utc_iso
+from .schema import validate_fields
 from .store import Store, Txn
-from .types import OFFICER, Actor, AppliedChange, Change, Conflict, Record, Result, ScopeEvent
+from .types import Actor, Change, Result
 
-MAX_SKEW_MS = 5 * 60 * 1000
-Checked = tuple[dict[str, Any], list[ChangeError]]  # validate_fields' answer
-# Records an officer may send even after their case (or run) left their scope.
-FIELD_EVENTS = frozenset({"visit", "conversation", "note", "transport_stop"})
-# References that must resolve: (type, field) -> referenced type.
-REFERENCES = {
-    ("visit", "case_id"): "case", ("visit", "household_id"): "household",
-    ("conversation", "case_id"): "case", ("conversation", "visit_id"): "visit",
-    ("task", "case_id"): "case", ("case", "pupil_id"): "pupil",
-    ("pupil", "school_id"): "school", ("pupil", "household_id"): "household",
-    ("transport_run", "school_id"): "school", ("transport_stop", "run_id"): "transport_run",
-    ("transport_stop", "pupil_id"): "pupil", ("transport_stop", "household_id"): "household",
-}
-USER_REFERENCES = {("case", "assigned_officer_id"): OFFICER, ("task", "assigned_to"): None,
-                   ("transport_run", "driver_id"): None}
-REFERENCES_OF = {t: [(f, target) for (rt, f), target in REFERENCES.items() if rt == t] for t in ENTITY_TYPES}
-USER_REFERENCES_OF = {t: [(f, role) for (rt, f), role in USER_REFERENCES.items() if rt == t] for t in ENTITY_TYPES}
-# Fields a new record must have, per type (``missing_required`` names what is missing).
-REQUIRED = {t: tuple(name for name, spec in specs.items() if spec.required) for t, specs in ENTITY_TYPES.items()}
-SCOPE_ROOTS = {"case": ("assigned_officer_id", "status", "pupil_id"), "pupil": ("household_id",),
-               "transport_run": ("driver_id",),
-               "transport_stop": ("run_id", "pupil_id", "household_id")}
-
-
-def utc_iso(now: dt.datetime) -> str:
-    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{now.microsecond // 1000:03d}Z"
+__all__ = ["Prepared", "PushOutcome", "apply", "prepare", "push", "utc_iso"]
 
 
 @dataclass
@@ -70,366 +37,42 @@ class PushOutcome:
                 "server_time": self.server_time}
 
 
-def push(store: Store, actor: Actor, changes: list[Any], clock: _hlc.Clock,
-         now: dt.datetime | None = None,
-         before_commit: Callable[[Any, PushOutcome], None] | None = None) -> PushOutcome:
-    """Apply every change of a batch; one result per change, in order.
+@dataclass
+class Prepared:
+    """A batch parsed and its fields checked, ready to ``apply`` (once: applying uses it up)."""
 
-    ``before_commit(txn, outcome)`` runs inside the same transaction (the
-    server writes its audit record there, so both land or neither does).
-    """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    actor: Actor
+    changes: list[Change | Result]  # a Result where the change was rejected while parsing
+    checked: list[Checked | None]  # each put's ``validate_fields`` answer; None for the others
+    spent: bool = False
+
+
+def prepare(actor: Actor, changes: list[Any]) -> Prepared:
+    """Parse every change of a batch and check its fields; reads nothing stored, takes no lock."""
     parsed = [parse_change(raw) for raw in changes]
-    # field checks depend on nothing stored: done before taking the write lock, so another
-    # batch can be written meanwhile
     checked = [validate_fields(c.type, c.fields) if isinstance(c, Change) and c.op == "put" else None
                for c in parsed]
+    return Prepared(actor, parsed, checked)
+
+
+def apply(txn: Txn, prepared: Prepared, clock: _hlc.Clock, now: dt.datetime | None = None) -> PushOutcome:
+    """Apply a prepared batch inside the caller's write transaction; one result per change, in order."""
+    if prepared.spent:
+        raise ValueError("this batch was applied already: prepare it again")
+    prepared.spent = True
+    now = now or dt.datetime.now(dt.timezone.utc)
+    batch = Batch(txn, prepared.actor, clock, now)
+    batch.prefetch([c for c in prepared.changes if isinstance(c, Change)])
+    results = [batch.apply(c, v) if isinstance(c, Change) else c
+               for c, v in zip(prepared.changes, prepared.checked)]
+    batch.finish()
+    return PushOutcome(results, batch.send(), utc_iso(now), batch.touched)
+
+
+def push(store: Store, actor: Actor, changes: list[Any], clock: _hlc.Clock,
+         now: dt.datetime | None = None) -> PushOutcome:
+    """``prepare`` and ``apply`` in a write transaction of its own (tests, the demo loader);
+    the server composes its own transaction around ``apply``."""
+    prepared = prepare(actor, changes)
     with store.write() as txn:
-        batch = _Batch(txn, actor, clock, now)
-        batch.prefetch([c for c in parsed if isinstance(c, Change)])
-        results = [batch.apply(c, v) if isinstance(c, Change) else c for c, v in zip(parsed, checked)]
-        batch.finish()
-        outcome = PushOutcome(results, batch.send(), utc_iso(now), batch.touched)
-        if before_commit is not None:
-            before_commit(txn, outcome)
-    return outcome
-
-
-class _Batch:
-    def __init__(self, txn: Txn, actor: Actor, clock: _hlc.Clock, now: dt.datetime) -> None:
-        self.txn, self.actor, self.clock = txn, actor, clock
-        self.now_ms = int(now.timestamp() * 1000)
-        self.skew_limit = f"{self.now_ms + MAX_SKEW_MS:015d}"
-        self.latest = ""  # the latest "<ms>-<counter>" received in this batch, not yet on the clock
-        self.now = utc_iso(now)
-        self.seq = txn.max_seq()
-        self.working: dict[tuple[str, str], Record | None] = {}
-        self.dirty: dict[tuple[str, str], Record] = {}
-        self.log: list[AppliedChange] = []
-        self.conflicts: list[Conflict] = []
-        self.events: list[ScopeEvent] = []
-        self.seen: dict[str, AppliedChange] = {}
-        self.applied: dict[str, AppliedChange] = {}  # change ids logged before this batch
-        self.before: dict[str, set[tuple[str, str]]] = {}
-        self.touched: list[tuple[str, str]] = []
-        self._scope: Scope | None = None
-        self._filters: dict[str, TypeFilter | None] = {}
-
-    # -- loading -------------------------------------------------------------
-    def prefetch(self, changes: list[Change]) -> None:
-        """Read the batch's change ids and records in one query each, not one per change.
-
-        Inside the write transaction nothing else writes, so what is read here is what a
-        per-change read would have found; later changes of the batch see earlier ones
-        through ``seen`` and ``working``.
-        """
-        self.applied = self.txn.applied({c.change_id for c in changes})
-        by_type: dict[str, set[str]] = {}
-        for c in changes:
-            by_type.setdefault(c.type, set()).add(c.id)
-        for type_, ids in by_type.items():
-            found = self.txn.get(type_, ids)
-            for id_ in ids:
-                self.working[(type_, id_)] = found.get(id_)
-
-    def load(self, type_: str, id_: str) -> Record | None:
-        key = (type_, id_)
-        if key not in self.working:
-            self.working[key] = self.txn.get(type_, [id_]).get(id_)
-        return self.working[key]
-
-    def flush(self) -> None:
-        if self.dirty:
-            self.txn.save(list(self.dirty.values()))
-            self.dirty.clear()
-
-    def scope(self) -> Scope:
-        if self._scope is None:
-            self.flush()
-            self._scope = (everything(self.actor.user_id) if self.actor.is_office
-                           else officer_scope(self.txn, self.actor.user_id))
-        return self._scope
-
-    def in_scope(self, type_: str, id_: str, fields: dict[str, Any]) -> bool:
-        """``scope().contains(record)``, with each type's filter built once a batch."""
-        if type_ not in self._filters:
-            self._filters[type_] = self.scope().filter(type_)
-        f = self._filters[type_]
-        return f is None or f.admits(id_, fields)
-
-    def receive(self) -> None:
-        """Advance the clock past every stamp this batch received (one ``receive`` for the
-        latest is the same as one for each: the clock keeps the maximum)."""
-        if self.latest:
-            self.clock.receive(_hlc.Stamp(int(self.latest[:15]), int(self.latest[16:22]), ""))
-            self.latest = ""
-
-    def send(self) -> str:
-        """A stamp later than everything this batch received so far."""
-        self.receive()
-        return self.clock.send()
-
-    def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
-
-    # -- one change ----------------------------------------------------------
-    def apply(self, change: Change, checked: Checked | None = None) -> Result:
-        """One change; ``checked`` is ``validate_fields`` of its fields when already done."""
-        self.touched.append((change.type, change.id))
-        done = self.seen.get(change.change_id) or self.applied.get(change.change_id)
-        if done is not None:
-            return Result(change.change_id, "duplicate", version=done.version,
-                          lost_fields=list(done.lost_fields))
-        skew = False
-        # "<ms, 15 digits>-<counter, 6 digits>" orders as the stamps do (PROTOCOL.md §6)
-        key = change.hlc[:22]
-        if key[:15] > self.skew_limit:
-            stamp = _hlc.parse(change.hlc)
-            fresh = _hlc.parse(self.send())
-            change.hlc = str(_hlc.Stamp(fresh.ms, fresh.counter, stamp.node))
-            skew = True
-        elif key > self.latest:
-            self.latest = key
-        try:
-            if change.op == "delete":
-                record, outcome = self._delete(change)
-            else:
-                record, outcome = self._put(change, checked)
-        except Rejection as rej:
-            return Result(change.change_id, "rejected", errors=[e.as_dict() for e in rej.errors],
-                          clock_skew=skew)
-        status = "merged" if outcome.lost else "applied"
-        self._record_effect(change, record, outcome, status)
-        return Result(change.change_id, status, version=record.version,
-                      lost_fields=list(outcome.lost), clock_skew=skew)
-
-    def _record_effect(self, change: Change, record: Record, outcome: MergeOutcome,
-                       status: str) -> None:
-        seq = self.next_seq()
-        if outcome.changed:
-            record.seq = seq
-            record.updated_at, record.updated_by = self.now, self.actor.user_id
-            if record.created_at is None:
-                record.created_at, record.created_by = self.now, self.actor.user_id
-            self.dirty[(record.type, record.id)] = record
-        row = AppliedChange(change.change_id, change.type, change.id, record.version, status,
-                            self.actor.user_id, self.actor.device_id, self.now, change.hlc,
-                            outcome.written, list(outcome.lost), seq)
-        self.log.append(row)
-        self.seen[change.change_id] = row
-        for draft in outcome.conflicts:
-            self.conflicts.append(_conflict(change.type, change.id, draft, self.now))
-
-    # -- put -----------------------------------------------------------------
-    def _put(self, change: Change, checked: Checked | None = None) -> tuple[Record, MergeOutcome]:
-        t = change.type
-        fields, errors = checked if checked is not None else validate_fields(t, change.fields)
-        if errors:
-            raise Rejection(errors)
-        record = self.load(t, change.id)
-        creating = record is None
-        if creating and change.base_version is not None:
-            raise Rejection([ChangeError(None, "not_found",
-                                         f"no {t} {change.id} (base_version given for a record the server does not have)")])
-        if not creating and record.type != t:
-            raise Rejection([ChangeError("type", "validation_failed", "type does not match the record")])
-        self._check_writable(t, fields, record)
-        author = AUTHOR_FIELDS.get(t)
-        if author:  # the author comes from the token, never from the body
-            fields.pop(author, None)
-            if creating:
-                fields[author] = self.actor.user_id
-        if not creating:
-            self._check_immutable(record, fields)
-        if creating:
-            fields = {**DEFAULTS.get(t, {}), **fields}
-            if any(fields.get(name) is None for name in REQUIRED[t]):
-                raise Rejection(missing_required(t, fields))
-        self._derive(t, fields, record)
-        self._check_references(t, fields)
-        after = {**(record.fields if record else {}), **fields}
-        flag_out_of_scope = self._check_scope(t, change.id, after, record)
-        errs = check_complete(t, after)
-        if errs:
-            raise Rejection(errs)
-        if t == "conversation" and fields.get("visit_id"):
-            self._check_same_case(after)
-        if t == "case" and "stage" in fields:
-            self._check_ladder(change.id, fields["stage"], record)
-        if t in SCOPE_ROOTS and any(f in fields for f in SCOPE_ROOTS[t]):
-            self._note_scope_change(t, fields, record)
-        if creating:
-            record = Record(type=t, id=change.id)
-            self.working[(t, change.id)] = record
-        outcome = merge_put(record, fields, change.hlc, change.base_version, self.actor.user_id)
-        if t == "case" and "stage" in outcome.written:
-            stages = record.flags.setdefault("stages", [])
-            if outcome.written["stage"] not in stages:
-                stages.append(outcome.written["stage"])
-        if flag_out_of_scope:
-            record.flags["out_of_scope"] = True
-            record.flags.setdefault("out_of_scope_by", self.actor.user_id)
-            if outcome.changed:
-                self.events.append(ScopeEvent(self.actor.user_id, t, record.id, "removed"))
-        return record, outcome
-
-    def _check_writable(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
-        bad = sorted(REGISTER_FIELDS & set(fields)) if t == "pupil" else []
-        if bad:
-            raise Rejection([ChangeError(f, "forbidden", f"{f} comes from the attendance register")
-                             for f in bad])
-        if self.actor.role != OFFICER:
-            return
-        if t not in OFFICER_WRITABLE:
-            raise Rejection([ChangeError(None, "forbidden", f"officers may not change {t} records")])
-        if record is None and t not in ("visit", "conversation", "note", "task"):
-            raise Rejection([ChangeError(None, "forbidden", f"officers may not create {t} records")])
-        allowed = OFFICER_WRITABLE[t]
-        if allowed is not None:
-            bad = sorted(set(fields) - allowed)
-            if bad:
-                raise Rejection([ChangeError(f, "forbidden", f"officers may not change {t}.{f}")
-                                 for f in bad])
-
-    def _check_immutable(self, record: Record, fields: dict[str, Any]) -> None:
-        if record.type in SUBMITTABLE and record.fields.get("status") == "submitted" and not record.deleted:
-            raise Rejection([ChangeError(None, "immutable",
-                                         f"this {record.type} was submitted; add a note to correct it")])
-        for f in IMMUTABLE_FIELDS.get(record.type, ()):
-            if f in fields and fields[f] != record.fields.get(f):
-                raise Rejection([ChangeError(f, "immutable", f"{f} cannot change once set")])
-            fields.pop(f, None)
-
-    def _derive(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
-        if record is not None:
-            return
-        if t == "visit" and not fields.get("household_id"):
-            case = self.load("case", fields["case_id"])
-            pupil = self.load("pupil", case.fields.get("pupil_id", "")) if case else None
-            if pupil is not None and pupil.fields.get("household_id"):
-                fields["household_id"] = pupil.fields["household_id"]
-        if t == "note":
-            subject = self.load(fields["subject_type"], fields["subject_id"])
-            if subject is None or subject.deleted:
-                raise Rejection([ChangeError("subject_id", "not_found",
-                                             f"no {fields['subject_type']} {fields['subject_id']}")])
-            if fields["subject_type"] == "case":
-                fields["case_id"] = subject.id
-            else:
-                fields["case_id"] = subject.fields.get("case_id")
-
-    def _check_references(self, t: str, fields: dict[str, Any]) -> None:
-        errors = []
-        for f, target in REFERENCES_OF[t]:
-            if fields.get(f) is not None:
-                ref = self.load(target, fields[f])
-                if ref is None or ref.deleted:
-                    errors.append(ChangeError(f, "not_found", f"no {target} {fields[f]}"))
-        for f, role in USER_REFERENCES_OF[t]:
-            if fields.get(f) is not None:
-                found = self.txn.user_role(fields[f])
-                if found is None or (role is not None and found != role):
-                    errors.append(ChangeError(f, "not_found", f"no {role or 'user'} {fields[f]}"))
-        if errors:
-            raise Rejection(errors)
-
-    def _check_same_case(self, conversation: dict[str, Any]) -> None:
-        """A conversation held on a visit is about that visit's case."""
-        visit = self.load("visit", conversation["visit_id"])
-        if visit is not None and visit.fields.get("case_id") != conversation.get("case_id"):
-            raise Rejection([ChangeError("visit_id", "validation_failed",
-                                         "the visit belongs to another case than this conversation")])
-
-    def _check_scope(self, t: str, id_: str, after: dict[str, Any], record: Record | None) -> bool:
-        """True when the record (``after`` the change) is accepted though out of scope (flag it)."""
-        if self.actor.is_office:
-            return False
-        if self.in_scope(t, id_, after):
-            return False
-        if t in FIELD_EVENTS and (record is None or record.created_by == self.actor.user_id
-                                  or t == "transport_stop"):
-            anchor = ("transport_run", after.get("run_id")) if t == "transport_stop" \
-                else ("case", after.get("case_id"))
-            if anchor[1] and self.txn.has_scope_event(self.actor.user_id, anchor[0], anchor[1]):
-                return True
-        raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
-
-    def _check_ladder(self, case_id: str, stage: str, record: Record | None) -> None:
-        self.flush()
-        contacts = 0
-        if record is not None:
-            contacts = sum(1 for r in self.txn.find("visit", "case_id", [case_id]) if not r.deleted)
-            contacts += sum(1 for r in self.txn.find("conversation", "case_id", [case_id]) if not r.deleted)
-        reached = record.flags.get("stages", []) if record else []
-        current = record.fields.get("stage") if record else None
-        error = check_stage(stage, current, reached, contacts)
-        if error is not None:
-            raise Rejection([error])
-
-    # -- delete --------------------------------------------------------------
-    def _delete(self, change: Change) -> tuple[Record, MergeOutcome]:
-        t = change.type
-        record = self.load(t, change.id)
-        if record is None:
-            raise Rejection([ChangeError(None, "not_found", f"no {t} {change.id}")])
-        if t not in DELETABLE or (DELETABLE[t] and record.fields.get("status") != DELETABLE[t]):
-            raise Rejection([ChangeError(None, "not_deletable",
-                                         f"a {t} cannot be deleted" + (" once submitted" if t in DELETABLE else
-                                                                       "; cases close and records are corrected by notes"))])
-        if self.actor.role == OFFICER:
-            if t != "task" and record.created_by != self.actor.user_id:
-                raise Rejection([ChangeError(None, "forbidden", f"only its author may delete a draft {t}")])
-            if not self.in_scope(t, record.id, record.fields) and t == "task":
-                raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
-        return record, merge_delete(record, change.hlc, self.actor.user_id)
-
-    # -- scope events --------------------------------------------------------
-    def _note_scope_change(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
-        users: set[str] = set()
-        current = record.fields if record else {}
-        if t == "case":
-            users |= {current.get("assigned_officer_id"), fields.get("assigned_officer_id")}
-        elif t == "transport_run":
-            users |= {current.get("driver_id"), fields.get("driver_id")}
-        elif t == "transport_stop":
-            for run_id in {current.get("run_id"), fields.get("run_id")} - {None}:
-                run = self.load("transport_run", run_id)
-                if run is not None:
-                    users.add(run.fields.get("driver_id"))
-        elif t == "pupil" and record is not None:
-            self.flush()
-            users |= {c.fields.get("assigned_officer_id")
-                      for c in self.txn.find("case", "pupil_id", [record.id])}
-            stops = self.txn.find("transport_stop", "pupil_id", [record.id])
-            runs = self.txn.get("transport_run", {s.fields.get("run_id") for s in stops} - {None})
-            users |= {r.fields.get("driver_id") for r in runs.values()}
-        users.discard(None)
-        pending = [u for u in users if u not in self.before]
-        if pending:
-            self.flush()
-            for user in pending:
-                self.before[user] = members(self.txn, officer_scope(self.txn, user))
-
-    def finish(self) -> None:
-        self.flush()
-        for user, before in self.before.items():
-            after = members(self.txn, officer_scope(self.txn, user))
-            for type_, id_ in sorted(after - before):
-                self.events.append(ScopeEvent(user, type_, id_, "entered"))
-            for type_, id_ in sorted(before - after):
-                self.events.append(ScopeEvent(user, type_, id_, "removed"))
-        for event in self.events:
-            event.seq = self.next_seq()
-        if self.events:
-            self.txn.add_scope_events(self.events)
-        if self.log:
-            self.txn.log_changes(self.log)
-        if self.conflicts:
-            self.txn.add_conflicts(self.conflicts)
-        self.txn.set_max_seq(self.seq)
-
-
-def _conflict(type_: str, entity_id: str, draft: ConflictDraft, now: str) -> Conflict:
-    return Conflict(id=str(uuid.uuid4()), type=type_, entity_id=entity_id, field=draft.field,
-                    kept=draft.kept.as_dict(), lost=draft.lost.as_dict(), created_at=now)
+        return apply(txn, prepared, clock, now)

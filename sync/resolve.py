@@ -8,38 +8,45 @@ from typing import Any
 from . import hlc as _hlc
 from .errors import NotFound, RequestInvalid
 from .merge import DELETED, force_write
-from .push import utc_iso
+from .hlc import utc_iso
 from .store import Store, Txn
 from .types import Actor, AppliedChange, Conflict, Record
 
 
 def resolve_conflict(store: Store, actor: Actor, conflict_id: str, choose: Any, clock: _hlc.Clock,
                      now: dt.datetime | None = None) -> Conflict:
-    """Apply the chosen side as a new change, pulled by everyone in scope, and close it."""
+    """``resolve_in`` in a write transaction of its own."""
+    with store.write() as txn:
+        return resolve_in(txn, actor, conflict_id, choose, clock, now)
+
+
+def resolve_in(txn: Txn, actor: Actor, conflict_id: str, choose: Any, clock: _hlc.Clock,
+               now: dt.datetime | None = None) -> Conflict:
+    """Apply the chosen side as a new change, pulled by everyone in scope, and close the
+    conflict; inside the caller's write transaction."""
     if choose not in ("kept", "lost"):
         raise RequestInvalid("choose must be \"kept\" or \"lost\"", {"field": "choose"})
     now_iso = utc_iso(now or dt.datetime.now(dt.timezone.utc))
-    with store.write() as txn:
-        conflict = txn.get_conflict(conflict_id)
-        if conflict is None:
-            raise NotFound(f"no conflict {conflict_id}")
-        if conflict.status != "open":
-            raise RequestInvalid("this conflict is already resolved",
-                                 {"status": conflict.status, "choice": conflict.choice})
-        record = txn.get(conflict.type, [conflict.entity_id]).get(conflict.entity_id)
-        if record is None:
-            raise NotFound(f"no {conflict.type} {conflict.entity_id}")
-        value = (conflict.kept if choose == "kept" else conflict.lost)["value"]
-        stamp = clock.send()
-        if conflict.field is None:
-            _apply_record_choice(record, value, stamp, actor.user_id)
-        else:
-            force_write(record, {conflict.field: value}, stamp, actor.user_id)
-        written = value if conflict.field is None else {conflict.field: value}
-        _commit(txn, record, actor, stamp, now_iso, written, f"resolve:{conflict.id}")
-        conflict.status, conflict.choice = "resolved", choose
-        conflict.resolved_at, conflict.resolved_by = now_iso, actor.user_id
-        txn.update_conflict(conflict)
+    conflict = txn.get_conflict(conflict_id)
+    if conflict is None:
+        raise NotFound(f"no conflict {conflict_id}")
+    if conflict.status != "open":
+        raise RequestInvalid("this conflict is already resolved",
+                             {"status": conflict.status, "choice": conflict.choice})
+    record = txn.get(conflict.type, [conflict.entity_id]).get(conflict.entity_id)
+    if record is None:
+        raise NotFound(f"no {conflict.type} {conflict.entity_id}")
+    value = (conflict.kept if choose == "kept" else conflict.lost)["value"]
+    stamp = clock.send()
+    if conflict.field is None:
+        _apply_record_choice(record, value, stamp, actor.user_id)
+    else:
+        force_write(record, {conflict.field: value}, stamp, actor.user_id)
+    written = value if conflict.field is None else {conflict.field: value}
+    _commit(txn, record, actor, stamp, now_iso, written, f"resolve:{conflict.id}")
+    conflict.status, conflict.choice = "resolved", choose
+    conflict.resolved_at, conflict.resolved_by = now_iso, actor.user_id
+    txn.update_conflict(conflict)
     return conflict
 
 

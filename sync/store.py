@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from .pull_item import record_item
 from .scope import TypeFilter
 from .types import AppliedChange, Conflict, Record, ScopeEvent
 
@@ -37,8 +38,8 @@ class Txn(Protocol):
                       include_deleted: bool) -> list[Record]: ...
     def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[tuple[int, str, str, Any]]:
-        """``(seq, type, id, pull item)``: the item as ``record_item`` makes it, or the same JSON
-        already encoded (an ``orjson.Fragment``)."""
+        """``(seq, type, id, pull item)``: the item as ``record_item`` decodes it, or its JSON as
+        ``pull_item`` encodes it, wrapped in an ``orjson.Fragment``."""
 
 
 class Store(Protocol):
@@ -161,7 +162,5 @@ class MemoryTxn:
 
     def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[tuple[int, str, str, Any]]:
-        from .pull import record_item  # pull builds on this module
-
         return [(r.seq, r.type, r.id, record_item(r))
                 for r in self.changed_since(type_, seq, limit, where, include_deleted)]

@@ -1,4 +1,4 @@
-"""Push, pull and conflicts (PROTOCOL.md §3–§5)."""
+"""The sync API: push, pull and conflicts (docs/protocol.md §3–§5)."""
 from __future__ import annotations
 
 import asyncio
@@ -18,10 +18,11 @@ from sync.schema import is_uuid
 
 from .. import audit, paging
 from ..errors import ApiError, invalid, not_found
-from ..http import authenticate, query_choice, query_int, read_json, state
+from ..http import Auth, authenticate, query_choice, query_int, read_json, state
 from ..jsonresp import JSONResponse
 from ..storage import SqliteTxn
 from ..util import now_iso
+from . import conflicts
 
 PROTOCOL_VERSION = "1"
 # Pushes run in the engine at most this many at a time per process: one writes while the
@@ -53,6 +54,14 @@ def _timed(body: bytes, started: float) -> Response:
     return Response(body, media_type="application/json", headers={"Server-Timing": f"app;dur={ms:.1f}"})
 
 
+def _synced(txn: SqliteTxn, auth: Auth, action: str, touched: list[tuple[str, str]], detail: dict[str, Any],
+            at: str | None = None) -> None:
+    """A push's or pull page's audit record, and the device's last sync."""
+    audit.sync_record(txn, auth.user.id, auth.device_id, action, touched, detail, at=at)
+    now = now_iso()
+    txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?", (now, now, auth.device_id))
+
+
 async def push(request: Request) -> Response:
     started = time.perf_counter()
     require_protocol(request)
@@ -69,14 +78,12 @@ async def push(request: Request) -> Response:
     if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 100):
         raise invalid("client_id must be this device's id", field="client_id")
 
-    def stamp(txn: SqliteTxn, outcome: sync.PushOutcome) -> None:
-        audit.sync_record(txn, auth.user.id, auth.device_id, "push", outcome.touched,
-                          {"changes": len(changes), "client_id": client_id}, at=outcome.server_time)
-        txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?",
-                    (now_iso(), now_iso(), auth.device_id))
-
     def work() -> bytes:
-        outcome = sync.push(st.db, auth.actor, changes, st.clock, None, stamp)
+        prepared = sync.prepare(auth.actor, changes)  # parsed and checked before taking the write lock
+        with st.db.write() as txn:
+            outcome = sync.apply(txn, prepared, st.clock)
+            _synced(txn, auth, "push", outcome.touched, {"changes": len(changes), "client_id": client_id},
+                    at=outcome.server_time)
         return orjson.dumps(outcome.as_dict())
 
     async with _push_slots():
@@ -97,10 +104,7 @@ async def pull(request: Request) -> Response:
     def work() -> bytes:
         outcome = sync.pull(st.db, auth.actor, cursor, limit, st.clock)
         with st.db.write() as txn:
-            audit.sync_record(txn, auth.user.id, auth.device_id, "pull", outcome.touched,
-                              {"cursor": cursor, "count": len(outcome.touched)})
-            txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?",
-                        (now_iso(), now_iso(), auth.device_id))
+            _synced(txn, auth, "pull", outcome.touched, {"cursor": cursor, "count": len(outcome.touched)})
         return orjson.dumps(outcome.body)
 
     return _timed(await run_in_threadpool(work), started)
@@ -115,11 +119,7 @@ async def list_conflicts(request: Request) -> Response:
     if after is not None and not isinstance(after, str):
         raise invalid("cursor is not one this server gave out", field="cursor")
 
-    def work() -> list[dict[str, Any]]:
-        with st.db.read() as txn:
-            return [c.as_dict() for c in txn.list_conflicts(status, after, limit + 1)]
-
-    items = await run_in_threadpool(work)
+    items = await run_in_threadpool(conflicts.page, st, status, after, limit + 1)
     return JSONResponse(paging.page(items, limit, lambda c: f"{c['created_at']}|{c['id']}"))
 
 
@@ -130,15 +130,7 @@ async def resolve(request: Request) -> Response:
     if not is_uuid(conflict_id):
         raise not_found(f"no conflict {conflict_id[:60]}")
     data = await read_json(request, 64 * 1024)
-    conflict = await run_in_threadpool(sync.resolve_conflict, st.db, auth.actor, conflict_id,
-                                       data.get("choose"), st.clock)
-
-    def log() -> None:
-        with st.db.write() as txn:
-            audit.record(txn, auth.user.id, auth.device_id, "resolve_conflict",
-                         [conflict.entity_id, conflict.id], {"choose": conflict.choice})
-
-    await run_in_threadpool(log)
+    conflict = await run_in_threadpool(conflicts.resolve, st, auth.actor, conflict_id, data.get("choose"))
     return JSONResponse(conflict.as_dict())
 
 

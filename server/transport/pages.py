@@ -1,10 +1,10 @@
 """Transport in the office: plan school runs (a dry run first, then create them) and see a day's runs.
 
-Planning and creating are ``server.transport.plan_runs`` — what ``POST
+Planning and creating are ``plan.plan_runs`` and ``plan.create`` — what ``POST
 /api/transport/plan`` calls — so the page and the API plan alike, and created
 runs reach each driver's PWA at the next pull. The day's runs are
-``transport.runs_on``, with each picked-up pupil's arrival against the
-register close.
+``runs.runs_on``, with each picked-up pupil's arrival against the register
+close.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -24,13 +23,15 @@ from starlette.routing import Route
 from sync import Actor
 from sync.schema import is_uuid
 
-from .. import audit, transport
+from .. import audit
 from ..errors import ApiError
+from ..office import labels
+from ..office.map_svg import MapRun, Place, route_map
+from ..office.pages import app_state, form, me, page, record_view, redirect, render
+from ..office.people import Directory
 from ..state import AppState
-from . import labels
-from .map_svg import MapRun, Place, route_map
-from .pages import app_state, form, me, page, record_view, redirect, render
-from .people import Directory, pupil_name
+from . import plan as planning
+from . import runs as reads
 
 REASONS = {
     "not_found": "No such pupil.",
@@ -97,44 +98,16 @@ def _choices(data: FormData) -> Choices:
 
 
 def next_school_day(today: dt.date | None = None) -> dt.date:
-    day = today or dt.datetime.now(transport.LOCAL).date()
+    day = today or dt.datetime.now(reads.LOCAL).date()
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
     return day
 
 
-def _schools(st: AppState) -> list[dict[str, Any]]:
-    return st.db.query("SELECT id, json_extract(data, '$.name') AS name, json_extract(data, '$.lat') AS lat, "
-                       "json_extract(data, '$.lon') AS lon, json_extract(data, '$.day_starts') AS day_starts "
-                       "FROM schools WHERE deleted = 0 ORDER BY name")
-
-
-def candidates(st: AppState, school_id: str) -> dict[str, dict[str, Any]]:
-    """Pupils of the school who are transport-eligible or have an open case; the defaults (both) first."""
-    rows = st.db.query(
-        "SELECT p.id, p.data, h.data AS home, EXISTS (SELECT 1 FROM cases c WHERE c.pupil_id = p.id "
-        "AND c.status = 'open' AND c.deleted = 0) AS open_case FROM pupils p "
-        "LEFT JOIN households h ON h.id = p.household_id AND h.deleted = 0 "
-        "WHERE p.deleted = 0 AND p.school_id = ?", (school_id,))
-    out = []
-    for r in rows:
-        pupil, home = orjson.loads(r["data"]), orjson.loads(r["home"] or "{}")
-        eligible = bool(pupil.get("transport_eligible"))
-        if not (eligible or r["open_case"]):
-            continue
-        address = ", ".join(x for x in (home.get("address"), home.get("postcode")) if x)
-        out.append({"id": r["id"], "name": pupil_name(pupil), "year": pupil.get("year_group"),
-                    "eligible": eligible, "open_case": bool(r["open_case"]), "address": address or "No address",
-                    "lat": home.get("lat"), "lon": home.get("lon"),
-                    "sort": (not (eligible and r["open_case"]), not eligible, pupil.get("last_name") or "",
-                             pupil.get("first_name") or "")})
-    return {p["id"]: p for p in sorted(out, key=lambda p: p["sort"])}
-
-
 def _clock_of(iso: str | None) -> str:
     if not iso:
         return "—"
-    moment = dt.datetime.fromisoformat(iso).astimezone(transport.LOCAL)
+    moment = dt.datetime.fromisoformat(iso).astimezone(reads.LOCAL)
     return f"{moment:%H:%M}"
 
 
@@ -251,13 +224,13 @@ async def _form_page(request: Request, choices: Choices, *, errors: list[str] | 
     user = me(request).user
 
     def work() -> dict[str, Any]:
-        schools = _schools(st)
+        schools = reads.schools(st)
         school = next((s for s in schools if s["id"] == choices.school), None)
         with st.db.read() as txn:
             directory = Directory(txn)
-        pupils = candidates(st, school["id"]) if school else {}
+        pupils = reads.candidates(st, school["id"]) if school else {}
         if school and fresh:
-            choices.pupils = [p for p in transport.default_pupils(st, school["id"]) if p in pupils]
+            choices.pupils = [p for p in reads.default_pupils(st, school["id"]) if p in pupils]
         out: dict[str, Any] = {"schools": schools, "school": school, "pupils": pupils, "directory": directory,
                                "plan": None, "errors": list(errors or [])}
         if school and not fresh and not errors:
@@ -265,7 +238,7 @@ async def _form_page(request: Request, choices: Choices, *, errors: list[str] | 
             out["errors"] = problems
             if not problems:
                 try:
-                    result = transport.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": True})
+                    result = planning.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": True}).answer
                 except ApiError as exc:
                     out["errors"] = [_words(exc)]
                 else:
@@ -279,7 +252,7 @@ async def _form_page(request: Request, choices: Choices, *, errors: list[str] | 
     await run_in_threadpool(record_view, st, user.id, list(data["pupils"]), "transport planning")
     rows = (choices.vehicles + [Vehicle()] * max(1, 2 - len(choices.vehicles)))[:FORM_VEHICLES]
     school = data["school"]
-    close = (transport.register_close(dt.date.fromisoformat(choices.date), school.get("day_starts"))
+    close = (reads.register_close(dt.date.fromisoformat(choices.date), school.get("day_starts"))
              if school and _is_date(choices.date) else None)
     return render(request, "transport.html", {
         "title": "Transport planning", "choices": choices, "vehicle_rows": rows, "close": close,
@@ -314,23 +287,25 @@ async def create_runs(request: Request) -> Response:
     choices = _choices(form(request))
 
     def work() -> tuple[dict[str, Any] | None, list[str]]:
-        school = next((s for s in _schools(st) if s["id"] == choices.school), None)
+        school = next((s for s in reads.schools(st) if s["id"] == choices.school), None)
         if school is None:
             return None, ["Choose a school."]
         with st.db.read() as txn:
             officers = {u["id"]: u for u in Directory(txn).officers()}
-        body, problems = _check(choices, school, candidates(st, school["id"]), officers)
+        body, problems = _check(choices, school, reads.candidates(st, school["id"]), officers)
         if problems:
             return None, problems
         try:
-            result = transport.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": False})
+            planned = planning.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": False})
+            result = planned.answer
+            with st.db.write() as txn:
+                planning.create(txn, planned, st.clock)
+                runs = [r["id"] for r in result["runs"]]
+                audit.record(txn, user.id, None, "transport_plan",
+                             [*runs, *(s["pupil_id"] for r in result["runs"] for s in r["stops"])],
+                             {"dry_run": False, "runs": runs, "via": "office"})
         except ApiError as exc:
             return None, [_words(exc)]
-        with st.db.write() as txn:
-            runs = [r["id"] for r in result["runs"]]
-            audit.record(txn, user.id, None, "transport_plan",
-                         [*runs, *(s["pupil_id"] for r in result["runs"] for s in r["stops"])],
-                         {"dry_run": False, "runs": runs, "via": "office"})
         return result, []
 
     result, problems = await run_in_threadpool(work)
@@ -342,14 +317,11 @@ async def create_runs(request: Request) -> Response:
 
 
 def _day_view(st: AppState, day: dt.date, school_id: str) -> dict[str, Any]:
-    runs = transport.runs_on(st, day, school_id or None)
-    schools = {s["id"]: s for s in _schools(st)}
+    runs = reads.runs_on(st, day, school_id or None)
+    schools = {s["id"]: s for s in reads.schools(st)}
     with st.db.read() as txn:
         directory = Directory(txn)
-    homes = {r["id"]: r for r in st.db.query(
-        "SELECT id, json_extract(data, '$.address') AS address, json_extract(data, '$.postcode') AS postcode "
-        "FROM households WHERE id IN (SELECT value FROM json_each(?))",
-        (orjson.dumps([s.get("household_id") for r in runs for s in r["stops"]]).decode(),))}
+    homes = reads.addresses(st, [s.get("household_id") for r in runs for s in r["stops"]])
     late, maps = [], []
     for run in runs:
         for key in ("vehicle", "seats", "status", "driver_id", "departed_at", "arrived_at"):
@@ -362,11 +334,10 @@ def _day_view(st: AppState, day: dt.date, school_id: str) -> dict[str, Any]:
         run["after_close"] = bool(run["arrived_at"]) and (dt.datetime.fromisoformat(run["arrived_at"])
                                                           > dt.datetime.fromisoformat(run["register_close"]))
         for n, stop in enumerate(run["stops"], start=1):
-            home = homes.get(stop.get("household_id") or "", {})
             stop["n"] = n
             stop["eta_clock"] = _clock_of(stop.get("eta"))
             stop["event_clock"] = _clock_of(stop.get("event_at")) if stop.get("event_at") else ""
-            stop["address"] = ", ".join(x for x in (home.get("address"), home.get("postcode")) if x) or "—"
+            stop["address"] = homes.get(stop.get("household_id") or "") or "—"
             stop["status_words"] = STOP_STATUS.get(stop.get("status") or "pending", stop.get("status"))
             stop["arrival_class"] = ARRIVAL_CLASS.get(stop["arrival"]["code"], "")
             stop["arrival_words"] = ("not picked up yet" if stop.get("status") in (None, "pending")

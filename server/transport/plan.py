@@ -1,63 +1,47 @@
-"""Transport runs from the register: planning them with the planner, and how they went.
+"""Planning transport runs with the planner, and creating them.
 
 ``plan_runs`` turns a request (school, date, pupils, vehicles) into a planner
-problem from the database, plans it, and unless it is a dry run creates the
-``transport_run`` and ``transport_stop`` records through the sync engine, so
-they reach each driver's PWA on the next pull. ``runs_on`` reports a day's
-runs with each picked-up pupil's arrival against the register close.
+problem from the database and plans it, taking no write lock. Unless it was a
+dry run, ``create`` then writes the ``transport_run`` and ``transport_stop``
+records through the sync engine inside the caller's write transaction (beside
+its audit record), so they reach each driver's PWA on the next pull.
 """
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sync import OFFICER, Actor, push
+import sync
+from sync import OFFICER, Actor
 from sync.schema import is_uuid
 
-from .errors import ApiError, invalid
-from .planner import ProblemError, SolverUnavailable, plan, plan_to_json, problem_from_json
-from .state import AppState
+from ..errors import ApiError, invalid
+from ..planner import ProblemError, SolverUnavailable, plan, plan_to_json, problem_from_json
+from ..state import AppState
+from ..storage import SqliteTxn
+from . import runs as reads
 
-LOCAL = ZoneInfo("Europe/London")
-REGISTER_OPEN_MIN = 30  # the register may stay open at most 30 minutes (DOMAIN.md)
 MAX_PUPILS, MAX_VEHICLES = 200, 30
 
 
-def _clock(value: str) -> dt.time:
-    return dt.time.fromisoformat(value)
+@dataclass
+class Planned:
+    answer: dict[str, Any]  # what POST /api/transport/plan answers
+    creates: sync.Prepared | None  # the runs and stops to create: None for a dry run, or no runs
 
 
-def register_close(day: dt.date, day_starts: str | None) -> dt.datetime:
-    start = dt.datetime.combine(day, _clock(day_starts or "08:45"), LOCAL)
-    return start + dt.timedelta(minutes=REGISTER_OPEN_MIN)
-
-
-def _utc(day: dt.date, clock: str) -> str:
-    local = dt.datetime.combine(day, _clock(clock), LOCAL)
+def _utc(day: dt.date, at: str) -> str:
+    local = dt.datetime.combine(day, reads.clock(at), reads.LOCAL)
     return local.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _records(st: AppState, type_: str, ids: list[str]) -> dict[str, Any]:
-    with st.db.read() as txn:
-        return {i: r for i, r in txn.get(type_, ids).items() if not r.deleted}
-
-
-def default_pupils(st: AppState, school_id: str) -> list[str]:
-    """Transport-eligible pupils of the school with an open case."""
-    rows = st.db.query(
-        "SELECT DISTINCT p.id FROM pupils p JOIN cases c ON c.pupil_id = p.id AND c.status = 'open' "
-        "AND c.deleted = 0 WHERE p.deleted = 0 AND p.school_id = ? "
-        "AND json_extract(p.data, '$.transport_eligible') = 1 ORDER BY p.id", (school_id,))
-    return [r["id"] for r in rows]
 
 
 def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
     school_id = body.get("school_id")
     if not is_uuid(school_id):
         raise invalid("school_id must be a school's id", field="school_id")
-    school = _records(st, "school", [school_id]).get(school_id)
+    school = reads.records(st, "school", [school_id]).get(school_id)
     if school is None:
         raise ApiError(404, "not_found", f"no school {school_id}")
     try:
@@ -68,7 +52,7 @@ def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
         raise invalid("date must be a school day between 2000 and 2100", field="date")
     pupil_ids = body.get("pupil_ids")
     if pupil_ids is None:
-        pupil_ids = default_pupils(st, school_id)
+        pupil_ids = reads.default_pupils(st, school_id)
     if (not isinstance(pupil_ids, list) or not pupil_ids or len(pupil_ids) > MAX_PUPILS
             or not all(is_uuid(p) for p in pupil_ids) or len(set(pupil_ids)) != len(pupil_ids)):
         raise invalid(f"pupil_ids must be 1 to {MAX_PUPILS} distinct pupil ids", field="pupil_ids")
@@ -77,7 +61,7 @@ def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
         raise invalid(f"vehicles must list 1 to {MAX_VEHICLES} vehicles", field="vehicles")
     clean_vehicles = [_vehicle(st, v, n) for n, v in enumerate(vehicles)]
     arrive_by = body.get("arrive_by")
-    close = register_close(day, school.fields.get("day_starts"))
+    close = reads.register_close(day, school.fields.get("day_starts"))
     if arrive_by is None:
         arrive_by = close.strftime("%H:%M")
     elif not isinstance(arrive_by, str) or not _is_clock(arrive_by):
@@ -91,7 +75,7 @@ def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
 
 def _is_clock(value: str) -> bool:
     try:
-        _clock(value)
+        reads.clock(value)
     except ValueError:
         return False
     return len(value) in (5, 8)
@@ -127,12 +111,14 @@ def _vehicle(st: AppState, v: Any, n: int) -> dict[str, Any]:
             "available_from": available, "max_ride_s": max_ride}
 
 
-def plan_runs(st: AppState, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def plan_runs(st: AppState, actor: Actor, body: dict[str, Any]) -> Planned:
+    """Check the request and plan, writing nothing: ``create`` writes what was planned (unless it
+    was a dry run) inside the caller's write transaction."""
     req = _validate(st, body)
     school, day = req["school"], req["day"]
-    pupils = _records(st, "pupil", req["pupil_ids"])
-    households = _records(st, "household", [p.fields.get("household_id") for p in pupils.values()
-                                            if p.fields.get("household_id")])
+    pupils = reads.records(st, "pupil", req["pupil_ids"])
+    households = reads.records(st, "household", [p.fields.get("household_id") for p in pupils.values()
+                                                 if p.fields.get("household_id")])
     unplaced: list[dict[str, Any]] = []
     problem_pupils = []
     for pid in req["pupil_ids"]:
@@ -164,12 +150,26 @@ def plan_runs(st: AppState, actor: Actor, body: dict[str, Any]) -> dict[str, Any
         result = {"solver": None, "routes": [], "unplaced": [], "deadline": req["arrive_by"]}
     unplaced += result.get("unplaced", [])
     runs = _runs(req, result, pupils)
+    creates = None
     if not req["dry_run"] and runs:
-        _create(st, actor, req, runs)
-    return {"school_id": school.id, "date": day.isoformat(), "arrive_by": req["arrive_by"],
-            "register_close": req["register_close"].astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "dry_run": req["dry_run"], "solver": result.get("solver"), "runs": runs, "unplaced": unplaced,
-            "plan": result}
+        creates = sync.prepare(actor, _changes(st, req, runs, households))
+    return Planned({"school_id": school.id, "date": day.isoformat(), "arrive_by": req["arrive_by"],
+                    "register_close": req["register_close"].astimezone(dt.timezone.utc)
+                    .strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "dry_run": req["dry_run"], "solver": result.get("solver"), "runs": runs, "unplaced": unplaced,
+                    "plan": result}, creates)
+
+
+def create(txn: SqliteTxn, planned: Planned, clock: sync.Clock) -> None:
+    """Create the planned runs and stops inside the caller's write transaction: every record, or
+    none (409, raised before the transaction ends, so it rolls back)."""
+    if planned.creates is None:
+        return
+    outcome = sync.apply(txn, planned.creates, clock)
+    rejected = [r for r in outcome.results if r.status == "rejected"]
+    if rejected:
+        raise ApiError(409, "conflict", "the runs could not be created; nothing was saved",
+                       {"errors": rejected[0].errors})
 
 
 def _runs(req: dict[str, Any], result: dict[str, Any], pupils: dict[str, Any]) -> list[dict[str, Any]]:
@@ -193,10 +193,9 @@ def _runs(req: dict[str, Any], result: dict[str, Any], pupils: dict[str, Any]) -
     return runs
 
 
-def _create(st: AppState, actor: Actor, req: dict[str, Any], runs: list[dict[str, Any]]) -> None:
-    """All runs and stops in one transaction: every record lands, or none."""
-    households = _records(st, "household", [s["household_id"] for r in runs for s in r["stops"]
-                                            if s["household_id"]])
+def _changes(st: AppState, req: dict[str, Any], runs: list[dict[str, Any]],
+             households: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs and their stops as changes (each stop at its pupil's home, read for the plan)."""
     changes = []
     for run in runs:
         changes.append(_put("transport_run", run["id"], {
@@ -209,64 +208,10 @@ def _create(st: AppState, actor: Actor, req: dict[str, Any], runs: list[dict[str
                 "household_id": stop["household_id"], "eta": stop["eta"], "status": "pending",
                 "lat": home.fields.get("lat") if home else None,
                 "lon": home.fields.get("lon") if home else None}, st))
-
-    def all_or_nothing(txn: Any, outcome: Any) -> None:
-        rejected = [r for r in outcome.results if r.status == "rejected"]
-        if rejected:
-            raise ApiError(409, "conflict", "the runs could not be created; nothing was saved",
-                           {"errors": rejected[0].errors})
-
-    push(st.db, actor, changes, st.clock, None, all_or_nothing)
+    return changes
 
 
 def _put(type_: str, id_: str, fields: dict[str, Any], st: AppState) -> dict[str, Any]:
     return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "put",
             "fields": {k: v for k, v in fields.items() if v is not None}, "base_version": None,
             "hlc": st.clock.send()}
-
-
-def runs_on(st: AppState, day: dt.date, school_id: str | None = None) -> list[dict[str, Any]]:
-    """A day's runs with stops; each picked-up pupil's arrival against the register close."""
-    sql = "SELECT id FROM transport_runs WHERE deleted = 0 AND json_extract(data, '$.date') = ?"
-    params: list[Any] = [day.isoformat()]
-    if school_id:
-        sql += " AND school_id = ?"
-        params.append(school_id)
-    run_ids = [r["id"] for r in st.db.query(sql, params)]
-    with st.db.read() as txn:
-        runs = txn.get("transport_run", run_ids)
-        stops = [s for s in txn.find("transport_stop", "run_id", run_ids) if not s.deleted]
-        schools = txn.get("school", {r.fields.get("school_id") for r in runs.values()} - {None})
-        pupils = txn.get("pupil", {s.fields.get("pupil_id") for s in stops} - {None})
-    out = []
-    for run in sorted(runs.values(), key=lambda r: (r.fields.get("vehicle") or "", r.id)):
-        school = schools.get(run.fields.get("school_id"))
-        close = register_close(day, school.fields.get("day_starts") if school else None)
-        start = close - dt.timedelta(minutes=REGISTER_OPEN_MIN)
-        arrived = run.fields.get("arrived_at")
-        arrived_at = dt.datetime.fromisoformat(arrived.replace("Z", "+00:00")) if arrived else None
-        run_stops = []
-        for stop in sorted((s for s in stops if s.fields.get("run_id") == run.id),
-                           key=lambda s: s.fields.get("position") or 0):
-            pupil = pupils.get(stop.fields.get("pupil_id"))
-            run_stops.append({"id": stop.id, **stop.fields,
-                              "pupil_name": " ".join(filter(None, [pupil.fields.get("first_name"),
-                                                                  pupil.fields.get("last_name")])) if pupil else None,
-                              "arrival": arrival_status(stop.fields.get("status"), arrived_at, start, close)})
-        out.append({"id": run.id, **run.fields, "register_close": close.astimezone(dt.timezone.utc)
-                    .strftime("%Y-%m-%dT%H:%M:%SZ"), "stops": run_stops})
-    return out
-
-
-def arrival_status(stop_status: str | None, arrived_at: dt.datetime | None, day_start: dt.datetime,
-                   close: dt.datetime) -> dict[str, str]:
-    """On time, late before the register closed (L), or late after it closed (U)."""
-    if stop_status != "picked_up":
-        return {"code": "not_carried", "label": "not carried"}
-    if arrived_at is None:
-        return {"code": "not_arrived", "label": "not yet at school"}
-    if arrived_at > close:
-        return {"code": "late_after_close", "label": "late after register closed (U)", "mark": "U"}
-    if arrived_at > day_start:
-        return {"code": "late_before_close", "label": "late before register closed (L)", "mark": "L"}
-    return {"code": "on_time", "label": "on time"}

@@ -1,7 +1,8 @@
-"""Transport planning and the day's runs (office)."""
+"""The transport API (office): plan runs, and a day's runs."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,26 +12,30 @@ from starlette.routing import Route
 from sync import ADMIN, OFFICE
 from sync.schema import is_uuid
 
-from .. import audit, transport
+from .. import audit
 from ..errors import invalid
 from ..http import audit_read, authenticate, read_json, state
 from ..jsonresp import JSONResponse
+from . import plan as planning
+from . import runs as reads
 
 
 async def plan(request: Request) -> Response:
     st = state(request)
     auth = await authenticate(request, OFFICE, ADMIN)
     body = await read_json(request, 256 * 1024)
-    result = await run_in_threadpool(transport.plan_runs, st, auth.actor, body)
 
-    def log() -> None:
+    def work() -> dict[str, Any]:
+        planned = planning.plan_runs(st, auth.actor, body)  # checked and solved before taking the write lock
+        result = planned.answer
         with st.db.write() as txn:
+            planning.create(txn, planned, st.clock)
             audit.record(txn, auth.user.id, auth.device_id, "transport_plan",
                          [s["pupil_id"] for r in result["runs"] for s in r["stops"]],
                          {"dry_run": result["dry_run"], "runs": [r["id"] for r in result["runs"]]})
+        return result
 
-    await run_in_threadpool(log)
-    return JSONResponse(result)
+    return JSONResponse(await run_in_threadpool(work))
 
 
 async def runs(request: Request) -> Response:
@@ -45,7 +50,7 @@ async def runs(request: Request) -> Response:
     school_id = request.query_params.get("school_id")
     if school_id is not None and not is_uuid(school_id):
         raise invalid("school_id must be a school's id", field="school_id")
-    items = await run_in_threadpool(transport.runs_on, st, day, school_id)
+    items = await run_in_threadpool(reads.runs_on, st, day, school_id)
     await audit_read(request, auth, "read_transport",
                      [i for run in items for i in [run["id"], *(s.get("pupil_id") for s in run["stops"])] if i])
     return JSONResponse({"items": items, "next": None})

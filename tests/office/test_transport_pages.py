@@ -7,10 +7,10 @@ import re
 import orjson
 import pytest
 
-from server import transport
 from server.headers import CSP
 from server.office import map_svg
-from server.office.transport_pages import next_school_day
+from server.transport import runs as transport
+from server.transport.pages import next_school_day
 from tests.conftest import new_id
 
 from .conftest import text_of
