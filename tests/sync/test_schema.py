@@ -1,0 +1,99 @@
+"""sync/schema.py: field checks, required fields, whole-record rules (PROTOCOL §7)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sync import ENTITY_TYPES
+from sync.schema import DEFAULTS, check_complete, missing_required, validate_fields
+
+CASE = "ca000000-0000-4000-8000-000000000001"
+
+
+def codes(errors: list[Any]) -> list[tuple[Any, str]]:
+    return [(e.field, e.code) for e in errors]
+
+
+def test_ten_types() -> None:
+    assert sorted(ENTITY_TYPES) == sorted(["school", "household", "pupil", "case", "visit", "conversation",
+                                           "transport_run", "transport_stop", "task", "note"])
+
+
+@pytest.mark.parametrize("type_, fields, clean", [
+    ("visit", {"started_at": "2026-11-23T08:15:00+01:00"}, {"started_at": "2026-11-23T07:15:00Z"}),
+    ("visit", {"started_at": "2026-11-23T08:15:00.000Z"}, {"started_at": "2026-11-23T08:15:00Z"}),
+    ("visit", {"started_at": "2026-11-23T08:15:02.418765Z"}, {"started_at": "2026-11-23T08:15:02.418Z"}),
+    ("visit", {"started_at": "2026-11-23T08:15Z"}, {"started_at": "2026-11-23T08:15:00Z"}),
+    ("visit", {"case_id": CASE.upper()}, {"case_id": CASE}),
+    ("school", {"day_starts": "08:45", "urn": "123456"}, {"day_starts": "08:45", "urn": "123456"}),
+    ("task", {"due_on": "2028-02-29", "done": True}, {"due_on": "2028-02-29", "done": True}),
+    ("visit", {"notes": None}, {"notes": None}),
+    ("visit", {"id": "x", "created_at": "x", "updated_by": "x"}, {}),  # server-stamped: ignored
+])
+def test_values_are_checked_and_normalised(type_: str, fields: dict[str, Any], clean: dict[str, Any]) -> None:
+    got, errors = validate_fields(type_, fields)
+    assert errors == []
+    assert got == clean
+
+
+@pytest.mark.parametrize("type_, fields, field", [
+    ("visit", {"started_at": "2026-11-23T08:15:00"}, "started_at"),  # no zone
+    ("visit", {"outcome": "maybe"}, "outcome"),
+    ("visit", {"lat": 91}, "lat"),
+    ("visit", {"barriers": ["bullying", "bullying"]}, "barriers"),
+    ("visit", {"notes": "x" * 10_001}, "notes"),
+    ("visit", {"colour": "red"}, "colour"),
+    ("visit", {"status": None}, "status"),  # never null
+    ("task", {"due_on": "2027-02-29"}, "due_on"),  # not a calendar day
+    ("task", {"done": "yes"}, "done"),
+    ("pupil", {"upn": "a000000000001"}, "upn"),
+    ("pupil", {"year_group": 15}, "year_group"),
+    ("school", {"day_starts": "24:00"}, "day_starts"),
+    ("household", {"contacts": [{"name": "A", "email": "x"}]}, "contacts"),
+    ("household", {"contacts": [{"relationship": "aunt"}]}, "contacts"),
+    ("case", {"pupil_id": "not-a-uuid"}, "pupil_id"),
+])
+def test_bad_values_name_their_field(type_: str, fields: dict[str, Any], field: str) -> None:
+    _, errors = validate_fields(type_, fields)
+    assert codes(errors) == [(field, "validation_failed")]
+
+
+def test_every_bad_field_is_reported() -> None:
+    _, errors = validate_fields("visit", {"outcome": "maybe", "lat": 200, "notes": "fine"})
+    assert codes(errors) == [("outcome", "validation_failed"), ("lat", "validation_failed")]
+
+
+def test_required_on_create() -> None:
+    assert codes(missing_required("task", {"case_id": CASE})) == [("title", "validation_failed")]
+    assert missing_required("task", {"case_id": CASE, "title": "t"}) == []
+    assert missing_required("visit", {**DEFAULTS["visit"], "case_id": CASE}) == []
+    assert [e.message for e in missing_required("note", {"text": "x"})] == [
+        "subject_type is required when a note is created", "subject_id is required when a note is created"]
+
+
+def test_defaults_on_create() -> None:
+    assert DEFAULTS["case"] == {"status": "open", "stage": "support", "agencies": [], "family_consent": "not_asked"}
+    assert DEFAULTS["visit"] == {"status": "draft", "barriers": [], "safeguarding_concern": False}
+    assert DEFAULTS["task"] == {"done": False}
+    assert DEFAULTS["household"] == {"contacts": []}
+
+
+@pytest.mark.parametrize("record, want", [
+    ({"status": "draft"}, []),
+    ({"status": "submitted"}, [("outcome", "validation_failed")]),
+    ({"status": "submitted", "outcome": "no_answer"}, []),
+    ({"status": "submitted", "outcome": "no_answer", "safeguarding_concern": True}, [("concern_details", "validation_failed")]),
+    ({"status": "submitted", "outcome": "no_answer", "safeguarding_concern": True, "concern_details": "   "},
+     [("concern_details", "validation_failed")]),
+    ({"status": "submitted", "outcome": "no_answer", "safeguarding_concern": True, "concern_details": "Bruise"}, []),
+    ({"status": "draft", "safeguarding_concern": True}, []),
+])
+def test_a_visit_is_complete_before_it_is_submitted(record: dict[str, Any], want: list[tuple[str, str]]) -> None:
+    assert codes(check_complete("visit", record)) == want
+
+
+def test_a_conversation_needs_who_was_spoken_to() -> None:
+    assert codes(check_complete("conversation", {"status": "submitted"})) == [("spoke_with", "validation_failed")]
+    assert check_complete("conversation", {"status": "submitted", "spoke_with": "Mother"}) == []
+    assert check_complete("task", {"title": ""}) == []
