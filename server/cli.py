@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--extracted-at", help="when the school's system took the extract (ISO time; default now): "
                      "a mark is never overwritten from an earlier extract")
+    # set by the office's background job, which runs the import in its own process
+    imp.add_argument("--import-id", help=argparse.SUPPRESS)
+    imp.add_argument("--as-user", help=argparse.SUPPRESS)
+    imp.add_argument("--role", help=argparse.SUPPRESS)
+    imp.add_argument("--filename", help=argparse.SUPPRESS)
     roll = sub.add_parser("roll", help="the school roll").add_subparsers(dest="action", required=True)
     rim = roll.add_parser("import", help="import schools, households and pupils from a roll CSV (docs/register.md)")
     rim.add_argument("file")
@@ -71,7 +76,7 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _user_add(settings: Settings, args: argparse.Namespace) -> int:
-    from .accounts import add_user
+    from .identity.accounts import add_user
 
     password = os.environ.get("DOORSTEP_PASSWORD")
     if password is None:
@@ -95,7 +100,10 @@ def _fixtures(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _marks_import(settings: Settings, args: argparse.Namespace) -> int:
-    from .register.marks import file_import_id, import_file, rejected_rows
+    from sync import ADMIN, Actor
+
+    from .register.figures import BandThresholds
+    from .register.marks import SYSTEM, file_import_id, import_file, rejected_rows
     from .register.years import normalise_time
 
     extracted = None
@@ -105,9 +113,12 @@ def _marks_import(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: --extracted-at {args.extracted_at!r} is not an ISO date or time", file=sys.stderr)
             return 1
     st = open_state(settings)
+    st.db.batch_mode()  # this process only imports: flat memory (docs/register.md §7)
     try:
-        import_id = file_import_id(st.db, args.file, extracted)
-        report = import_file(st.db, st.clock, args.file, extracted_at=extracted, import_id=import_id)
+        import_id = args.import_id or file_import_id(st.db, args.file, extracted)
+        actor = Actor(args.as_user, args.role or ADMIN, None) if args.as_user else SYSTEM
+        report = import_file(st.db, st.clock, args.file, actor, BandThresholds(at_risk=settings.at_risk_threshold),
+                             extracted_at=extracted, import_id=import_id, filename=args.filename or "")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1

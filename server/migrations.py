@@ -124,7 +124,7 @@ def m010_office(db: Database) -> None:
 
 @migrations()
 def m011_pull_items(db: Database) -> None:
-    """Each record's pull item, encoded at every save (server.storage.pull_item): a pull copies
+    """Each record's pull item, encoded at every save (sync.pull_item): a pull copies
     it. Rows saved before this have none until their next save; a pull builds theirs."""
     for table, _links in ENTITY_TABLES.values():
         if "item" not in db[table].columns_dict:
@@ -181,7 +181,8 @@ def m012_register_scale(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS figures_band ON figures(year, band, pct, pupil_pk)")
     db.execute("CREATE INDEX IF NOT EXISTS figures_pct ON figures(year, pct, pupil_pk)")
     db.execute("CREATE INDEX IF NOT EXISTS figures_school ON figures(year, school_pk, pct, pupil_pk)")
-    db.execute("CREATE INDEX IF NOT EXISTS figures_threshold ON figures(year, threshold_met, pct, pupil_pk)")
+    db.execute("CREATE INDEX IF NOT EXISTS figures_threshold ON figures(year, pct, pupil_pk) "
+               "WHERE threshold_met = 1")
     db.execute("CREATE INDEX IF NOT EXISTS figures_dirty ON figures(pupil_pk, year) WHERE dirty = 1")
     # who saw a pupil on a list page: two integers a row instead of a UUID (docs/register.md)
     db.execute("""CREATE TABLE IF NOT EXISTS audit_pupils (

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from sync import AppliedChange, Conflict, FieldMeta, Record, ScopeEvent, TypeFilter
+from sync import AppliedChange, Conflict, FieldMeta, Record, ScopeEvent, TypeFilter, pull_item
 
 from .migrations import ENTITY_TABLES, migrations
 
@@ -97,6 +97,20 @@ class Database:
             # statistics for the query planner, refreshed where they are missing or stale
             self._writer.execute("PRAGMA optimize")
 
+    def batch_mode(self, cache_kib: int = 16 * 1024) -> None:
+        """For a process that only runs one long import: no memory map and a smaller page
+        cache, so its resident memory stays flat whatever the database's size (the import
+        writes mostly; its reads are key lookups the page cache serves)."""
+        with self._write_lock:
+            self._writer.execute("PRAGMA mmap_size = 0")
+            self._writer.execute(f"PRAGMA cache_size = -{cache_kib}")
+            for conn in self._readers:
+                conn.execute("PRAGMA mmap_size = 0")
+        self._mmap_bytes, self._reader_cache_kib = 0, min(cache_kib, READER_CACHE_KIB)
+
+    _mmap_bytes = MMAP_BYTES
+    _reader_cache_kib = READER_CACHE_KIB
+
     def close(self) -> None:
         with self._write_lock:
             self._writer.close()
@@ -149,7 +163,9 @@ class Database:
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path)
+            conn = _connect(self.path, self._reader_cache_kib)
+            if self._mmap_bytes != MMAP_BYTES:
+                conn.execute(f"PRAGMA mmap_size = {self._mmap_bytes}")
             self._local.conn = conn
             self._readers.append(conn)
         return conn
@@ -248,25 +264,6 @@ def _changed_sql(columns: str, type_: str, seq: int, limit: int, where: TypeFilt
     sql += " ORDER BY seq LIMIT ?"
     params.append(limit)
     return sql, params
-
-
-def pull_item(r: Record, data: bytes | None = None) -> bytes:
-    """The record as a pull item (what ``sync.record_item`` makes of it), encoded once at each
-    save and stored in the row's ``item``, so a pull copies it instead of building it: the
-    stored fields spliced with the server's stamps, which validation never lets into them
-    (should one be there anyway, the stamp wins, as in ``public_fields``). ``data`` is
-    ``orjson.dumps(r.fields)`` when the caller has it already."""
-    if r.deleted:
-        return orjson.dumps({"type": r.type, "id": r.id, "version": r.version, "deleted": True, "fields": {}})
-    head = orjson.dumps({"type": r.type, "id": r.id, "version": r.version, "deleted": False})[:-1]
-    f = r.fields
-    if "id" in f or "created_at" in f or "created_by" in f or "updated_at" in f or "updated_by" in f:
-        return head + b',"fields":' + orjson.dumps(r.public_fields()) + b"}"
-    stamps = orjson.dumps({"id": r.id, "created_at": r.created_at, "created_by": r.created_by,
-                           "updated_at": r.updated_at, "updated_by": r.updated_by})
-    if not f:
-        return head + b',"fields":' + stamps + b"}"
-    return head + b',"fields":' + (data or orjson.dumps(f))[:-1] + b"," + stamps[1:] + b"}"
 
 
 class SqliteTxn:

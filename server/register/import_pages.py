@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync import Actor
 from sync.schema import is_uuid
 
 from .. import jobs
@@ -31,7 +34,6 @@ from ..office.pages import PageError, app_state, form, me, page, redirect, rende
 from ..office.people import Directory
 from ..state import AppState
 from . import marks
-from .figures import BandThresholds
 from .years import normalise_time
 
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
@@ -47,15 +49,48 @@ def upload_dir(st: AppState) -> Path:
 
 
 def run_job(ctx: jobs.JobContext) -> dict[str, Any]:
-    """The ``marks_import`` job: resumable (an import continues after its last slice)."""
+    """The ``marks_import`` job: the import runs in a process of its own (``doorstep marks
+    import`` with this job's import id), so its Python work never competes with the server's
+    requests for the interpreter; this thread only waits and reports progress. Resumable: a
+    rerun continues after the import's last committed slice."""
     args, st = ctx.args, ctx.state
-    actor = Actor(args["user_id"], args["role"], None)
-    bands = BandThresholds(at_risk=st.settings.at_risk_threshold) if st else BandThresholds()
-    report = marks.import_file(ctx.db, st.clock, args["path"], actor, bands, extracted_at=args.get("extracted_at"),
-                               import_id=ctx.id, progress=lambda d: ctx.progress(**d),
-                               filename=args.get("filename", ""))
+    cmd = [sys.executable, "-m", "server.cli", "--db", st.settings.db_path, "marks", "import", args["path"],
+           "--import-id", ctx.id, "--as-user", args["user_id"], "--role", args["role"],
+           "--filename", args.get("filename", "")]
+    if args.get("extracted_at"):
+        cmd += ["--extracted-at", args["extracted_at"]]
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=_die_with_parent) as proc:
+        try:
+            while proc.poll() is None:
+                time.sleep(0.5)
+                ctx.progress(**_progress(ctx.db, ctx.id))
+        except BaseException:
+            proc.kill()  # the slices it committed stay; the job's next run continues after them
+            raise
+        err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError((err.strip().splitlines() or [f"the import exited with {proc.returncode}"])[-1])
     Path(args["path"]).unlink(missing_ok=True)
-    return {"stored": report.stored, "rejected": report.rejected_count, "superseded": report.superseded}
+    return _progress(ctx.db, ctx.id)
+
+
+def _progress(db: Any, import_id: str) -> dict[str, Any]:
+    with db.read() as txn:
+        row = txn.execute("SELECT report FROM imports WHERE id = ?", (import_id,)).fetchone()
+    report = orjson.loads(row[0]) if row else {}
+    return {k: report.get(k, 0) for k in ("rows_read", "stored", "rejected_count", "superseded")}
+
+
+def _die_with_parent() -> None:
+    """The import process ends with the server (Linux: PR_SET_PDEATHSIG), so a killed server
+    never leaves an import running that its restarted job would race."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 jobs.register(KIND, run_job)

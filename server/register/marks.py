@@ -18,9 +18,10 @@ import datetime as dt
 import hashlib
 import io
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+
 from typing import IO, Any
 
 import orjson
@@ -34,39 +35,19 @@ from . import keys, publish, tally
 from .codes import SESSIONS, normalise_code
 from .csv_marks import COLUMNS
 from .figures import BandThresholds
+from .marks_read import ImportReport, pupil_marks, rejected_rows
 from .years import week_key, year_of
 
+__all__ = ["ImportReport", "import_csv", "import_file", "import_rows", "import_stream", "file_import_id",
+           "check_header", "finish", "pupil_marks", "rejected_rows", "SYSTEM"]
+
 SYSTEM = Actor("system", ADMIN, None)
-SLICE_ROWS = 4_000
+SLICE_ROWS = 4_000  # the first slice; later ones are sized to hold the write lock about SLICE_S
+SLICE_S = 0.15
+MIN_SLICE, MAX_SLICE = 500, 20_000
 SHOWN = 200  # rejected and superseded rows kept in the report itself (all are in import_rejects)
 WAIT_S = 60.0  # an import waits its turn for the write lock; requests do not wait for it
 Progress = Callable[[dict[str, Any]], None]
-
-
-@dataclass
-class ImportReport:
-    import_id: str = ""
-    rows_read: int = 0
-    stored: int = 0
-    unchanged: int = 0
-    superseded: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    rejected_count: int = 0
-    superseded_rows: list[dict[str, Any]] = field(default_factory=list)
-    pupils_updated: int = 0
-    extracted_at: str = ""
-    status: str = "running"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"import_id": self.import_id, "rows_read": self.rows_read, "stored": self.stored,
-                "unchanged": self.unchanged, "superseded": self.superseded,
-                "superseded_rows": self.superseded_rows, "rejected": self.rejected,
-                "rejected_count": self.rejected_count, "pupils_updated": self.pupils_updated,
-                "extracted_at": self.extracted_at, "status": self.status}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ImportReport:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 def import_csv(db: Database, clock: Clock, text: str, actor: Actor = SYSTEM,
@@ -144,7 +125,11 @@ class _Run:
             self.extracted = {n: e for n, e in txn.execute("SELECT no, extracted_at FROM imports")}
             self.pupils = keys.pupil_keys(txn)
         self.extracted_at = self.report.extracted_at
-        self.days: dict[str, int] = {}
+        # raw spellings met so far -> checked value (the fast path of _write_slice)
+        self.days: dict[str, tuple[int, int, int]] = {}
+        self.sessions: dict[str, int] = {}
+        self.codes: dict[str, tuple[str, int]] = {}
+        self.slice_rows = SLICE_ROWS
 
     def extract_of(self, txn: SqliteTxn, import_no: int) -> str:
         """When the extract behind an import was taken (imports started after this one too)."""
@@ -156,16 +141,17 @@ class _Run:
     finished = False
     columns: list[int] = [0, 1, 2, 3]
 
-    def day(self, value: str) -> int | None:
+    def day(self, value: str) -> tuple[int, int, int] | None:
+        """(ordinal, academic year, week) of a YYYY-MM-DD date, or None."""
         day = self.days.get(value)
         if day is None:
             try:
                 if len(value) != 10 or value[4] != "-" or value[7] != "-":
                     return None
-                day = dt.date.fromisoformat(value).toordinal()
+                date = dt.date.fromisoformat(value)
             except ValueError:
                 return None
-            self.days[value] = day
+            day = self.days[value] = (date.toordinal(), year_of(date), week_key(date.toordinal()))
         return day
 
 
@@ -184,7 +170,7 @@ def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], a
     if run.finished:
         return run.report
     try:
-        for line, batch in _slices(reader, run.line, columns):
+        for line, batch in _slices(reader, run.line, run):
             _write_slice(run, batch, line)
             if progress is not None:
                 progress({"rows_read": run.report.rows_read, "stored": run.report.stored, "line": line})
@@ -210,20 +196,23 @@ def check_header(header: list[str] | None) -> list[int]:
 Row = tuple[int, list[str]]
 
 
-def _slices(reader: Any, done_line: int, columns: list[int]) -> Iterator[tuple[int, list[Row]]]:
-    """(physical line reached, rows) a slice at a time, skipping the lines an earlier run did."""
+def _slices(reader: Any, done_line: int, run: _Run) -> Iterator[tuple[int, list[Row]]]:
+    """(physical line reached, rows) a slice at a time (``run.slice_rows`` rows), skipping the
+    lines an earlier run did; blank lines are left to the slice's check."""
     batch: list[Row] = []
+    append = batch.append
     previous = reader.line_num
+    size = run.slice_rows
     for fields in reader:
         line, previous = previous + 1, reader.line_num
         if line <= done_line:
             continue
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
-        batch.append((line, fields))
-        if len(batch) >= SLICE_ROWS:
+        append((line, fields))
+        if len(batch) >= size:
             yield previous, batch
             batch = []
+            append = batch.append
+            size = run.slice_rows
     if batch or previous > done_line:
         yield previous, batch
 
@@ -236,98 +225,113 @@ def _raw(fields: list[str], columns: list[int]) -> dict[str, str]:
 
 
 def _check(run: _Run, fields: list[str], columns: list[int]) -> tuple[tuple[Any, ...] | None, str]:
+    """The full check of a row the fast path did not take: every reason it is wrong, or the
+    mark ``(pupil, day, session, code, counter, school, year, week)``; learns the raw spellings
+    it meets."""
     if len(fields) != len(COLUMNS):
         return None, f"expected 4 columns, found {len(fields)}"
     upn, date, session, code = (fields[i] for i in columns)
     reasons = []
-    upn = upn.strip()
-    pupil = run.pupils.get(upn)
-    if not upn:
+    pupil = run.pupils.get(upn.strip())
+    if not upn.strip():
         reasons.append("empty upn")
     elif pupil is None:
-        reasons.append(f"unknown pupil {upn!r}")
+        reasons.append(f"unknown pupil {upn.strip()!r}")
     day = run.day(date.strip())
     if day is None:
         value = date.strip()
-        try:
-            dt.date.fromisoformat(value)
-            reasons.append(f"bad date {value!r}: expected YYYY-MM-DD")
-        except ValueError:
-            ok_shape = len(value) == 10 and value[4] == "-" and value[7] == "-" and value.replace("-", "").isdigit()
-            reasons.append(f"bad date {value!r}: no such day" if ok_shape else
-                           f"bad date {value!r}: expected YYYY-MM-DD")
+        ok_shape = len(value) == 10 and value[4] == "-" and value[7] == "-" and value.replace("-", "").isdigit()
+        reasons.append(f"bad date {value!r}: no such day" if ok_shape else f"bad date {value!r}: expected YYYY-MM-DD")
+    else:
+        run.days[date] = day
     s = session.strip().upper()
     if s not in SESSIONS:
         reasons.append(f"bad session {session!r}: expected AM or PM")
+    else:
+        run.sessions[session] = SESSIONS.index(s)
     c = normalise_code(code)
     if c not in tally.COUNTER:
         reasons.append(f"unknown attendance code {code!r}")
+    else:
+        run.codes[code] = (c, tally.COUNTER[c])
     if reasons or pupil is None or day is None:
         return None, "; ".join(reasons)
-    return (pupil[0], day, 0 if s == "AM" else 1, c, pupil[1]), ""
+    return (pupil[0], day[0], SESSIONS.index(s), c, tally.COUNTER[c], pupil[1], day[1], day[2]), ""
 
 
 def _write_slice(run: _Run, batch: list[Row], line: int) -> None:
     report = run.report
     columns = run.columns
-    good: dict[tuple[int, int, int], tuple[int, str, int | None]] = {}
+    iu, idate, isession, icode = columns
+    pupils, days, sessions, codes = run.pupils, run.days, run.sessions, run.codes
+    seen: dict[tuple[int, int, int], tuple[int, str]] = {}
+    staged: list[tuple[Any, ...]] = []
     rejects: list[tuple[int, str, str]] = []
     for number, fields in batch:
-        mark, reason = _check(run, fields, columns)
-        if mark is None:
-            rejects.append((number, reason, orjson.dumps(_raw(fields, columns)).decode()))
+        # the fast path: every value spelt as one met before
+        if len(fields) == 4:
+            p, d = pupils.get(fields[iu]), days.get(fields[idate])
+            s, c = sessions.get(fields[isession]), codes.get(fields[icode])
+            mark = (p[0], d[0], s, c[0], c[1], p[1], d[1], d[2]) if (
+                p is not None and d is not None and s is not None and c is not None) else None
+        elif not fields or (len(fields) == 1 and not fields[0].strip()):
+            report.rows_read -= 1  # a blank line is not a row
             continue
+        else:
+            mark = None
+        if mark is None:
+            mark, reason = _check(run, fields, columns)
+            if mark is None:
+                rejects.append((number, reason, orjson.dumps(_raw(fields, columns)).decode()))
+                continue
         key = mark[:3]
-        first = good.get(key)
+        first = seen.get(key)
         if first is not None:
             if first[1] != mark[3]:
                 rejects.append((number, f"duplicate of line {first[0]} with a different code "
                                         f"({first[1]!r} then {mark[3]!r})", orjson.dumps(_raw(fields, columns)).decode()))
             continue
-        good[key] = (number, mark[3], mark[4])
+        seen[key] = (number, mark[3])
+        staged.append((number, *mark))
     report.rows_read += len(batch)
+    no, extract = run.no, run.extracted_at
     with run.db.write(timeout=WAIT_S) as txn:
-        existing = {(r[0], r[1], r[2]): (r[3], r[4]) for r in txn.execute(
-            "SELECT m.pupil_pk, m.day, m.session, m.code, m.import_no FROM json_each(?) j "
-            "JOIN register_marks m ON m.pupil_pk = j.value ->> 0 AND m.day = j.value ->> 1 "
-            "AND m.session = j.value ->> 2", (orjson.dumps([list(k) for k in good]).decode(),))}
-        t = tally.Tally()
-        writes = []
-        for key, (number, code, school) in good.items():
-            old = existing.get(key)
-            pupil, day, session = key
-            if old is not None:
-                if old[0] == code:
-                    report.unchanged += 1
-                    continue
-                if old[1] == run.no:
-                    rejects.append((number, f"duplicate of an earlier line with a different code "
-                                            f"({old[0]!r} then {code!r})", ""))
-                    continue
-                if run.extract_of(txn, old[1]) > run.extracted_at:
-                    report.superseded += 1
-                    if len(report.superseded_rows) < SHOWN:
-                        report.superseded_rows.append({"line": number, "code": code, "kept": old[0],
-                                                       "kept_from": run.extract_of(txn, old[1])})
-                    continue
-            writes.append((pupil, day, session, code, run.no))
-            year, week = year_of(dt.date.fromordinal(day)), week_key(day)
-            if old is not None:
-                t.add(pupil, school, day, old[0], -1, year, week)
-            t.add(pupil, school, day, code, 1, year, week)
-        txn.conn.executemany("INSERT OR REPLACE INTO register_marks (pupil_pk, day, session, code, import_no) "
-                             "VALUES (?, ?, ?, ?, ?)", writes)
-        report.stored += len(writes)
-        run.moved |= tally.apply(txn, t, run.bands)
+        started = time.perf_counter()
+        conn = txn.conn
+        tally.prepare_stage(txn)
+        conn.executemany("INSERT INTO temp.stage (line, pupil_pk, day, session, code, k, school_pk, year, week) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
+        conn.execute("UPDATE temp.stage SET old = m.code, ko = c.counter, old_import = m.import_no "
+                     "FROM register_marks m JOIN temp.code_counter c ON c.code = m.code "
+                     "WHERE m.pupil_pk = stage.pupil_pk AND m.day = stage.day AND m.session = stage.session")
+        report.unchanged += conn.execute("SELECT count(*) FROM temp.stage WHERE old = code").fetchone()[0]
+        for number, old, code in conn.execute(
+                "SELECT line, old, code FROM temp.stage WHERE old_import = ? AND old != code", (no,)):
+            rejects.append((number, f"duplicate of an earlier line with a different code ({old!r} then {code!r})", ""))
+        for number, code, old, kept_from in conn.execute(
+                "SELECT s.line, s.code, s.old, i.extracted_at FROM temp.stage s JOIN imports i ON i.no = s.old_import "
+                "WHERE s.old != s.code AND s.old_import != ? AND i.extracted_at > ? ORDER BY s.line", (no, extract)):
+            report.superseded += 1
+            if len(report.superseded_rows) < SHOWN:
+                report.superseded_rows.append({"line": number, "code": code, "kept": old, "kept_from": kept_from})
+        conn.execute("DELETE FROM temp.stage WHERE old IS NOT NULL AND (old = code OR old_import = ? OR old_import IN "
+                     "(SELECT no FROM imports WHERE extracted_at > ?))", (no, extract))
+        report.stored += conn.execute(
+            "INSERT OR REPLACE INTO register_marks (pupil_pk, day, session, code, import_no) "
+            "SELECT pupil_pk, day, session, code, ? FROM temp.stage", (no,)).rowcount
+        run.moved |= tally.apply_stage(txn, run.bands)
         if rejects:
-            txn.conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
-                                 "VALUES (?, ?, ?, ?)", [(run.no, *r) for r in rejects])
+            conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
+                             "VALUES (?, ?, ?, ?)", [(no, *r) for r in rejects])
             report.rejected_count += len(rejects)
-            for number, reason, raw in rejects[:max(0, SHOWN - len(report.rejected))]:
+            for number, reason, raw in sorted(rejects)[:max(0, SHOWN - len(report.rejected))]:
                 report.rejected.append({"line": number, "reason": reason, "row": orjson.loads(raw) if raw else {}})
         txn.execute("UPDATE imports SET line = ?, report = ?, moved = ? WHERE no = ?",
-                    (line, orjson.dumps(report.as_dict()).decode(), orjson.dumps(sorted(run.moved)).decode(),
-                     run.no))
+                    (line, orjson.dumps(report.as_dict()).decode(), orjson.dumps(sorted(run.moved)).decode(), no))
+        held = time.perf_counter() - started
+    # the next slice's size aims at SLICE_S of write lock, whatever this machine's speed
+    if batch and held > 0:
+        run.slice_rows = max(MIN_SLICE, min(MAX_SLICE, int(len(batch) * SLICE_S / held)))
 
 
 def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int]], actor: Actor,
@@ -354,26 +358,3 @@ def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int
     if report.stored > 50_000:
         with db.write(timeout=WAIT_S) as txn:
             txn.execute("PRAGMA optimize")
-
-
-def rejected_rows(db: Database, import_id: str, limit: int | None = None) -> list[dict[str, Any]]:
-    with db.read() as txn:
-        sql = ("SELECT r.line, r.reason, r.raw FROM import_rejects r JOIN imports i ON i.no = r.import_no "
-               "WHERE i.id = ? ORDER BY r.line")
-        params: list[Any] = [import_id]
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [{"line": n, "reason": reason, "row": orjson.loads(raw) if raw else {}}
-                for n, reason, raw in txn.execute(sql, params)]
-
-
-def pupil_marks(txn: SqliteTxn, pupil_id: str, first: dt.date | None = None,
-                last: dt.date | None = None) -> list[tuple[dt.date, str, str]]:
-    """(date, AM|PM, code) of one pupil, in order, optionally between two dates."""
-    lo = first.toordinal() if first else 0
-    hi = last.toordinal() if last else 10**7
-    return [(dt.date.fromordinal(d), SESSIONS[s], c) for d, s, c in txn.execute(
-        "SELECT m.day, m.session, m.code FROM register_marks m JOIN register_pupils p ON p.pk = m.pupil_pk "
-        "WHERE p.pupil_id = ? AND m.day BETWEEN ? AND ? ORDER BY m.day, m.session", (pupil_id, lo, hi))]
-

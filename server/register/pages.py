@@ -16,7 +16,7 @@ from sync.schema import is_uuid
 
 from ..office import labels, svg
 from ..office.exports import csv_text
-from ..office.pages import PageError, app_state, me, page, record_view, render
+from ..office.pages import PageError, app_state, me, page, record_view, render, uuid_param
 from ..office.people import Directory, entity, pupil_name
 from ..storage import SqliteTxn
 from ..util import today
@@ -209,9 +209,7 @@ def _pupil(st: Any, pupil_id: str, year: int | None) -> dict[str, Any] | None:
 @page
 async def pupil_page(request: Request) -> Response:
     st = app_state(request)
-    pupil_id = request.path_params["pupil_id"].lower()
-    if not is_uuid(pupil_id):
-        raise PageError(404, "Not found", "There is no pupil with that id.")
+    pupil_id = uuid_param(request, "pupil_id", "pupil").lower()
     data = await run_in_threadpool(_pupil, st, pupil_id, years.parse(request.query_params.get("year", "") or ""))
     if data is None:
         raise PageError(404, "Not found", "There is no pupil with that id.")

@@ -44,10 +44,9 @@ def _where(f: Filter) -> tuple[str, list[Any], str]:
     if f.listing is not None:
         clauses.append(LISTS[f.listing])
         index = _INDEX[f.listing]
-    if f.threshold is not None:
-        clauses.append("f.threshold_met = ?")
-        params.append(int(f.threshold))
-        if f.band is None and f.listing is None:
+    if f.threshold is not None:  # a literal: figures_threshold is a partial index on threshold_met = 1
+        clauses.append("f.threshold_met = 1" if f.threshold else "f.threshold_met = 0")
+        if f.threshold and f.band is None and f.listing is None:
             index = "figures_threshold"
     if f.school_id is not None:
         clauses.append("f.school_pk = (SELECT pk FROM register_schools WHERE school_id = ?)")

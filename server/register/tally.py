@@ -66,15 +66,19 @@ class Tally:
                 self.last_day[school] = day
 
 
-def _band_sql(bands: BandThresholds) -> tuple[str, list[int]]:
-    """CASE expression of the band from ``possible`` and ``attended``, exact as band_for."""
+# attendance in tenths of a per cent, half up, as figures._percent; 1000 (sorts last) with no sessions
+_PCT = "CASE WHEN {p} = 0 THEN 1000 ELSE (2000 * {a} + {p}) / (2 * {p}) END"
+
+
+def _band_sql(bands: BandThresholds, possible: str = "possible", attended: str = "attended") -> tuple[str, list[int]]:
+    """CASE expression of the band from the possible and attended sessions, exact as band_for."""
     parts, params = [], []
     for name, value in (("severe", bands.severe), ("persistent", bands.persistent),
                         ("at_risk", bands.at_risk)):
         f = Fraction(str(value))
-        parts.append(f"WHEN (possible - attended) * ? >= ? * possible THEN '{name}'")
+        parts.append(f"WHEN ({possible} - {attended}) * ? >= ? * {possible} THEN '{name}'")
         params += [f.denominator, f.numerator]
-    return "CASE WHEN possible = 0 THEN 'ok' " + " ".join(parts) + " ELSE 'ok' END", params
+    return f"CASE WHEN {possible} = 0 THEN 'ok' " + " ".join(parts) + " ELSE 'ok' END", params
 
 
 def apply(txn: SqliteTxn, tally: Tally, bands: BandThresholds) -> set[tuple[int, int]]:
@@ -111,14 +115,77 @@ def apply(txn: SqliteTxn, tally: Tally, bands: BandThresholds) -> set[tuple[int,
         "school_pk = coalesce(excluded.school_pk, school_pk)", rows)
     band, params = _band_sql(bands)
     conn.execute(
-        f"UPDATE figures SET pct = CASE WHEN possible = 0 THEN 1000 "
-        f"ELSE (2000 * attended + possible) / (2 * possible) END, band = {band} "
+        f"UPDATE figures SET pct = {_PCT.format(p='possible', a='attended')}, band = {band} "
         "WHERE (pupil_pk, year) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
         (*params, orjson.dumps([[r[0], r[1]] for r in rows]).decode()))
     for school, day in tally.last_day.items():
         conn.execute("UPDATE register_schools SET last_mark_date = max(coalesce(last_mark_date, ''), ?) "
                      "WHERE pk = ?", (_iso(day), school))
     windows(txn, sorted(tally.unauthorised))
+    return moved
+
+
+STAGE = """CREATE TEMP TABLE IF NOT EXISTS stage (
+  line INTEGER, pupil_pk INTEGER, day INTEGER, session INTEGER, code TEXT, k INTEGER, school_pk INTEGER,
+  year INTEGER, week INTEGER, old TEXT, ko INTEGER, old_import INTEGER)"""
+# k, ko: the counter of the new code and of the code it replaces (COUNTER; -1 not counted)
+
+
+def prepare_stage(txn: SqliteTxn) -> None:
+    """The connection's staging table for a slice of marks (TEMP: this connection's alone)."""
+    conn = txn.conn
+    conn.execute(STAGE)
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS code_counter (code TEXT PRIMARY KEY, counter INTEGER)")
+    if conn.execute("SELECT count(*) FROM temp.code_counter").fetchone()[0] != len(COUNTER):
+        conn.execute("DELETE FROM temp.code_counter")
+        conn.executemany("INSERT INTO temp.code_counter VALUES (?, ?)", list(COUNTER.items()))
+    conn.execute("DELETE FROM temp.stage")
+
+
+_COUNTS = ("sum((k = 0) - (ko IS 0)), sum((k = 1) - (ko IS 1)), sum((k = 2) - (ko IS 2)), "
+           "sum((k = 3) - (ko IS 3))")
+
+
+def apply_stage(txn: SqliteTxn, bands: BandThresholds) -> set[tuple[int, int]]:
+    """The counts, school weeks and figures that the marks left in ``temp.stage`` move (each row
+    a mark written: its code, and the code it replaced, if any), all in SQL. Returns the
+    (school, year) pairs whose school weeks moved."""
+    conn = txn.conn
+    conn.execute(
+        "INSERT INTO pupil_weeks (pupil_pk, year, week, present, approved, authorised, unauthorised) "
+        f"SELECT pupil_pk, year, week, {_COUNTS} FROM temp.stage WHERE 1 GROUP BY pupil_pk, year, week "
+        "ON CONFLICT DO UPDATE SET present = present + excluded.present, approved = approved + excluded.approved, "
+        "authorised = authorised + excluded.authorised, unauthorised = unauthorised + excluded.unauthorised")
+    moved: set[tuple[int, int]] = set()
+    weeks = conn.execute(
+        "SELECT d.school_pk, d.week, coalesce(w.sessions, 0), d.n FROM (SELECT school_pk, week, "
+        "sum((code != '#') - coalesce(old != '#', 0)) AS n FROM temp.stage WHERE school_pk IS NOT NULL "
+        "GROUP BY school_pk, week) d LEFT JOIN school_weeks w ON w.school_pk = d.school_pk AND w.week = d.week "
+        "WHERE d.n != 0").fetchall()
+    for school, week, old, delta in weeks:
+        if (old > 0) != (old + delta > 0):
+            moved.add((school, year_of_week(week)))
+    conn.executemany("INSERT INTO school_weeks (school_pk, week, sessions) VALUES (?, ?, ?) "
+                     "ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions",
+                     [(school, week, delta) for school, week, _old, delta in weeks])
+    band_new, params_new = _band_sql(bands, "possible", "attended")
+    band_upd, params_upd = _band_sql(bands, "(possible + excluded.possible)", "(attended + excluded.attended)")
+    conn.execute(
+        "INSERT INTO figures (pupil_pk, year, school_pk, possible, attended, authorised, unauthorised, pct, band, "
+        f"dirty) SELECT *, {_PCT.format(p='possible', a='attended')}, {band_new}, 1 FROM (SELECT pupil_pk, year, "
+        "max(school_pk), sum((k >= 0) - coalesce(ko >= 0, 0)) AS possible, "
+        "sum((k IN (0, 1)) - coalesce(ko IN (0, 1), 0)) AS attended, sum((k = 2) - (ko IS 2)), "
+        "sum((k = 3) - (ko IS 3)) FROM temp.stage WHERE k >= 0 OR ko >= 0 GROUP BY pupil_pk, year) WHERE 1 "
+        "ON CONFLICT DO UPDATE SET possible = possible + excluded.possible, attended = attended + excluded.attended, "
+        "authorised = authorised + excluded.authorised, unauthorised = unauthorised + excluded.unauthorised, "
+        f"pct = {_PCT.format(p='(possible + excluded.possible)', a='(attended + excluded.attended)')}, "
+        f"band = {band_upd}, dirty = 1, school_pk = coalesce(excluded.school_pk, school_pk)",
+        [*params_new, *params_upd])
+    conn.execute(
+        "UPDATE register_schools SET last_mark_date = max(coalesce(last_mark_date, ''), d.last) FROM "
+        "(SELECT school_pk, date(max(day) + 1721424.5) AS last FROM temp.stage WHERE code != '#' "
+        "AND school_pk IS NOT NULL GROUP BY school_pk) d WHERE register_schools.pk = d.school_pk")
+    windows(txn, conn.execute("SELECT DISTINCT pupil_pk, year FROM temp.stage WHERE k = 3 OR ko = 3").fetchall())
     return moved
 
 

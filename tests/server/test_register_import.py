@@ -217,3 +217,35 @@ def test_schools_that_sent_no_recent_marks_are_overdue(app_state):
     assert status["B School"]["school_days_behind"] == 6 and status["B School"]["overdue"]
     assert status["C School"]["last_mark_date"] is None and status["C School"]["overdue"]
     assert status["A School"]["last_import_at"] is not None
+
+
+def test_a_second_publish_in_sql_gives_the_record_the_engine_would(app_state, login):
+    """The first publish of a pupil's figures goes through the engine (force_write, full save);
+    later ones edit the stored JSON in SQL. The record, its stamps and its pull item must be
+    exactly what the engine would have written."""
+    import orjson
+
+    from server.storage import pull_item
+
+    s = school(app_state)
+    p = pupil(app_state, s, 1, first_name="Ada")
+    marks.import_rows(app_state.db, app_state.clock, rows_for(1, days(W1, 1), "/"))
+    with app_state.db.read() as txn:
+        first = txn.get("pupil", [p])[p]
+    marks.import_rows(app_state.db, app_state.clock, rows_for(1, days(W1 + dt.timedelta(weeks=1), 1), "N"))
+    with app_state.db.read() as txn:
+        after = txn.get("pupil", [p])[p]
+        item = txn.execute("SELECT item FROM pupils WHERE id = ?", (p,)).fetchone()[0]
+    # 20 possible, 10 attended: 50.0 %, severe; 10 N in one week: the threshold is met
+    assert after.fields["possible_sessions"] == 20 and after.fields["attendance_pct"] == 50.0
+    assert after.fields["band"] == "severe" and after.fields["penalty_threshold_met"] is True
+    assert after.fields["first_name"] == "Ada" and after.version == first.version + 1
+    assert after.seq > first.seq
+    register = after.meta["band"]
+    assert all(after.meta[n] is register for n in ("possible_sessions", "penalty_threshold_met"))
+    assert register.version == after.version and register.hlc > first.meta["band"].hlc
+    assert after.meta["first_name"] == first.meta["first_name"]  # other fields' stamps untouched
+    assert orjson.loads(item) == orjson.loads(pull_item(after))
+    office = login("office")
+    pulled = [c for c in office.pull_all()[0] if c["id"] == p][0]
+    assert pulled["fields"]["unauthorised_absences"] == 10 and pulled["version"] == after.version
