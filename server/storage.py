@@ -95,6 +95,7 @@ class Database:
             self._writer_busy_timeout(BUSY_TIMEOUT_MS / 1000)
             migrations.apply(sqlite_utils.Database(self._writer))
             # statistics for the query planner, refreshed where they are missing or stale
+            self._writer.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: quick at any size
             self._writer.execute("PRAGMA optimize")
 
     def batch_mode(self, cache_kib: int = 16 * 1024) -> None:
@@ -132,13 +133,7 @@ class Database:
         try:
             # the busy timeout bounds BEGIN by what is left of the wait, and each statement
             # inside (a WAL writer rarely waits once it has begun) by the whole wait
-            self._writer_busy_timeout(deadline - time.monotonic())
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if is_busy(exc):
-                    raise Busy() from exc
-                raise
+            self._begin(conn, deadline)
             self._writer_busy_timeout(wait)
             try:
                 yield SqliteTxn(conn)
@@ -151,6 +146,26 @@ class Database:
                 raise
         finally:
             self._write_lock.release()
+
+    def _begin(self, conn: sqlite3.Connection, deadline: float) -> None:
+        """``BEGIN IMMEDIATE``, retried every few milliseconds until ``deadline``. SQLite's own
+        busy handler sleeps up to 100 ms between tries, so a writer in another process that
+        takes the lock back within that (an import between its slices) would starve it; a
+        short poll takes the gap between two slices."""
+        self._writer_busy_timeout(0)
+        pause = 0.001
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Busy() from exc
+                time.sleep(min(pause, left))
+                pause = min(pause * 1.5, 0.004)
 
     def _writer_busy_timeout(self, seconds: float) -> None:
         """Every use of the writer sets the busy timeout it needs (only when it changes: in
