@@ -110,6 +110,7 @@ class Database:
         self._mmap_bytes, self._reader_cache_kib = 0, min(cache_kib, READER_CACHE_KIB)
 
     _mmap_bytes = MMAP_BYTES
+    last_begin_wait = 0.0  # how long the last write waited for another connection's lock
     _reader_cache_kib = READER_CACHE_KIB
 
     def close(self) -> None:
@@ -154,9 +155,11 @@ class Database:
         short poll takes the gap between two slices."""
         self._writer_busy_timeout(0)
         pause = 0.001
+        started = time.monotonic()
         while True:
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                self.last_begin_wait = time.monotonic() - started
                 return
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):

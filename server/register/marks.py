@@ -45,7 +45,6 @@ SYSTEM = Actor("system", ADMIN, None)
 SLICE_ROWS = 4_000  # the first slice; later ones are sized to hold the write lock about SLICE_S
 SLICE_S = 0.15
 MIN_SLICE, MAX_SLICE = 500, 20_000
-YIELD_S = 0.02  # after each slice: a gap in which a waiting writer (a push) takes the lock
 ANALYSIS_ROWS = 1000
 SHOWN = 200  # rejected and superseded rows kept in the report itself (all are in import_rejects)
 WAIT_S = 60.0  # an import waits its turn for the write lock; requests do not wait for it
@@ -331,7 +330,7 @@ def _write_slice(run: _Run, batch: list[Row], line: int) -> None:
         txn.execute("UPDATE imports SET line = ?, report = ?, moved = ? WHERE no = ?",
                     (line, orjson.dumps(report.as_dict()).decode(), orjson.dumps(sorted(run.moved)).decode(), no))
         held = time.perf_counter() - started
-    time.sleep(YIELD_S)
+    publish.step_aside(run.db)  # officers' pushes waiting for the lock go first
     # the next slice's size aims at SLICE_S of write lock, whatever this machine's speed
     if batch and held > 0:
         run.slice_rows = max(MIN_SLICE, min(MAX_SLICE, int(len(batch) * SLICE_S / held)))
