@@ -30,21 +30,20 @@ def refresh(txn: SqliteTxn) -> int:
     for school_id, urn in schools:
         txn.execute("INSERT INTO register_schools (school_id, urn) VALUES (?, ?) "
                     "ON CONFLICT (school_id) DO UPDATE SET urn = excluded.urn", (school_id, urn or None))
+    # in SQL, so a first import after a roll of 200,000 pupils holds none of them in memory
     pupils = txn.execute(
+        "INSERT INTO register_pupils (pupil_id, upn, school_pk, on_roll_from, left_on) "
         "SELECT p.id, p.upn, s.pk, json_extract(p.data, '$.on_roll_from'), json_extract(p.data, '$.left_on') "
         "FROM pupils p LEFT JOIN register_schools s ON s.school_id = p.school_id "
-        "WHERE p.seq > ? AND p.deleted = 0", (since,)).fetchall()
-    txn.conn.executemany(
-        "INSERT INTO register_pupils (pupil_id, upn, school_pk, on_roll_from, left_on) VALUES (?, ?, ?, ?, ?) "
+        "WHERE p.seq > ? AND p.deleted = 0 "
         "ON CONFLICT (pupil_id) DO UPDATE SET upn = excluded.upn, school_pk = excluded.school_pk, "
-        "on_roll_from = excluded.on_roll_from, left_on = excluded.left_on", pupils)
-    # a pupil's figures row follows the pupil's school, for the per-school lists
-    txn.conn.executemany(
-        "UPDATE figures SET school_pk = ? WHERE pupil_pk = (SELECT pk FROM register_pupils WHERE pupil_id = ?) "
-        "AND school_pk IS NOT ?", [(p[2], p[0], p[2]) for p in pupils])
+        "on_roll_from = excluded.on_roll_from, left_on = excluded.left_on", (since,)).rowcount
+    # a pupil's figures rows follow the pupil's school, for the per-school lists
+    txn.execute("UPDATE figures SET school_pk = r.school_pk FROM register_pupils r JOIN pupils p ON p.id = r.pupil_id "
+                "WHERE figures.pupil_pk = r.pk AND p.seq > ? AND figures.school_pk IS NOT r.school_pk", (since,))
     txn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (WATERMARK, top))
-    return len(schools) + len(pupils)
+    return len(schools) + pupils
 
 
 def pupil_keys(txn: SqliteTxn) -> dict[str, tuple[int, int | None]]:
