@@ -673,10 +673,20 @@ def upload_under_load(url: str, db: Path, office: OfficeClient, officers: list[S
     done_row = None
     deadline = time.monotonic() + IMPORT_WAIT_S
     conn = read_only(db)
+    has_jobs = conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'jobs'").fetchone() is not None
     try:
-        while time.monotonic() < deadline:
+        for _ in range(int(IMPORT_WAIT_S / 0.25) + 1):
+            if time.monotonic() > deadline:
+                break
             if "answered" in answer and answer.get("status") not in (200, 302, 303):
                 break
+            # the import's id is in the answer's Location (/office/marks/{id}: the job's and the import's id)
+            import_id = answer.get("location", "").rstrip("/").rsplit("/", 1)[-1] if "answered" in answer else ""
+            if import_id and has_jobs:
+                job = conn.execute("SELECT status, error FROM jobs WHERE id = ?", (import_id,)).fetchone()
+                if job is not None and job[0] in ("failed", "cancelled"):
+                    answer["job"] = f"job {job[0]}: {(job[1] or '')[:500]}"
+                    break
             row = conn.execute("SELECT no, status, started_at, finished_at, report FROM imports "
                                "WHERE no > ? AND kind = 'marks' ORDER BY no DESC LIMIT 1", (before,)).fetchone()
             if row is not None and row[1] in ("done", "failed"):
@@ -703,6 +713,9 @@ def upload_under_load(url: str, db: Path, office: OfficeClient, officers: list[S
     started, finished = parse_time(done_row[2]), parse_time(done_row[3])
     out["import_s"] = (finished - started).total_seconds() if started and finished else float("nan")
     out["import_status"] = done_row[1]
+    if started is not None and "answered" in answer:
+        # from the POST to the import's start: upload, job queue (the answer came at answer["answered"])
+        out["answered_s"] = answer["answered"] - start
     report = orjson.loads(done_row[4] or "{}")
     out["stored"], out["rejected"] = report.get("stored"), report.get("rejected_count")
     return out
@@ -875,7 +888,8 @@ def run_size(n: int, weeks: int, seed: int, under_load: bool, work: Path, server
                 res["load"] = got
                 lat = got["latencies"]
                 say(f"under load: {load_rows:,} marks uploaded ({got['bytes'] / MB:.1f} MB), answer "
-                    f"{got['answer'].get('status')} {got['answer'].get('location', '')}; import "
+                    f"{got['answer'].get('status')} {got['answer'].get('location', '')} after "
+                    f"{got.get('answered_s', float('nan')):.1f} s; import "
                     f"{got.get('import_s', float('nan')):.1f} s ({got.get('import_status')}, stored "
                     f"{got.get('stored')}), wall {got['wall_s']:.1f} s; {got['pushes']} pushes during it "
                     f"({got['pushes_all']} in all), {got['failures']} failures ({got['failures_all']} in all), "
