@@ -16,7 +16,7 @@ For each size N (``--pupils``), on a fresh database:
 3. **Import ÷ raw.** The same CSV read in-process with ``csv.reader`` and inserted with
    ``executemany`` (4,000 rows a transaction, WAL, synchronous=NORMAL) into a table with
    ``register_marks``' key and layout, against ``doorstep marks import FILE`` as a child
-   process (wall time; peak RSS from ``os.wait4``'s rusage of that one child).
+   process (wall time; peak RSS: the child's own VmHWM, sampled from /proc every 0.1 s).
 4. **Bytes on disk a mark**: ``register_marks`` alone, the weekly counts and figures,
    and the whole database, from ``dbstat``.
 5. **Next school day** (two marks a pupil) through the CLI, then the same rows again
@@ -372,7 +372,7 @@ def raw_import(csv_path: Path, upn_pk: dict[str, int], db_path: Path) -> tuple[i
 @dataclass
 class Child:
     seconds: float
-    maxrss_mb: float  # ru_maxrss: every resident page, the database's memory-mapped pages included
+    maxrss_mb: float  # the child's peak resident set (VmHWM), memory-mapped database pages included
     returncode: int
     output: str
     anon_mb: float = float("nan")  # peak RssAnon sampled every 0.1 s: the heap alone, no mapped file
@@ -380,9 +380,11 @@ class Child:
     shmem_mb: float = float("nan")  # peak RssShmem sampled likewise (the WAL index)
 
 
-def _rss(pid: int) -> tuple[int, int, int]:
-    """(RssAnon, RssFile, RssShmem) of a process in KiB; zeros once it is gone."""
-    got = {"RssAnon:": 0, "RssFile:": 0, "RssShmem:": 0}
+def _rss(pid: int) -> tuple[int, int, int, int]:
+    """(RssAnon, RssFile, RssShmem, VmHWM) of a process in KiB; zeros once it is gone. VmHWM is
+    the peak resident set of the process's own memory since its exec; ``ru_maxrss`` is not:
+    Linux carries into it the pages the child shared with this (large) parent at fork."""
+    got = {"RssAnon:": 0, "RssFile:": 0, "RssShmem:": 0, "VmHWM:": 0}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             name = line.split(" ", 1)[0].split("\t", 1)[0]
@@ -390,13 +392,13 @@ def _rss(pid: int) -> tuple[int, int, int]:
                 got[name] = int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    return got["RssAnon:"], got["RssFile:"], got["RssShmem:"]
+    return got["RssAnon:"], got["RssFile:"], got["RssShmem:"], got["VmHWM:"]
 
 
 def doorstep_cli(db: Path, *args: str, env: dict[str, str] | None = None,
                  timeout: float = CHILD_TIMEOUT_S) -> Child:
-    """Run ``doorstep --db DB ARGS`` as a child; its wall time and its own peak RSS (the rusage
-    ``os.wait4`` returns for that one child: what RUSAGE_CHILDREN would give in a fresh helper)."""
+    """Run ``doorstep --db DB ARGS`` as a child; its wall time and its own peak RSS (VmHWM from
+    /proc: ru_maxrss would include the pages it shared with this process at fork)."""
     argv = [sys.executable, "-m", "server.cli", "--db", str(db), *args]
     log = Path(f"{db}.cli-{uuid.uuid4().hex[:6]}.log")
     with open(log, "wb") as out:
@@ -406,13 +408,13 @@ def doorstep_cli(db: Path, *args: str, env: dict[str, str] | None = None,
         got: list[Any] = []
         waiter = threading.Thread(target=lambda: got.append(os.wait4(proc.pid, 0)), daemon=True)
         waiter.start()
-        anon = file = shmem = 0
+        anon = file = shmem = hwm = 0
         deadline = time.monotonic() + timeout
         for _ in range(int(timeout / 0.1) + 1):
             if not waiter.is_alive() or time.monotonic() > deadline:
                 break
-            a, f, m = _rss(proc.pid)
-            anon, file, shmem = max(anon, a), max(file, f), max(shmem, m)
+            a, f, m, h = _rss(proc.pid)
+            anon, file, shmem, hwm = max(anon, a), max(file, f), max(shmem, m), max(hwm, h)
             waiter.join(0.1)
         if waiter.is_alive():
             os.killpg(proc.pid, signal.SIGKILL)
@@ -425,7 +427,9 @@ def doorstep_cli(db: Path, *args: str, env: dict[str, str] | None = None,
     log.unlink(missing_ok=True)
     if proc.returncode != 0:
         raise RuntimeError(f"doorstep {' '.join(args)} exited with {proc.returncode}: {text[-2000:]}")
-    return Child(seconds, usage.ru_maxrss / 1024, proc.returncode, text, anon / 1024, file / 1024, shmem / 1024)
+    # the child's own peak (VmHWM, sampled to its last 0.1 s); ru_maxrss only when /proc gave nothing
+    peak = hwm if hwm else usage.ru_maxrss
+    return Child(seconds, peak / 1024, proc.returncode, text, anon / 1024, file / 1024, shmem / 1024)
 
 
 def marks_import(db: Path, path: Path) -> Child:
@@ -944,7 +948,7 @@ def size_table(r: dict[str, Any]) -> str:
         ("raw csv.reader + executemany", f"{fmt(r['raw_rate'])} rows/s", ""),
         ("`doorstep marks import`", f"{fmt(r['import_rate'])} rows/s ({r['import_s']:.1f} s)", ""),
         ("**import ÷ raw**", f"**{r['ratio']:.2f}**", "≥ 0.33"),
-        ("import peak RSS (ru_maxrss; sampled heap / mapped file)",
+        ("import peak RSS (VmHWM; sampled heap / mapped file)",
          f"{r['import_rss']:.0f} MB ({r['import_anon']:.0f} / {r['import_file']:.0f} MB)", "≤ 300 MB"),
         ("bytes a mark: register_marks", f"{r['bpm_marks']:.1f}", ""),
         ("bytes a mark: weekly counts + figures (+ indexes)", f"{r['bpm_weekly']:.1f}", ""),
