@@ -52,7 +52,7 @@ def _choice(request: Request) -> tuple[str, str, int | None]:
 def _cursor(request: Request) -> tuple[int, int] | None:
     raw = request.query_params.get("after", "")
     pct, _, key = raw.partition(".")
-    if pct.isdigit() and key.isdigit():
+    if pct.isascii() and key.isascii() and pct.isdigit() and key.isdigit() and len(pct) < 6 and len(key) < 19:
         return int(pct), int(key)
     return None
 

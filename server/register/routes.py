@@ -67,7 +67,8 @@ async def pupils(request: Request) -> Response:
     officer = _uuid_param(request, "officer")
     after = paging.decode(request.query_params.get("cursor"))
     if after is not None and not (isinstance(after, list) and len(after) == 3
-                                  and all(isinstance(v, int) and not isinstance(v, bool) for v in after)):
+                                  and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63
+                                          for v in after)):
         raise invalid("cursor is not one this server gave out", field="cursor")
 
     def work() -> tuple[int, list[dict[str, Any]]]:

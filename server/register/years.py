@@ -22,7 +22,7 @@ def parse(value: str) -> int | None:
     """``2025`` or ``2025/26`` or ``2025-26`` -> 2025; None when it is not one of those."""
     value = value.strip()
     head, sep, tail = value.replace("-", "/").partition("/")
-    if not (head.isdigit() and len(head) == 4) or not 2000 <= int(head) <= 2100:
+    if not (head.isascii() and head.isdigit() and len(head) == 4) or not 2000 <= int(head) <= 2100:
         return None
     year = int(head)
     if sep and tail != f"{(year + 1) % 100:02d}":
@@ -51,5 +51,8 @@ def normalise_time(value: str) -> str | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    parsed = parsed.astimezone(dt.timezone.utc)
+    try:
+        parsed = parsed.astimezone(dt.timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the year 1 in UTC
+        return None
     return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"

@@ -249,3 +249,25 @@ def test_a_second_publish_in_sql_gives_the_record_the_engine_would(app_state, lo
     office = login("office")
     pulled = [c for c in office.pull_all()[0] if c["id"] == p][0]
     assert pulled["fields"]["unauthorised_absences"] == 10 and pulled["version"] == after.version
+
+
+def test_odd_list_parameters_are_refused_not_500(app_state, login):
+    import base64
+    import json
+
+    def cursor(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    office = login("office")
+    for params in ({"year": "²⁰²⁵"}, {"year": "2025/99"}, {"cursor": cursor([2026, 2**70, 1])},
+                   {"cursor": cursor([2026, -1, 1])}, {"school": "x"}, {"cursor": "!!"}):
+        r = office.get("/api/register/pupils", **params)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed", (params, r.text)
+
+
+def test_extract_times_are_read_as_utc_or_refused():
+    from server.register.years import normalise_time
+
+    assert normalise_time("2026-09-07T17:00:00+01:00") == "2026-09-07T16:00:00.000Z"
+    assert normalise_time("2026-09-07") == "2026-09-07T00:00:00.000Z"
+    assert normalise_time("0001-01-01T00:00:00+05:00") is None and normalise_time("yesterday") is None
