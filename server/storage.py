@@ -1,4 +1,5 @@
-"""SQLite storage: the connection wrapper, one writer, and the sync engine's Txn adapter.
+"""SQLite storage: the connection wrapper and one writer (the sync engine's Txn adapter,
+``SqliteTxn``, is in ``server/sqlite_txn.py``).
 
 Every write goes through ``Database.write()``: a process-wide lock around one
 write connection inside ``BEGIN IMMEDIATE`` (SQLite has one writer anyway;
@@ -14,19 +15,23 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlite_utils
 
-from sync import AppliedChange, Conflict, FieldMeta, Record, ScopeEvent, TypeFilter, pull_item
+from sync import pull_item
 
-from .migrations import ENTITY_TABLES, migrations
+from .migrations import migrations
+from .sqlite_txn import SqliteTxn, table_of
 
-_Fragment = orjson.Fragment
+# what callers import from here, wherever it is written (sqlite_txn; pull_item from sync)
+__all__ = [
+    "BUSY_RETRY_AFTER_S", "BUSY_TIMEOUT_MS", "MMAP_BYTES", "READER_CACHE_KIB", "WAL_CHECKPOINT_PAGES",
+    "WRITER_CACHE_KIB", "WRITE_WAIT_S", "Busy", "Database", "SqliteTxn", "is_busy", "pull_item", "table_of",
+]
 
 BUSY_TIMEOUT_MS = 30_000
 # How long a request's write waits for the write lock (this process's and SQLite's, held by
@@ -208,242 +213,3 @@ class Database:
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         with self.read() as txn:
             return txn.rows(sql, params)
-
-
-def table_of(type_: str) -> str:
-    return ENTITY_TABLES[type_][0]
-
-
-_COLUMNS = "id, data, meta, version, seq, deleted, deleted_hlc, flags, created_at, created_by, updated_at, updated_by"
-_COLUMNS_NO_META = _COLUMNS.replace("meta", "NULL", 1)
-
-
-def _meta_json(meta: dict[str, FieldMeta]) -> str:
-    """``[[write, …], {field: index of its write}]``, a write being ``[hlc, version, by]``: the
-    fields one change wrote share one write, stored once (a new visit: one instead of ten)."""
-    if meta and len({id(m) for m in meta.values()}) == 1:  # one write made every field (a new record)
-        first = next(iter(meta.values()))
-        return orjson.dumps([[first.as_list()], dict.fromkeys(meta, 0)]).decode()
-    writes: list[list[Any]] = []
-    index: dict[int, int] = {}
-    names: dict[str, int] = {}
-    for name, m in meta.items():
-        i = index.get(id(m))
-        if i is None:
-            i = index[id(m)] = len(writes)
-            writes.append(m.as_list())
-        names[name] = i
-    return orjson.dumps([writes, names]).decode()
-
-
-def _meta(raw: str | bytes) -> dict[str, FieldMeta]:
-    data = orjson.loads(raw)
-    if isinstance(data, dict):  # as stored before 2026-11-23: {field: [hlc, version, by]}
-        shared: dict[tuple[Any, ...], FieldMeta] = {}  # equal writes become one again
-        return {name: shared.setdefault(tuple(w), FieldMeta.from_list(w)) for name, w in data.items()}
-    writes = [FieldMeta.from_list(w) for w in data[0]]
-    return {name: writes[i] for name, i in data[1].items()}
-
-
-def _record(type_: str, row: tuple[Any, ...], with_meta: bool = True) -> Record:
-    return Record(
-        type=type_, id=row[0], fields=orjson.loads(row[1]),
-        meta=_meta(row[2]) if with_meta else {},
-        version=row[3], seq=row[4], deleted=bool(row[5]), deleted_hlc=row[6],
-        flags=orjson.loads(row[7]), created_at=row[8], created_by=row[9], updated_at=row[10],
-        updated_by=row[11])
-
-
-def _row(r: Record) -> tuple[Any, ...]:
-    data = orjson.dumps(r.fields)
-    return (r.id, data.decode(), _meta_json(r.meta), r.version, r.seq, int(r.deleted), r.deleted_hlc,
-            orjson.dumps(r.flags).decode() if r.flags else "{}", r.created_at, r.created_by,
-            r.updated_at, r.updated_by, pull_item(r, data))
-
-
-def _ids_param(values: Iterable[Any]) -> str:
-    return orjson.dumps(sorted({v for v in values if v is not None})).decode()
-
-
-def _changed_sql(columns: str, type_: str, seq: int, limit: int, where: TypeFilter | None,
-                 include_deleted: bool) -> tuple[str, list[Any]]:
-    sql = f"SELECT {columns} FROM {table_of(type_)} WHERE seq > ?"
-    params: list[Any] = [seq]
-    if not include_deleted:
-        sql += " AND deleted = 0"
-    if where is not None:
-        alternatives = ["id IN (SELECT value FROM json_each(?))"]
-        params.append(_ids_param(where.ids))
-        for field_, values in where.links:
-            column = field_ if field_ in ENTITY_TABLES[type_][1] else f"json_extract(data, '$.{field_}')"
-            alternatives.append(f"{column} IN (SELECT value FROM json_each(?))")
-            params.append(_ids_param(values))
-        sql += " AND (" + " OR ".join(alternatives) + ")"
-    sql += " ORDER BY seq LIMIT ?"
-    params.append(limit)
-    return sql, params
-
-
-class SqliteTxn:
-    """The sync engine's ``Txn`` over one SQLite connection in a transaction."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.conn.execute(sql, tuple(params))
-        names = [d[0] for d in cur.description] if cur.description else []
-        return [dict(zip(names, row)) for row in cur.fetchall()]
-
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, tuple(params))
-
-    # -- records -------------------------------------------------------------
-    def get(self, type_: str, ids: Iterable[str]) -> dict[str, Record]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        sql = (f"SELECT {_COLUMNS} FROM {table_of(type_)} "
-               "WHERE id IN (SELECT value FROM json_each(?))")
-        return {row[0]: _record(type_, row) for row in self.conn.execute(sql, (_ids_param(ids),))}
-
-    def find(self, type_: str, field_: str, values: Iterable[Any]) -> list[Record]:
-        values = list(values)
-        if not values:
-            return []
-        column = field_ if field_ in ENTITY_TABLES[type_][1] else f"json_extract(data, '$.{field_}')"
-        sql = (f"SELECT {_COLUMNS} FROM {table_of(type_)} "
-               f"WHERE {column} IN (SELECT value FROM json_each(?))")
-        return [_record(type_, row) for row in self.conn.execute(sql, (_ids_param(values),))]
-
-    def save(self, records: list[Record]) -> None:
-        by_type: dict[str, list[tuple[Any, ...]]] = {}
-        for r in records:
-            by_type.setdefault(r.type, []).append(_row(r))
-        for type_, rows in by_type.items():
-            self.conn.executemany(
-                f"INSERT OR REPLACE INTO {table_of(type_)} ({_COLUMNS}, item) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-    def changed_since(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
-                      include_deleted: bool) -> list[Record]:
-        """Records for a pull: without the per-field write metadata, which a pull never sends
-        (so never ``save`` what this returns)."""
-        sql, params = _changed_sql(_COLUMNS_NO_META, type_, seq, limit, where, include_deleted)
-        return [_record(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
-
-    def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
-                      include_deleted: bool) -> list[tuple[int, str, str, Any]]:
-        """``(seq, type, id, pull item)``, the item as stored at the record's last save (an
-        ``orjson.Fragment``: the answer copies it, nothing parses or re-encodes it)."""
-        sql, params = _changed_sql("seq, id, item", type_, seq, limit, where, include_deleted)
-        rows = self.conn.execute(sql, params).fetchall()
-        missing = [i for _s, i, item in rows if item is None]  # rows older than the item column
-        if missing:
-            found = self.get(type_, missing)
-            rows = [(s, i, item if item is not None else pull_item(found[i])) for s, i, item in rows]
-        return [(s, type_, i, _Fragment(item)) for s, i, item in rows]
-
-    # -- counters ------------------------------------------------------------
-    def _meta(self, key: str) -> int:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def max_seq(self) -> int:
-        return self._meta("max_seq")
-
-    def set_max_seq(self, seq: int) -> None:
-        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'max_seq'", (seq,))
-
-    def horizon(self) -> int:
-        return self._meta("horizon")
-
-    def user_role(self, user_id: str) -> str | None:
-        row = self.conn.execute("SELECT role FROM users WHERE id = ? AND active = 1", (user_id,)).fetchone()
-        return row[0] if row else None
-
-    # -- change log ----------------------------------------------------------
-    def applied(self, change_ids: Collection[str]) -> dict[str, AppliedChange]:
-        if not change_ids:
-            return {}
-        sql = ("SELECT change_id, type, entity_id, version, status, user_id, device_id, received_at, "
-               "hlc, fields, lost_fields, seq FROM changes "
-               "WHERE change_id IN (SELECT value FROM json_each(?))")
-        return {r[0]: _applied(r) for r in self.conn.execute(sql, (_ids_param(change_ids),))}
-
-    def log_changes(self, rows: list[AppliedChange]) -> None:
-        self.conn.executemany(
-            "INSERT INTO changes (seq, change_id, type, entity_id, version, status, user_id, device_id, "
-            "received_at, hlc, fields, lost_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(c.seq, c.change_id, c.type, c.entity_id, c.version, c.status, c.user_id, c.device_id,
-              c.received_at, c.hlc, orjson.dumps(c.fields).decode(), orjson.dumps(c.lost_fields).decode())
-             for c in rows])
-
-    def history(self, type_: str, entity_id: str) -> list[AppliedChange]:
-        sql = ("SELECT change_id, type, entity_id, version, status, user_id, device_id, received_at, "
-               "hlc, fields, lost_fields, seq FROM changes WHERE entity_id = ? AND type = ? ORDER BY seq")
-        return [_applied(r) for r in self.conn.execute(sql, (entity_id, type_))]
-
-    # -- conflicts -----------------------------------------------------------
-    def add_conflicts(self, conflicts: list[Conflict]) -> None:
-        self.conn.executemany(
-            "INSERT INTO conflicts (id, type, entity_id, field, kept, lost, status, created_at, "
-            "resolved_at, resolved_by, choice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_conflict_row(c) for c in conflicts])
-
-    def get_conflict(self, conflict_id: str) -> Conflict | None:
-        row = self.conn.execute(f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?",
-                                (conflict_id,)).fetchone()
-        return _conflict(row) if row else None
-
-    def update_conflict(self, conflict: Conflict) -> None:
-        self.conn.execute("DELETE FROM conflicts WHERE id = ?", (conflict.id,))
-        self.add_conflicts([conflict])
-
-    def list_conflicts(self, status: str | None, after: str | None, limit: int) -> list[Conflict]:
-        sql = f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE 1 = 1"
-        params: list[Any] = []
-        if status is not None:
-            sql += " AND status = ?"
-            params.append(status)
-        if after:
-            created, _, id_ = after.partition("|")
-            sql += " AND (created_at, id) > (?, ?)"
-            params += [created, id_]
-        sql += " ORDER BY created_at, id LIMIT ?"
-        params.append(limit)
-        return [_conflict(r) for r in self.conn.execute(sql, params)]
-
-    # -- scope events --------------------------------------------------------
-    def add_scope_events(self, events: list[ScopeEvent]) -> None:
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO scope_events (user_id, type, entity_id, kind, seq) VALUES (?, ?, ?, ?, ?)",
-            [(e.user_id, e.type, e.entity_id, e.kind, e.seq) for e in events])
-
-    def scope_events_since(self, user_id: str, seq: int, limit: int) -> list[ScopeEvent]:
-        sql = ("SELECT user_id, type, entity_id, kind, seq FROM scope_events "
-               "WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-        return [ScopeEvent(*r) for r in self.conn.execute(sql, (user_id, seq, limit))]
-
-    def has_scope_event(self, user_id: str, type_: str, entity_id: str) -> bool:
-        sql = "SELECT 1 FROM scope_events WHERE user_id = ? AND type = ? AND entity_id = ?"
-        return self.conn.execute(sql, (user_id, type_, entity_id)).fetchone() is not None
-
-
-_CONFLICT_COLUMNS = "id, type, entity_id, field, kept, lost, status, created_at, resolved_at, resolved_by, choice"
-
-
-def _applied(r: tuple[Any, ...]) -> AppliedChange:
-    return AppliedChange(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], orjson.loads(r[9]),
-                         orjson.loads(r[10]), r[11])
-
-
-def _conflict_row(c: Conflict) -> tuple[Any, ...]:
-    return (c.id, c.type, c.entity_id, c.field, orjson.dumps(c.kept).decode(),
-            orjson.dumps(c.lost).decode(), c.status, c.created_at, c.resolved_at, c.resolved_by, c.choice)
-
-
-def _conflict(r: tuple[Any, ...]) -> Conflict:
-    return Conflict(id=r[0], type=r[1], entity_id=r[2], field=r[3], kept=orjson.loads(r[4]),
-                    lost=orjson.loads(r[5]), status=r[6], created_at=r[7], resolved_at=r[8],
-                    resolved_by=r[9], choice=r[10])

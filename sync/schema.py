@@ -6,7 +6,8 @@ range, pattern, enum, nullable, required); ``ENUMS`` the code lists and
 must have). Everything else is built from them:
 
 * the checkers ``validate_fields`` runs on the push path (closures compiled
-  once from the declaration, so validation is as fast as hand-written code);
+  once from the declaration by ``sync/checks.py``, so validation is as fast as
+  hand-written code);
 * the OpenAPI entity components (``server/openapi.py``);
 * the schema document the PWA validates against (``sync/schema_export.py``,
   written to ``pwa/schema.js``; docs/pwa.md).
@@ -15,12 +16,11 @@ The words people see for the codes and fields live in ``sync/vocabulary.json``.
 """
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .checks import Check, Invalid, compile_check
+from .checks import is_uuid as is_uuid  # written in checks.py; callers import it from here
 from .errors import ChangeError
 
 # --- the declaration ----------------------------------------------------------
@@ -288,10 +288,7 @@ DELETABLE: dict[str, str | None] = {"task": None, "visit": "draft", "conversatio
 SUBMITTABLE = frozenset({"visit", "conversation"})
 SERVER_FIELDS = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by"})
 
-# --- checkers, compiled from the declaration -----------------------------------
-
-Check = Callable[[Any], Any]  # returns the clean value or raises ValueError(message)
-
+# --- checkers, compiled from the declaration (sync/checks.py) ----------------
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -299,201 +296,9 @@ class FieldSpec:
     required: bool = False  # must be present (and not null) when the record is created
 
 
-class _Invalid(ValueError):
-    pass
-
-
-def string(max_len: int, pattern: str | None = None, hint: str = "") -> Check:
-    rx = re.compile(pattern) if pattern else None
-
-    def check(v: Any) -> str:
-        if not isinstance(v, str):
-            raise _Invalid("must be a string")
-        if len(v) > max_len:
-            raise _Invalid(f"must be at most {max_len} characters")
-        if rx is not None and not rx.fullmatch(v):
-            raise _Invalid(f"must look like {hint}")
-        return v
-
-    return check
-
-
-def enum(values: tuple[str, ...]) -> Check:
-    def check(v: Any) -> str:
-        if v not in values:
-            raise _Invalid("must be one of " + ", ".join(values))
-        return v
-
-    return check
-
-
-def boolean(v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise _Invalid("must be true or false")
-    return v
-
-
-def integer(lo: int, hi: int) -> Check:
-    def check(v: Any) -> int:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise _Invalid("must be a whole number")
-        if not lo <= v <= hi:
-            raise _Invalid(f"must be between {lo} and {hi}")
-        return v
-
-    return check
-
-
-def number(lo: float, hi: float) -> Check:
-    def check(v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-            raise _Invalid("must be a number")
-        if not lo <= v <= hi:
-            raise _Invalid(f"must be between {lo} and {hi}")
-        return float(v)
-
-    return check
-
-
-def date(v: Any) -> str:
-    if not isinstance(v, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-        raise _Invalid("must be a date YYYY-MM-DD")
-    try:
-        dt.date.fromisoformat(v)
-    except ValueError:
-        raise _Invalid("must be a real calendar date") from None
-    return v
-
-
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
-# already normalised: whole seconds or milliseconds, in UTC
-_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z")
-
-
-def timestamp(v: Any) -> str:
-    """An ISO 8601 UTC time; normalised to ``YYYY-MM-DDTHH:MM:SS[.fff]Z``."""
-    if not isinstance(v, str) or len(v) > 40 or not _TIMESTAMP.fullmatch(v):
-        raise _Invalid("must be an ISO 8601 UTC time such as 2026-11-22T08:15:00Z")
-    try:
-        parsed = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
-        raise _Invalid("must be a real time") from None
-    if _CANONICAL.fullmatch(v) and (parsed.microsecond or len(v) == 20):
-        return v  # the normal form already (".000" is written without its fraction)
-    parsed = parsed.astimezone(dt.timezone.utc)
-    text = parsed.strftime("%Y-%m-%dT%H:%M:%S")
-    if parsed.microsecond:
-        text += f".{parsed.microsecond // 1000:03d}"
-    return text + "Z"
-
-
-def date_or_time(v: Any) -> str:
-    if isinstance(v, str) and len(v) == 10:
-        return date(v)
-    return timestamp(v)
-
-
-def clock_time(v: Any) -> str:
-    if not isinstance(v, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
-        raise _Invalid("must be a time of day HH:MM")
-    return v
-
-
-def ref(v: Any) -> str:
-    if not is_uuid(v):
-        raise _Invalid("must be an id (a UUID string)")
-    return v.lower()
-
-
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def is_uuid(v: Any) -> bool:
-    """A UUID in its canonical 8-4-4-4-12 hex form (either case)."""
-    return isinstance(v, str) and _UUID.fullmatch(v) is not None
-
-
-def nullable(check: Check) -> Check:
-    def inner(v: Any) -> Any:
-        return None if v is None else check(v)
-
-    return inner
-
-
-def list_of(item: Check, max_items: int, unique: bool = False) -> Check:
-    def check(v: Any) -> list[Any]:
-        if not isinstance(v, list):
-            raise _Invalid("must be a list")
-        if len(v) > max_items:
-            raise _Invalid(f"must have at most {max_items} items")
-        out = []
-        for i, x in enumerate(v):
-            try:
-                out.append(item(x))
-            except _Invalid as exc:
-                raise _Invalid(f"item {i + 1} {exc}") from None
-        if unique and len(set(map(str, out))) != len(out):
-            raise _Invalid("must not repeat an item")
-        return out
-
-    return check
-
-
-def obj(**fields: tuple[Check, bool]) -> Check:
-    """A JSON object with the named keys (check, required); no others."""
-
-    def check(v: Any) -> dict[str, Any]:
-        if not isinstance(v, dict):
-            raise _Invalid("must be an object")
-        extra = set(v) - set(fields)
-        if extra:
-            raise _Invalid("has unknown keys: " + ", ".join(sorted(map(str, extra))))
-        out = {}
-        for name, (c, required) in fields.items():
-            if name not in v or v[name] is None:
-                if required:
-                    raise _Invalid(f"needs '{name}'")
-                out[name] = None
-                continue
-            try:
-                out[name] = c(v[name])
-            except _Invalid as exc:
-                raise _Invalid(f"'{name}' {exc}") from None
-        return out
-
-    return check
-
-
-_PLAIN: dict[str, Check] = {"boolean": boolean, "date": date, "timestamp": timestamp,
-                            "date_or_time": date_or_time, "clock_time": clock_time, "ref": ref}
-
-
-def compile_check(spec: dict[str, Any]) -> Check:
-    """The checker for one declared field (its ``nullable`` flag included)."""
-    kind = spec["kind"]
-    check: Check
-    if kind in _PLAIN:
-        check = _PLAIN[kind]
-    elif kind == "string":
-        check = string(spec["max"], spec.get("pattern"), spec.get("hint", ""))
-    elif kind == "enum":
-        check = enum(ENUMS[spec["enum"]])
-    elif kind == "integer":
-        check = integer(spec["min"], spec["max"])
-    elif kind == "number":
-        check = number(spec["min"], spec["max"])
-    elif kind == "list":
-        check = list_of(compile_check(spec["items"]), spec["max_items"], spec.get("unique", False))
-    elif kind == "object":
-        check = obj(**{name: (compile_check({**sub, "nullable": False}), bool(sub.get("required")))
-                       for name, sub in spec["fields"].items()})
-    else:
-        raise ValueError(f"unknown field kind {kind!r}")
-    return nullable(check) if spec.get("nullable") else check
-
-
 ENTITY_TYPES: dict[str, dict[str, FieldSpec]] = {
-    type_: {name: FieldSpec(compile_check(spec), bool(spec.get("required"))) for name, spec in fields.items()}
+    type_: {name: FieldSpec(compile_check(spec, ENUMS), bool(spec.get("required")))
+            for name, spec in fields.items()}
     for type_, fields in FIELDS.items()
 }
 # per type: (field, "text"?, ((when field, value), ...), message), in RULES order
@@ -518,7 +323,7 @@ def validate_fields(type_: str, fields: dict[str, Any]) -> tuple[dict[str, Any],
             continue
         try:
             clean[name] = spec.check(value)
-        except _Invalid as exc:
+        except Invalid as exc:
             errors.append(ChangeError(name, "validation_failed", f"{name} {exc}"))
     return clean, errors
 

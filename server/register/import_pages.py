@@ -26,14 +26,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync.schema import is_uuid
-
 from .. import jobs
 from ..office.exports import csv_response, csv_text
-from ..office.pages import PageError, app_state, form, me, page, redirect, render
+from ..office.pages import app_state, form, me, page, redirect, render, uuid_param
 from ..office.people import Directory
 from ..state import AppState
 from . import marks
+from .report_pages import load_report
 from .years import normalise_time
 
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
@@ -194,18 +193,13 @@ def _report(st: Any, import_id: str) -> dict[str, Any] | None:
 
 
 def _import_id(request: Request) -> str:
-    import_id = request.path_params["import_id"]
-    if not is_uuid(import_id):
-        raise PageError(404, "Not found", "There is no import with that id.")
-    return import_id
+    return uuid_param(request, "import_id", "import")
 
 
 @page
 async def report_page(request: Request) -> Response:
     st = app_state(request)
-    data = await run_in_threadpool(_report, st, _import_id(request))
-    if data is None:
-        raise PageError(404, "Not found", "There is no import with that id.")
+    data = await load_report(request, _report, _import_id(request), "import")
     job = data["job"]
     failed = job is not None and job["status"] == "failed"
     if data["report"] is None or data["status"] != "done":

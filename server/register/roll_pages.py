@@ -25,11 +25,11 @@ from sync import Actor
 
 from .. import jobs
 from ..office.exports import csv_response, csv_text
-from ..office.pages import (PageError, app_state, form, me, page, record_view, redirect, render, text_field,
-                            uuid_param)
+from ..office.pages import app_state, form, me, page, record_view, redirect, render, text_field, uuid_param
 from ..office.people import Directory
 from ..util import now_iso
 from . import roll
+from .report_pages import load_report
 
 MAX_UPLOAD_BYTES = 128 * 1024 * 1024
 SHOWN_REJECTS = 500
@@ -137,9 +137,7 @@ def _upload_id(request: Request) -> str:
 
 async def _show(request: Request, upload_id: str, error: str = "", status: int = 200) -> Response:
     st = app_state(request)
-    data = await run_in_threadpool(_upload, st, upload_id)
-    if data is None:
-        raise PageError(404, "Not found", "There is no roll upload with that id.")
+    data = await load_report(request, _upload, upload_id, "roll upload")
     report = data["report"]
     rejected = report.get("rejected", [])
     await run_in_threadpool(record_view, st, me(request).user.id, [a["pupil_id"] for a in report.get("alerts", [])],
@@ -229,10 +227,7 @@ async def apply(request: Request) -> Response:
 
 @page
 async def rejected_csv(request: Request) -> Response:
-    st = app_state(request)
-    data = await run_in_threadpool(_upload, st, _upload_id(request))
-    if data is None:
-        raise PageError(404, "Not found", "There is no roll upload with that id.")
+    data = await load_report(request, _upload, _upload_id(request), "roll upload")
     body = [[r["line"], *((r.get("row") or {}).get(k, "") for k in COLUMNS), r["reason"]]
             for r in data["report"].get("rejected", [])]
     return csv_response("rejected-roll-rows.csv", csv_text(["line", *COLUMNS, "reason"], body))
