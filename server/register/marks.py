@@ -1,12 +1,13 @@
 """Attendance marks import: streamed in bounded slices, resumable, never blocking the field.
 
-A file is read a slice at a time (``SLICE_ROWS`` rows): parsed and checked with
-no lock held, then written in one short transaction that stores the marks, the
-weekly counts, the figures they move, the rejected rows and how far the import
-has got. So memory stays flat whatever the file's size, officers' syncs get the
-write lock between slices, a pupil's marks and figures agree at every commit,
-and an import stopped at any point (even by SIGKILL) is completed by running it
-again. A row never overwrites a mark set from a later extract. After the last
+The file is read and checked with no lock held, into a scratch file that gives
+the rows back in pupil order (``marks_sort``); then each slice, the marks of a
+run of whole pupils, is written in one short transaction that stores the marks,
+the weekly counts, the figures they move and how far the import has got (the
+last pupil done). So memory stays flat whatever the file's size, each pupil's
+figures are written once, officers' syncs get the write lock between slices, a
+pupil's marks and figures agree at every commit, and an import stopped at any
+point (even by SIGKILL) is completed by running it again. A row never overwrites a mark set from a later extract. After the last
 slice, the figures of every pupil of a school whose school weeks moved are
 brought up to date (``roll_forward``) and changed figures are published to the
 pupil records phones pull (``publish``). docs/register.md has the rules.
@@ -36,13 +37,16 @@ from .codes import SESSIONS, normalise_code
 from .csv_marks import COLUMNS
 from .figures import BandThresholds
 from .marks_read import ImportReport, pupil_marks, rejected_rows
+from .marks_sort import Sorted
 from .years import week_key, year_of
 
 __all__ = ["ImportReport", "import_csv", "import_file", "import_rows", "import_stream", "file_import_id",
            "check_header", "finish", "pupil_marks", "rejected_rows", "SYSTEM"]
 
 SYSTEM = Actor("system", ADMIN, None)
-SLICE_ROWS = 4_000  # the first slice; later ones are sized to hold the write lock about SLICE_S
+READ_ROWS = 20_000  # rows checked and sorted at a time while the file is read (no lock held)
+REJECTS_A_SLICE = 5_000
+SLICE_ROWS = 4_000  # the first slice written; later ones are sized to hold the write lock about SLICE_S
 SLICE_S = 0.15
 MIN_SLICE, MAX_SLICE = 500, 20_000
 ANALYSIS_ROWS = 1000
@@ -107,18 +111,18 @@ class _Run:
         self.db, self.actor, self.bands = db, actor, thresholds
         with db.write(timeout=WAIT_S) as txn:
             keys.refresh(txn)
-            row = txn.execute("SELECT no, line, report, extracted_at, status, moved FROM imports WHERE id = ?",
+            row = txn.execute("SELECT no, position, report, extracted_at, status, moved FROM imports WHERE id = ?",
                               (import_id,)).fetchone()
             if row is None:
                 cur = txn.execute(
                     "INSERT INTO imports (id, kind, user_id, filename, extracted_at, started_at, status) "
                     "VALUES (?, 'marks', ?, ?, ?, ?, 'running')",
                     (import_id, actor.user_id, filename[:200], extracted_at, now_iso()))
-                self.no, self.line = int(cur.lastrowid or 0), 0
+                self.no, self.position = int(cur.lastrowid or 0), 0
                 self.report = ImportReport(import_id=import_id, extracted_at=extracted_at)
                 self.moved: set[tuple[int, int]] = set()
             else:
-                self.no, self.line = row[0], row[1]
+                self.no, self.position = row[0], row[1]
                 self.report = ImportReport.from_dict(orjson.loads(row[2]))
                 self.report.import_id, self.report.extracted_at = import_id, row[3]
                 self.finished = row[4] == "done"
@@ -131,6 +135,7 @@ class _Run:
         self.sessions: dict[str, int] = {}
         self.codes: dict[str, tuple[str, int]] = {}
         self.slice_rows = SLICE_ROWS
+        self.upns: dict[int, str] | None = None  # pupil -> UPN, made when a repeated row needs it
 
     def extract_of(self, txn: SqliteTxn, import_no: int) -> str:
         """When the extract behind an import was taken (imports started after this one too)."""
@@ -170,13 +175,16 @@ def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], a
     run.columns = columns
     if run.finished:
         return run.report
-    try:
-        for line, batch in _slices(reader, run.line, run):
-            _write_slice(run, batch, line)
+    with Sorted(db.path, run.report.import_id) as rows:
+        try:
+            line = _read(run, reader, rows, progress)
+        except csv.Error as exc:
+            raise ValueError(f"cannot read the file as CSV (line {reader.line_num + 1}): {exc}") from None
+        _save_rejects(run, rows)
+        for staged, repeats, last in rows.slices(run.position, lambda: run.slice_rows):
+            _write_slice(run, staged, repeats, last, line)
             if progress is not None:
                 progress({"rows_read": run.report.rows_read, "stored": run.report.stored, "line": line})
-    except csv.Error as exc:
-        raise ValueError(f"cannot read the file as CSV (line {reader.line_num + 1}): {exc}") from None
     finish(db, clock, run.no, run.moved, actor, thresholds, progress)
     with db.read() as txn:
         row = txn.execute("SELECT report FROM imports WHERE no = ?", (run.no,)).fetchone()
@@ -194,28 +202,23 @@ def check_header(header: list[str] | None) -> list[int]:
     return [names.index(c) for c in COLUMNS]
 
 
-Row = tuple[int, list[str]]
-
-
-def _slices(reader: Any, done_line: int, run: _Run) -> Iterator[tuple[int, list[Row]]]:
-    """(physical line reached, rows) a slice at a time (``run.slice_rows`` rows), skipping the
-    lines an earlier run did; blank lines are left to the slice's check."""
-    batch: list[Row] = []
-    append = batch.append
+def _read(run: _Run, reader: Any, rows: Sorted, progress: Progress | None) -> int:
+    """Read and check the whole file into ``rows`` (no lock held); returns the last line read.
+    A run that resumes an import reads the file again: the rows count is the file's, not a sum."""
+    batch: list[tuple[int, list[str]]] = []
     previous = reader.line_num
-    size = run.slice_rows
+    run.report.rows_read = 0
     for fields in reader:
         line, previous = previous + 1, reader.line_num
-        if line <= done_line:
-            continue
-        append((line, fields))
-        if len(batch) >= size:
-            yield previous, batch
+        batch.append((line, fields))
+        if len(batch) >= READ_ROWS:
+            rows.add(*_check_slice(run, batch))
             batch = []
-            append = batch.append
-            size = run.slice_rows
-    if batch or previous > done_line:
-        yield previous, batch
+            if progress is not None:
+                progress({"rows_read": run.report.rows_read, "stored": run.report.stored, "line": line})
+    rows.add(*_check_slice(run, batch))
+    rows.done_reading()
+    return previous
 
 
 def _raw(fields: list[str], columns: list[int]) -> dict[str, str]:
@@ -260,12 +263,13 @@ def _check(run: _Run, fields: list[str], columns: list[int]) -> tuple[tuple[Any,
     return (pupil[0], day[0], SESSIONS.index(s), c, tally.COUNTER[c], pupil[1], day[1], day[2]), ""
 
 
-def _write_slice(run: _Run, batch: list[Row], line: int) -> None:
+def _check_slice(run: _Run, batch: list[tuple[int, list[str]]]) -> tuple[list[Any], list[tuple[int, str, str]]]:
+    """The marks ``(line, pupil, day, session, code, counter, school, year, week)`` of a slice of
+    the file, and its rejected rows ``(line, reason, raw)``."""
     report = run.report
     columns = run.columns
     iu, idate, isession, icode = columns
     pupils, days, sessions, codes = run.pupils, run.days, run.sessions, run.codes
-    seen: dict[tuple[int, int, int], tuple[int, str]] = {}
     staged: list[tuple[Any, ...]] = []
     rejects: list[tuple[int, str, str]] = []
     for number, fields in batch:
@@ -273,28 +277,50 @@ def _write_slice(run: _Run, batch: list[Row], line: int) -> None:
         if len(fields) == 4:
             p, d = pupils.get(fields[iu]), days.get(fields[idate])
             s, c = sessions.get(fields[isession]), codes.get(fields[icode])
-            mark = (p[0], d[0], s, c[0], c[1], p[1], d[1], d[2]) if (
-                p is not None and d is not None and s is not None and c is not None) else None
+            if p is not None and d is not None and s is not None and c is not None:
+                staged.append((number, p[0], d[0], s, c[0], c[1], p[1], d[1], d[2]))
+                continue
         elif not fields or (len(fields) == 1 and not fields[0].strip()):
             report.rows_read -= 1  # a blank line is not a row
             continue
-        else:
-            mark = None
+        mark, reason = _check(run, fields, columns)
         if mark is None:
-            mark, reason = _check(run, fields, columns)
-            if mark is None:
-                rejects.append((number, reason, orjson.dumps(_raw(fields, columns)).decode()))
-                continue
-        key = mark[:3]
-        first = seen.get(key)
-        if first is not None:
-            if first[1] != mark[3]:
-                rejects.append((number, f"duplicate of line {first[0]} with a different code "
-                                        f"({first[1]!r} then {mark[3]!r})", orjson.dumps(_raw(fields, columns)).decode()))
-            continue
-        seen[key] = (number, mark[3])
-        staged.append((number, *mark))
+            rejects.append((number, reason, orjson.dumps(_raw(fields, columns)).decode()))
+        else:
+            staged.append((number, *mark))
     report.rows_read += len(batch)
+    return staged, rejects
+
+
+def _save_rejects(run: _Run, rows: Sorted) -> None:
+    """The rows the read rejected, into ``import_rejects`` a chunk at a time, then the count read."""
+    for chunk in rows.rejects(REJECTS_A_SLICE):
+        with run.db.write(timeout=WAIT_S) as txn:
+            txn.conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
+                                 "VALUES (?, ?, ?, ?)", [(run.no, *r) for r in chunk])
+        publish.step_aside(run.db)
+    with run.db.write(timeout=WAIT_S) as txn:
+        txn.execute("UPDATE imports SET report = json_set(report, '$.rows_read', ?) WHERE no = ?",
+                    (run.report.rows_read, run.no))
+
+
+def _repeat(run: _Run, repeat: tuple[int, int, int, int, int, str, str]) -> tuple[int, str, str]:
+    """A reject for a (pupil, day, session) the file gives twice with different codes."""
+    number, first, pupil, day, session, code_first, code = repeat
+    if run.upns is None:
+        run.upns = {pk: upn for upn, (pk, _school) in run.pupils.items()}
+    raw = {"upn": run.upns.get(pupil, ""), "date": dt.date.fromordinal(day).isoformat(),
+           "session": SESSIONS[session], "code": code}
+    return (number, f"duplicate of line {first} with a different code ({code_first!r} then {code!r})",
+            orjson.dumps(raw).decode())
+
+
+def _write_slice(run: _Run, staged: list[Any], repeats: list[tuple[int, int, int, int, int, str, str]],
+                 last_pupil: int, line: int) -> None:
+    """Store the marks of a run of whole pupils with their counts and figures, in one transaction
+    that also records how far the import has got (the last pupil done)."""
+    report = run.report
+    rejects = [_repeat(run, r) for r in repeats if r[5] != r[6]]
     no, extract = run.no, run.extracted_at
     with run.db.write(timeout=WAIT_S) as txn:
         started = time.perf_counter()
@@ -324,16 +350,15 @@ def _write_slice(run: _Run, batch: list[Row], line: int) -> None:
         if rejects:
             conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
                              "VALUES (?, ?, ?, ?)", [(no, *r) for r in rejects])
-            report.rejected_count += len(rejects)
-            for number, reason, raw in sorted(rejects)[:max(0, SHOWN - len(report.rejected))]:
-                report.rejected.append({"line": number, "reason": reason, "row": orjson.loads(raw) if raw else {}})
-        txn.execute("UPDATE imports SET line = ?, report = ?, moved = ? WHERE no = ?",
-                    (line, orjson.dumps(report.as_dict()).decode(), orjson.dumps(sorted(run.moved)).decode(), no))
+        txn.execute("UPDATE imports SET line = ?, position = ?, report = ?, moved = ? WHERE no = ?",
+                    (line, last_pupil, orjson.dumps(report.as_dict()).decode(),
+                     orjson.dumps(sorted(run.moved)).decode(), no))
         held = time.perf_counter() - started
+    run.position = last_pupil
     publish.step_aside(run.db)  # officers' pushes waiting for the lock go first
     # the next slice's size aims at SLICE_S of write lock, whatever this machine's speed
-    if batch and held > 0:
-        run.slice_rows = max(MIN_SLICE, min(MAX_SLICE, int(len(batch) * SLICE_S / held)))
+    if staged and held > 0:
+        run.slice_rows = max(MIN_SLICE, min(MAX_SLICE, int(len(staged) * SLICE_S / held)))
 
 
 def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int]], actor: Actor,
@@ -347,6 +372,13 @@ def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int
         report = ImportReport.from_dict(orjson.loads(row[0]))
         report.pupils_updated += updated
         report.status = "done"
+        report.rejected_count = txn.execute("SELECT count(*) FROM import_rejects WHERE import_no = ?",
+                                            (import_no,)).fetchone()[0]
+        report.rejected = [{"line": n, "reason": reason, "row": orjson.loads(raw) if raw else {}}
+                           for n, reason, raw in txn.execute(
+                               "SELECT line, reason, raw FROM import_rejects WHERE import_no = ? ORDER BY line "
+                               "LIMIT ?", (import_no, SHOWN))]
+        report.superseded_rows.sort(key=lambda r: r["line"])
         schools = [r[0] for r in txn.execute(
             "SELECT DISTINCT s.school_id FROM register_schools s JOIN register_pupils p ON p.school_pk = s.pk "
             "JOIN register_marks m ON m.pupil_pk = p.pk AND m.import_no = ? LIMIT 1000", (import_no,))]

@@ -3,6 +3,7 @@ rolling count, extracts, keyset paging. Figures are hand-computed in the comment
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 
 import pytest
@@ -271,3 +272,29 @@ def test_extract_times_are_read_as_utc_or_refused():
     assert normalise_time("2026-09-07T17:00:00+01:00") == "2026-09-07T16:00:00.000Z"
     assert normalise_time("2026-09-07") == "2026-09-07T00:00:00.000Z"
     assert normalise_time("0001-01-01T00:00:00+05:00") is None and normalise_time("yesterday") is None
+
+
+def test_a_file_in_date_order_is_stored_per_pupil_with_repeats_caught_across_slices(app_state, monkeypatch):
+    """An extract lists every pupil's morning, then every pupil's afternoon: the import sorts it by
+    pupil, so a repeat of a (pupil, day, session) many lines and slices apart is still caught."""
+    monkeypatch.setattr(marks, "READ_ROWS", 7)  # the file is read 7 rows at a time
+    monkeypatch.setattr(marks, "SLICE_ROWS", 3)
+    monkeypatch.setattr(marks, "MAX_SLICE", 3)  # and written a pupil or two at a time
+    monkeypatch.setattr(marks, "MIN_SLICE", 3)
+    s = school(app_state)
+    pupils = [pupil(app_state, s, n) for n in (1, 2, 3, 4)]
+    mon, tue = W1, W1 + dt.timedelta(days=1)
+    rows = [(upn(n), d.isoformat(), se, "/") for d in (mon, tue) for se in ("AM", "PM") for n in (1, 2, 3, 4)]
+    rows += [(upn(2), mon.isoformat(), "AM", "N"),  # line 18: pupil 2's Monday AM again, another code
+             (upn(3), tue.isoformat(), "PM", "/")]  # line 19: pupil 3's Tuesday PM again, the same code
+    report = marks.import_rows(app_state.db, app_state.clock, rows)
+    # lines 2-17 are the 16 marks; the header is line 1
+    assert (report.rows_read, report.stored, report.rejected_count) == (18, 16, 1)
+    assert [(r["line"], r["reason"]) for r in report.rejected] == [
+        (18, "duplicate of line 3 with a different code ('/' then 'N')")]
+    assert report.rejected[0]["row"] == {"upn": upn(2), "date": mon.isoformat(), "session": "AM", "code": "N"}
+    for p in pupils:  # the first line wins: every pupil attended all four sessions
+        f = figures(app_state, p, 2026)
+        assert (f["possible_sessions"], f["attended_sessions"]) == (4, 4)
+    scratch = [name for name in os.listdir(os.path.dirname(app_state.db.path)) if ".import-" in name]
+    assert scratch == []  # the import's sorted scratch file is gone
