@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .config import Settings
 from .state import open_state
-from .util import freeze_heap
+from .util import die_with_parent, freeze_heap
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--as-user", help=argparse.SUPPRESS)
     imp.add_argument("--role", help=argparse.SUPPRESS)
     imp.add_argument("--filename", help=argparse.SUPPRESS)
+    imp.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # end with the server that started it
     roll = sub.add_parser("roll", help="the school roll").add_subparsers(dest="action", required=True)
     rim = roll.add_parser("import", help="import schools, households and pupils from a roll CSV (docs/register.md)")
     rim.add_argument("file")
@@ -106,6 +107,8 @@ def _marks_import(settings: Settings, args: argparse.Namespace) -> int:
     from .register.marks import SYSTEM, file_import_id, import_file, rejected_rows
     from .register.years import normalise_time
 
+    if args.parent_pid:
+        die_with_parent(args.parent_pid)
     extracted = None
     if args.extracted_at:
         extracted = normalise_time(args.extracted_at)

@@ -33,3 +33,21 @@ def freeze_heap() -> None:
     collection would otherwise walk the whole start-up heap again (docs/performance.md)."""
     gc.collect()
     gc.freeze()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` (the process that started it) ends (Linux:
+    PR_SET_PDEATHSIG, set by the child itself, so the parent needs no ``preexec_fn`` between
+    fork and exec, which is unsafe in a threaded server). Exits at once if the parent is
+    already gone."""
+    import os
+    import signal
+
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:
+        os._exit(1)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -55,11 +54,10 @@ def run_job(ctx: jobs.JobContext) -> dict[str, Any]:
     args, st = ctx.args, ctx.state
     cmd = [sys.executable, "-m", "server.cli", "--db", st.settings.db_path, "marks", "import", args["path"],
            "--import-id", ctx.id, "--as-user", args["user_id"], "--role", args["role"],
-           "--filename", args.get("filename", "")]
+           "--filename", args.get("filename", ""), "--parent-pid", str(os.getpid())]
     if args.get("extracted_at"):
         cmd += ["--extracted-at", args["extracted_at"]]
-    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          preexec_fn=_die_with_parent) as proc:
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
         try:
             while proc.poll() is None:
                 time.sleep(0.5)
@@ -79,17 +77,6 @@ def _progress(db: Any, import_id: str) -> dict[str, Any]:
         row = txn.execute("SELECT report FROM imports WHERE id = ?", (import_id,)).fetchone()
     report = orjson.loads(row[0]) if row else {}
     return {k: report.get(k, 0) for k in ("rows_read", "stored", "rejected_count", "superseded")}
-
-
-def _die_with_parent() -> None:
-    """The import process ends with the server (Linux: PR_SET_PDEATHSIG), so a killed server
-    never leaves an import running that its restarted job would race."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 jobs.register(KIND, run_job)

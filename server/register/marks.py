@@ -45,6 +45,7 @@ __all__ = ["ImportReport", "import_csv", "import_file", "import_rows", "import_s
 
 SYSTEM = Actor("system", ADMIN, None)
 READ_ROWS = 20_000  # rows checked and sorted at a time while the file is read (no lock held)
+READ_SHOWN = 200_000  # rows read between two updates of the import's progress
 REJECTS_A_SLICE = 5_000
 SLICE_ROWS = 4_000  # the first slice written; later ones are sized to hold the write lock about SLICE_S
 SLICE_S = 0.15
@@ -216,6 +217,8 @@ def _read(run: _Run, reader: Any, rows: Sorted, progress: Progress | None) -> in
             batch = []
             if progress is not None:
                 progress({"rows_read": run.report.rows_read, "stored": run.report.stored, "line": line})
+            if run.report.rows_read % READ_SHOWN < READ_ROWS:  # the office's progress, while reading
+                _save_read(run)
     rows.add(*_check_slice(run, batch))
     rows.done_reading()
     return previous
@@ -299,6 +302,10 @@ def _save_rejects(run: _Run, rows: Sorted) -> None:
             txn.conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
                                  "VALUES (?, ?, ?, ?)", [(run.no, *r) for r in chunk])
         publish.step_aside(run.db)
+    _save_read(run)
+
+
+def _save_read(run: _Run) -> None:
     with run.db.write(timeout=WAIT_S) as txn:
         txn.execute("UPDATE imports SET report = json_set(report, '$.rows_read', ?) WHERE no = ?",
                     (run.report.rows_read, run.no))

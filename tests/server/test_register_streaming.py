@@ -125,3 +125,40 @@ def test_sigkill_mid_import_then_the_same_import_completes(tmp_path):
     _consistent(db_path)
     # the report is the whole import's, across both runs
     assert f"stored {rows} rows (0 unchanged, 0 rejected" in out, out
+
+
+def test_an_import_started_for_a_server_ends_with_that_server(tmp_path):
+    """The office's import job starts ``marks import --parent-pid <server>``: when the server
+    process dies (here a shell standing in for it is SIGKILLed), the import dies with it, so a
+    restarted server's job never races a leftover import; a parent already gone stops it at once."""
+    db_path = str(tmp_path / "d.db")
+    _authority(db_path)
+    csv_path = tmp_path / "marks.csv"
+    rows = _marks_file(csv_path, 120)
+    cli = f"{sys.executable} -m server.cli --db {db_path} marks import {csv_path}"
+    parent = subprocess.Popen(["sh", "-c", f"{cli} --parent-pid $$ & echo $!; wait"], stdout=subprocess.PIPE,
+                              text=True)
+    child = int(parent.stdout.readline())
+    time.sleep(1.0)
+    assert os.path.exists(f"/proc/{child}"), "the import ended before its parent was killed"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(timeout=10)
+    parent.stdout.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{child}") and not _zombie(child):
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{child}") or _zombie(child), "the import outlived its server"
+    conn = sqlite3.connect(db_path)
+    stored = conn.execute("SELECT count(*) FROM register_marks").fetchone()[0]
+    conn.close()
+    assert stored < rows
+    gone = subprocess.run(cli.split() + ["--parent-pid", "1"], capture_output=True, text=True, timeout=60)
+    assert gone.returncode == 1
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1].startswith("Z")
+    except FileNotFoundError:
+        return True
