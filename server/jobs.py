@@ -22,7 +22,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from . import storage
-from .storage import Database
+from .storage import Database, SqliteTxn
 from .util import now_iso
 
 if TYPE_CHECKING:
@@ -51,13 +51,26 @@ def submit(db: Database, kind: str, args: dict[str, Any] | None = None, created_
            job_id: str | None = None) -> str:
     """Queue a job and return its id (``job_id`` when the caller names it, e.g. an import's id);
     a runner in this process starts on it at once."""
-    job_id = job_id or str(uuid.uuid4())
     with db.write() as txn:
-        txn.execute("INSERT INTO jobs (id, kind, args, status, created_by, created_at) "
-                    "VALUES (?, ?, ?, 'queued', ?, ?)", (job_id, kind, _json(args or {}), created_by, now_iso()))
-    for wake in list(_WAKE):
-        wake.set()
+        job_id = enqueue(txn, kind, args, created_by, job_id=job_id)
+    wake()
     return job_id
+
+
+def enqueue(txn: SqliteTxn, kind: str, args: dict[str, Any] | None = None, created_by: str | None = None, *,
+            job_id: str | None = None) -> str:
+    """Queue a job inside the caller's transaction, so the job exists exactly when the caller's
+    other writes do; call ``wake()`` after the commit."""
+    job_id = job_id or str(uuid.uuid4())
+    txn.execute("INSERT INTO jobs (id, kind, args, status, created_by, created_at) "
+                "VALUES (?, ?, ?, 'queued', ?, ?)", (job_id, kind, _json(args or {}), created_by, now_iso()))
+    return job_id
+
+
+def wake() -> None:
+    """Start this process's runners on newly queued jobs now rather than at their next poll."""
+    for event in list(_WAKE):
+        event.set()
 
 
 def get(db: Database, job_id: str) -> dict[str, Any] | None:

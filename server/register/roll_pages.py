@@ -1,15 +1,17 @@
 """The school roll in the office: upload a roll CSV, see a dry run, confirm; open alerts.
 
 The import is ``server.register.roll`` (the same as ``doorstep roll import``).
-Uploading always runs a dry run first: the file is kept (compressed) in
-``roll_uploads`` with the dry run's report, the report page says what would
-change and how many pupils a full roll would mark as left, and only "Import"
-writes. A full roll that would mark more than 10% of a school's pupils as left
+Uploading always runs a dry run first, as a background job (``roll_check``: a
+whole authority's roll takes most of a minute): the file is kept (compressed)
+in ``roll_uploads``, the report page refreshes itself until the check is done,
+then says what would change and how many pupils a full roll would mark as
+left, and only "Import" writes (the ``roll_import`` job). A full roll that would mark more than 10% of a school's pupils as left
 needs "import anyway" ticked (the CLI's ``--force``).
 """
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 import zlib
 from typing import Any
@@ -95,29 +97,62 @@ async def upload(request: Request) -> Response:
     except UnicodeDecodeError:
         return await _form(request, "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.", 422,
                            values)
+    try:
+        next(roll.read_csv(io.StringIO(text)), None)  # the header now; the rest in the check
+    except ValueError as exc:
+        return await _form(request, f"The file cannot be read: {exc}.", 422, values)
     user = me(request).user
-    actor = Actor(user.id, user.role, None)
     filename = upload_file.filename[:200]
 
     def work() -> str:
-        report = roll.import_text(st.db, st.clock, text, actor=actor, full=full, dry_run=True, on=day)
         upload_id = str(uuid.uuid4())
-        now = now_iso()
         stale = (dt.datetime.now(dt.timezone.utc) - KEEP_UNCONFIRMED).strftime("%Y-%m-%dT%H:%M:%S")
         with st.db.write() as txn:
             txn.execute("UPDATE roll_uploads SET content = NULL, status = 'expired' "
                         "WHERE status = 'checked' AND at < ?", (stale,))
-            txn.execute("INSERT INTO roll_uploads (id, user_id, at, filename, options, status, content, report) "
-                        "VALUES (?, ?, ?, ?, ?, 'checked', ?, ?)",
-                        (upload_id, user.id, now, filename, orjson.dumps(values).decode(),
-                         zlib.compress(raw, 6), orjson.dumps(report.as_dict()).decode()))
+            txn.execute("INSERT INTO roll_uploads (id, user_id, at, filename, options, status, content) "
+                        "VALUES (?, ?, ?, ?, ?, 'checking', ?)",
+                        (upload_id, user.id, now_iso(), filename, orjson.dumps(values).decode(),
+                         zlib.compress(raw, 6)))
+            jobs.enqueue(txn, CHECK, {"upload_id": upload_id, "user_id": user.id, "role": user.role}, user.id,
+                         job_id=upload_id)
+        jobs.wake()
         return upload_id
 
-    try:
-        upload_id = await run_in_threadpool(work)
-    except ValueError as exc:
-        return await _form(request, f"The file cannot be read: {exc}.", 422, values)
+    upload_id = await run_in_threadpool(work)
     return redirect(f"/office/roll/{upload_id}")
+
+
+CHECK = "roll_check"
+
+
+def check_job(ctx: jobs.JobContext) -> dict[str, Any]:
+    """The ``roll_check`` job: the dry run of an upload. It writes nothing but the upload's
+    report, so a job resumed after a crash simply runs again."""
+    upload_id = ctx.args["upload_id"]
+    with ctx.db.read() as txn:
+        row = txn.execute("SELECT options, content FROM roll_uploads WHERE id = ? AND status = 'checking'",
+                          (upload_id,)).fetchone()
+    if row is None or row[1] is None:
+        return {"skipped": True}
+    options = orjson.loads(row[0])
+    try:
+        text = zlib.decompress(row[1]).decode("utf-8-sig")
+        report = roll.import_text(ctx.db, ctx.state.clock, text, dry_run=True, full=bool(options.get("full")),
+                                  on=options.get("date"), actor=Actor(ctx.args["user_id"], ctx.args["role"], None),
+                                  progress=lambda r: ctx.progress(rows_read=r.rows_read))
+    except ValueError as exc:
+        with ctx.db.write() as txn:
+            txn.execute("UPDATE roll_uploads SET status = 'unreadable', content = NULL, report = ? WHERE id = ?",
+                        (orjson.dumps({"error": f"The file cannot be read: {exc}."}).decode(), upload_id))
+        return {"unreadable": str(exc)}
+    with ctx.db.write() as txn:
+        txn.execute("UPDATE roll_uploads SET status = 'checked', report = ? WHERE id = ? AND status = 'checking'",
+                    (orjson.dumps(report.as_dict()).decode(), upload_id))
+    return {"rows_read": report.rows_read}
+
+
+jobs.register(CHECK, check_job)
 
 
 def _upload(st: Any, upload_id: str) -> dict[str, Any] | None:
@@ -142,8 +177,10 @@ async def _show(request: Request, upload_id: str, error: str = "", status: int =
     rejected = report.get("rejected", [])
     await run_in_threadpool(record_view, st, me(request).user.id, [a["pupil_id"] for a in report.get("alerts", [])],
                             "roll report")
+    job = await run_in_threadpool(jobs.get, st.db, upload_id) if data["status"] == "checking" else None
     return render(request, "roll_report.html", {
         "title": f"Roll {data['filename']}", "up": data, "report": report,
+        "checked_rows": ((job or {}).get("progress") or {}).get("rows_read", 0),
         "leaving": [s for s in report.get("leaving", []) if s.get("leaving")],
         "rejected": rejected[:SHOWN_REJECTS], "more": max(0, report.get("rejected_total", 0) - SHOWN_REJECTS),
         "error": error or (report.get("apply_error", "") if data["status"] == "checked" else ""),
