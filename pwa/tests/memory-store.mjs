@@ -9,7 +9,7 @@ export const fakeUuid = () => {
   return `00000000-0000-4000-8000-${String(uuidCounter).padStart(12, '0')}`;
 };
 
-export function createMemoryStore({ now = () => Date.now() } = {}) {
+export function createMemoryStore({ now = () => Date.now(), uuid = fakeUuid } = {}) {
   const records = new Map(); // key -> {type, id, version, fields}
   const outbox = []; // entries with seq
   const meta = new Map();
@@ -30,7 +30,7 @@ export function createMemoryStore({ now = () => Date.now() } = {}) {
       if (!existing) records.set(key(type, id), { type, id, version: null, fields: {} });
       const entry = newEntry({
         type, id, op, fields: clone(fields), baseVersion: existing ? existing.version : null,
-        hlc: stamp, changeId: fakeUuid(), at: new Date(now()).toISOString(),
+        hlc: stamp, changeId: uuid(), at: new Date(now()).toISOString(),
       });
       seq += 1;
       outbox.push({ ...entry, seq });
