@@ -61,6 +61,12 @@ def _connect(path: str, cache_kib: int = READER_CACHE_KIB) -> sqlite3.Connection
     return conn
 
 
+def _identifier(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"not a database name: {name!r}")
+    return name
+
+
 class Busy(Exception):
     """The write lock was not free within the wait (e.g. a long import holds it): nothing was
     written; the caller answers 503 ``busy`` with ``Retry-After: retry_after``."""
@@ -117,6 +123,18 @@ class Database:
     _mmap_bytes = MMAP_BYTES
     last_begin_wait = 0.0  # how long the last write waited for another connection's lock
     _reader_cache_kib = READER_CACHE_KIB
+
+    def attach(self, path: str, name: str) -> None:
+        """Attach another SQLite file to the writer connection (a long job's scratch file), so
+        its write transactions can read it in SQL; ``detach`` when done."""
+        with self._write_lock:
+            self._writer.execute("ATTACH DATABASE ? AS " + _identifier(name), (path,))
+
+    def detach(self, name: str) -> None:
+        with self._write_lock:
+            if self._writer.in_transaction:  # never: write() always ends its transaction
+                self._writer.execute("ROLLBACK")
+            self._writer.execute("DETACH DATABASE " + _identifier(name))
 
     def close(self) -> None:
         with self._write_lock:

@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import os
 import time
 import uuid
@@ -37,7 +38,7 @@ from .codes import SESSIONS, normalise_code
 from .csv_marks import COLUMNS
 from .figures import BandThresholds
 from .marks_read import ImportReport, pupil_marks, rejected_rows
-from .marks_sort import Sorted
+from .marks_sort import Repeat, Sorted
 from .years import week_key, year_of
 
 __all__ = ["ImportReport", "import_csv", "import_file", "import_rows", "import_stream", "file_import_id",
@@ -176,14 +177,19 @@ def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], a
     run.columns = columns
     if run.finished:
         return run.report
-    with Sorted(db.path, run.report.import_id) as rows:
+    with Sorted(db, run.no, run.report.import_id) as rows:
         try:
             line = _read(run, reader, rows, progress)
         except csv.Error as exc:
             raise ValueError(f"cannot read the file as CSV (line {reader.line_num + 1}): {exc}") from None
+        rows.sort()
         _save_rejects(run, rows)
-        for staged, repeats, last in rows.slices(run.position, lambda: run.slice_rows):
-            _write_slice(run, staged, repeats, last, line)
+        table = rows.attach()
+        start = rows.first_after(run.position)
+        while start <= rows.last:
+            end, last_pupil = rows.slice_end(start, run.slice_rows)
+            _write_slice(run, table, start, end, last_pupil, line)
+            start = end + 1
             if progress is not None:
                 progress({"rows_read": run.report.rows_read, "stored": run.report.stored, "line": line})
     finish(db, clock, run.no, run.moved, actor, thresholds, progress)
@@ -220,7 +226,6 @@ def _read(run: _Run, reader: Any, rows: Sorted, progress: Progress | None) -> in
             if run.report.rows_read % READ_SHOWN < READ_ROWS:  # the office's progress, while reading
                 _save_read(run)
     rows.add(*_check_slice(run, batch))
-    rows.done_reading()
     return previous
 
 
@@ -297,7 +302,9 @@ def _check_slice(run: _Run, batch: list[tuple[int, list[str]]]) -> tuple[list[An
 
 def _save_rejects(run: _Run, rows: Sorted) -> None:
     """The rows the read rejected, into ``import_rejects`` a chunk at a time, then the count read."""
-    for chunk in rows.rejects(REJECTS_A_SLICE):
+    chunks = itertools.chain(rows.rejects(REJECTS_A_SLICE),
+                             ([_repeat(run, r) for r in chunk] for chunk in rows.repeats(REJECTS_A_SLICE)))
+    for chunk in chunks:
         with run.db.write(timeout=WAIT_S) as txn:
             txn.conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
                                  "VALUES (?, ?, ?, ?)", [(run.no, *r) for r in chunk])
@@ -311,7 +318,7 @@ def _save_read(run: _Run) -> None:
                     (run.report.rows_read, run.no))
 
 
-def _repeat(run: _Run, repeat: tuple[int, int, int, int, int, str, str]) -> tuple[int, str, str]:
+def _repeat(run: _Run, repeat: Repeat) -> tuple[int, str, str]:
     """A reject for a (pupil, day, session) the file gives twice with different codes."""
     number, first, pupil, day, session, code_first, code = repeat
     if run.upns is None:
@@ -322,19 +329,20 @@ def _repeat(run: _Run, repeat: tuple[int, int, int, int, int, str, str]) -> tupl
             orjson.dumps(raw).decode())
 
 
-def _write_slice(run: _Run, staged: list[Any], repeats: list[tuple[int, int, int, int, int, str, str]],
-                 last_pupil: int, line: int) -> None:
-    """Store the marks of a run of whole pupils with their counts and figures, in one transaction
-    that also records how far the import has got (the last pupil done)."""
+def _write_slice(run: _Run, table: str, first: int, last: int, last_pupil: int, line: int) -> None:
+    """Store the marks of a run of whole pupils (rows ``first``..``last`` of the sorted
+    ``table``) with their counts and figures, in one transaction that also records how far
+    the import has got (the last pupil done)."""
     report = run.report
-    rejects = [_repeat(run, r) for r in repeats if r[5] != r[6]]
+    rejects: list[tuple[int, str, str]] = []
     no, extract = run.no, run.extracted_at
     with run.db.write(timeout=WAIT_S) as txn:
         started = time.perf_counter()
         conn = txn.conn
         tally.prepare_stage(txn)
-        conn.executemany("INSERT INTO temp.stage (line, pupil_pk, day, session, code, k, school_pk, year, week) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
+        conn.execute("INSERT INTO temp.stage (line, pupil_pk, day, session, code, k, school_pk, year, week) "
+                     f"SELECT line, pupil_pk, day, session, code, k, school_pk, year, week FROM {table} "
+                     "WHERE rowid BETWEEN ? AND ?", (first, last))
         conn.execute("UPDATE temp.stage SET old = m.code, ko = c.counter, old_import = m.import_no "
                      "FROM register_marks m JOIN temp.code_counter c ON c.code = m.code "
                      "WHERE m.pupil_pk = stage.pupil_pk AND m.day = stage.day AND m.session = stage.session")
@@ -364,8 +372,8 @@ def _write_slice(run: _Run, staged: list[Any], repeats: list[tuple[int, int, int
     run.position = last_pupil
     publish.step_aside(run.db)  # officers' pushes waiting for the lock go first
     # the next slice's size aims at SLICE_S of write lock, whatever this machine's speed
-    if staged and held > 0:
-        run.slice_rows = max(MIN_SLICE, min(MAX_SLICE, int(len(staged) * SLICE_S / held)))
+    if held > 0:
+        run.slice_rows = max(MIN_SLICE, min(MAX_SLICE, int((last - first + 1) * SLICE_S / held)))
 
 
 def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int]], actor: Actor,
