@@ -165,8 +165,28 @@ class Seed:
 def seed_database(path: str, officers: int = 16, cases_per_officer: int = 10,
                   scope_records: int = 2000) -> Seed:
     """A database with an office user, ``officers`` officers with open cases, and one
-    officer (``bench-scope``) whose scope holds exactly ``scope_records`` records."""
-    from server.identity.accounts import add_user
+    officer (``bench-scope``) whose scope holds exactly ``scope_records`` records.
+
+    Seeded by the code of the checkout that serves it (``SERVER_ROOT``: with
+    ``--server-root`` another version's layout, in a child process)."""
+    if SERVER_ROOT[0].resolve() == ROOT.resolve():
+        return _seed_here(path, officers, cases_per_officer, scope_records)
+    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import _common, orjson; "
+              f"sys.path.insert(0, {str(SERVER_ROOT[0])!r}); "
+              f"s = _common._seed_here({path!r}, {officers}, {cases_per_officer}, {scope_records}); "
+              "print(orjson.dumps(s.__dict__).decode())")
+    out = subprocess.run([sys.executable, "-c", script], cwd=SERVER_ROOT[0], check=True, capture_output=True,
+                         timeout=1800, env={**os.environ, "PYTHONPATH": str(SERVER_ROOT[0])})
+    data = orjson.loads(out.stdout.splitlines()[-1])
+    data["cases"] = {k: [tuple(pair) for pair in v] for k, v in data["cases"].items()}
+    return Seed(**data)
+
+
+def _seed_here(path: str, officers: int, cases_per_officer: int, scope_records: int) -> Seed:
+    try:
+        from server.identity.accounts import add_user
+    except ImportError:  # a checkout before server/identity/ (2026-12-05)
+        from server.accounts import add_user  # type: ignore[no-redef]
     from server.config import Settings
     from server.state import open_state
     from sync import Actor
@@ -483,10 +503,10 @@ def workload(seed: Seed, records: int, clients: int) -> list[list[dict[str, Any]
 
 
 def doorstep_round(seed: Seed, work: Path, load: list[list[dict[str, Any]]], workers: int = 1,
-                   pull: bool = True, initial_sync: bool = True) -> dict[str, Any]:
+                   pull: bool = True, initial_sync: bool = True, batch: int = BATCH) -> dict[str, Any]:
     """Fresh copy of the seeded database, fresh server; push ``load`` (one list per client,
-    all at once), then optionally pull everything as the office and run the scope officer's
-    initial sync. Returns the runs by name."""
+    all at once, ``batch`` changes a request), then optionally pull everything as the office
+    and run the scope officer's initial sync. Returns the runs by name."""
     clients = len(load)
     records = sum(len(part) for part in load)
     db = copy_db(seed.path, str(work / f"round-{workers}-{clients}-{uuid.uuid4().hex[:6]}.db"))
@@ -495,7 +515,7 @@ def doorstep_round(seed: Seed, work: Path, load: list[list[dict[str, Any]]], wor
         with doorstep_server(db, workers=workers) as server:
             url = server.url  # type: ignore[attr-defined]
             who = [login(url, seed.officers[k]) for k in range(clients)]
-            jobs = [push_job(url, who[k], push_bodies(load[k], who[k].device_id)) for k in range(clients)]
+            jobs = [push_job(url, who[k], push_bodies(load[k], who[k].device_id, batch)) for k in range(clients)]
             cpu = server.cpu_seconds()
             out["push"] = run_concurrently(jobs)
             out["push"].server_cpu = server.cpu_seconds() - cpu

@@ -24,6 +24,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    BATCH,
     PAGE,
     SERVER_ROOT,
     Figure,
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=None)
     p.add_argument("--clients", default="1,4,16", help="concurrent pushing clients (comma list)")
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts (comma list)")
+    p.add_argument("--batch", type=int, default=BATCH,
+                   help="changes a push request (default 500; the PWA sends 200); the raw insert keeps 500")
     p.add_argument("--server-root", default=None,
                    help="run the Doorstep server from this checkout (to measure another version)")
     p.add_argument("--workdir", default=None, help="where the temporary databases go")
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = tempfile.TemporaryDirectory(prefix="doorstep-bench-", dir=args.workdir)
     work = Path(tmp.name)
-    print(f"# sync_bench: {records:,} records, batches of 500, {runs} runs; {machine()}", flush=True)
+    print(f"# sync_bench: {records:,} records, pushes of {args.batch}, {runs} runs; {machine()}", flush=True)
     t0 = time.perf_counter()
     seed = seed_database(str(work / "template.db"), officers=max(clients))
     print(f"seeded template in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in workers:
             for c in clients:
                 got = doorstep_round(seed, work, loads[c], workers=w, pull=c == clients[0],
-                                     initial_sync=c == clients[0])
+                                     initial_sync=c == clients[0], batch=args.batch)
                 res = got["push"]
                 push[(w, c)].add(res.rate)
                 p50[(w, c)].add(percentile(res.latencies, 50) * 1000)
@@ -122,10 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     print(table(figures, runs))
     print()
     for w in workers:
-        print(f"targets, {w} worker{'s' if w > 1 else ''}: push c1 ÷ raw = {fmt(ratio_raw[w].median)} (≥ 0.5); "
+        print(f"targets, {w} worker{'s' if w > 1 else ''}: push c1 ÷ raw = {fmt(ratio_raw[w].median)} (≥ 0.25); "
               f"push c{max(clients)} ÷ c1 = {fmt(ratio_conc[w].median)} (≥ 0.9); "
-              f"p99 c{max(clients)} = {fmt(p99[(w, max(clients))].median)} ms (< 1000); "
-              f"initial sync server time = {fmt(init_server[w].median)} ms (< 1000)")
+              f"p99 c{max(clients)} = {fmt(p99[(w, max(clients))].median)} ms "
+              f"(< 500 at pushes of 200); "
+              f"initial sync server time = {fmt(init_server[w].median)} ms (< 200)")
     if args.json:
         Path(args.json).write_text(orjson.dumps({f.name: f.values for f in figures},
                                                 option=orjson.OPT_INDENT_2).decode())

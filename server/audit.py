@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from .migrations import ENTITY_TABLES
 from .storage import Database, SqliteTxn
 from .util import now_iso
 
@@ -13,18 +14,28 @@ from .util import now_iso
 PERSONAL_TYPES = frozenset({"pupil", "household", "case"})
 
 
+_PUSHES = ("SELECT p.id FROM changes c JOIN audit p ON p.at = c.received_at AND p.device_id = c.device_id "
+           "AND p.action = 'push' WHERE ")
 # Every audit row about one record: rows indexed by its id, the pushes that wrote it (through
-# the change log), the register list pages that showed it (audit_pupils: two integers a pupil,
-# server/register/audit_lists.py) and the marks imports that set one of its marks. Takes the id
-# four times.
+# the change log: its first change through the record's ``created_seq``, whatever its type, the
+# others through the log's entity index), the register list pages that showed it (audit_pupils:
+# two integers a pupil, server/register/audit_lists.py) and the marks imports that set one of
+# its marks. Takes the id ``ENTITY_AUDIT_ID_COUNT`` times: pass ``entity_audit_params(id)``.
 ENTITY_AUDIT_IDS = (
     "SELECT audit_id FROM audit_entities WHERE entity_id = ? UNION "
-    "SELECT p.id FROM changes c JOIN audit p ON p.at = c.received_at AND p.device_id = c.device_id "
-    "AND p.action = 'push' WHERE c.entity_id = ? UNION "
+    + _PUSHES + "c.entity_id = ? AND c.created = 0 UNION "
+    + _PUSHES + "c.seq IN (" + " UNION ALL ".join(f"SELECT created_seq FROM {table} WHERE id = ?"
+                                                  for table, _links in ENTITY_TABLES.values()) + ") UNION "
     "SELECT ap.audit_id FROM audit_pupils ap JOIN register_pupils rp ON rp.pk = ap.pupil_pk "
     "WHERE rp.pupil_id = ? UNION SELECT i.audit_id FROM imports i WHERE i.audit_id IS NOT NULL AND i.no IN "
     "(SELECT DISTINCT m.import_no FROM register_marks m JOIN register_pupils rp ON rp.pk = m.pupil_pk "
     "WHERE rp.pupil_id = ?)")
+ENTITY_AUDIT_ID_COUNT = ENTITY_AUDIT_IDS.count("?")
+
+
+def entity_audit_params(entity_id: str) -> list[str]:
+    """The parameters of ``ENTITY_AUDIT_IDS`` for one record."""
+    return [entity_id] * ENTITY_AUDIT_ID_COUNT
 
 
 def record(txn: SqliteTxn, user_id: str | None, device_id: str | None, action: str,
@@ -65,7 +76,7 @@ def for_entity(db: Database, entity_id: str | None, before: int | None, limit: i
         # indexed rows, and the pushes that wrote the record (through the change log)
         sql = ("SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.detail FROM audit a "
                f"LEFT JOIN users u ON u.id = a.user_id WHERE a.id IN ({ENTITY_AUDIT_IDS})")
-        params += [entity_id] * 4
+        params += entity_audit_params(entity_id)
     else:
         sql = ("SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.detail FROM audit a "
                "LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1")

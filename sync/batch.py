@@ -75,10 +75,13 @@ class Batch:
         self.touched: list[tuple[str, str]] = []
         self._scope: Scope | None = None
         self._filters: dict[str, TypeFilter | None] = {}
+        self._roles: dict[str, str | None] = {}
 
     # -- loading -------------------------------------------------------------
-    def prefetch(self, changes: list[Change]) -> None:
-        """Read the batch's change ids and records in one query each, not one per change.
+    def prefetch(self, changes: list[Change], checked: list[Checked | None] | None = None) -> None:
+        """Read the batch's change ids, its records and the records its puts refer to
+        (``checked``: each change's ``validate_fields`` answer) in one query a kind, not one
+        per change.
 
         Inside the write transaction nothing else writes, so what is read here is what a
         per-change read would have found; later changes of the batch see earlier ones
@@ -88,6 +91,12 @@ class Batch:
         by_type: dict[str, set[str]] = {}
         for c in changes:
             by_type.setdefault(c.type, set()).add(c.id)
+        for c, v in zip(changes, checked or ()):
+            if v is not None and not v[1]:  # a put whose fields passed: what it refers to
+                for f, target in REFERENCES_OF[c.type]:
+                    ref = v[0].get(f)
+                    if ref is not None:
+                        by_type.setdefault(target, set()).add(ref)
         for type_, ids in by_type.items():
             found = self.txn.get(type_, ids)
             for id_ in ids:
@@ -98,6 +107,12 @@ class Batch:
         if key not in self.working:
             self.working[key] = self.txn.get(type_, [id_]).get(id_)
         return self.working[key]
+
+    def user_role(self, user_id: str) -> str | None:
+        """``txn.user_role``, read once a batch for each user."""
+        if user_id not in self._roles:
+            self._roles[user_id] = self.txn.user_role(user_id)
+        return self._roles[user_id]
 
     def flush(self) -> None:
         if self.dirty:
@@ -137,11 +152,11 @@ class Batch:
     # -- one change ----------------------------------------------------------
     def apply(self, change: Change, checked: Checked | None) -> Result:
         """One change; ``checked`` is ``validate_fields`` of a put's fields (None for a delete)."""
+        change_id = change.change_id
         self.touched.append((change.type, change.id))
-        done = self.seen.get(change.change_id) or self.applied.get(change.change_id)
+        done = self.seen.get(change_id) or self.applied.get(change_id)
         if done is not None:
-            return Result(change.change_id, "duplicate", version=done.version,
-                          lost_fields=list(done.lost_fields))
+            return Result(change_id, "duplicate", done.version, [], list(done.lost_fields))
         skew = False
         # "<ms, 15 digits>-<counter, 6 digits>" orders as the stamps do (PROTOCOL.md §6)
         key = change.hlc[:22]
@@ -158,25 +173,30 @@ class Batch:
             else:
                 record, outcome = self._put(change, checked)
         except Rejection as rej:
-            return Result(change.change_id, "rejected", errors=[e.as_dict() for e in rej.errors],
-                          clock_skew=skew)
-        status = "merged" if outcome.lost else "applied"
+            return Result(change_id, "rejected", None, [e.as_dict() for e in rej.errors], [], skew)
+        lost = outcome.lost
+        status = "merged" if lost else "applied"
         self._record_effect(change, record, outcome, status)
-        return Result(change.change_id, status, version=record.version,
-                      lost_fields=list(outcome.lost), clock_skew=skew)
+        return Result(change_id, status, record.version, [], list(lost), skew)
 
     def _record_effect(self, change: Change, record: Record, outcome: MergeOutcome,
                        status: str) -> None:
-        seq = self.next_seq()
-        if outcome.changed:
+        self.seq += 1
+        seq = self.seq
+        user = self.actor.user_id
+        created = False
+        if outcome.written:
             record.seq = seq
-            record.updated_at, record.updated_by = self.now, self.actor.user_id
+            record.updated_at = self.now
+            record.updated_by = user
             if record.created_at is None:
-                record.created_at, record.created_by = self.now, self.actor.user_id
+                record.created_at, record.created_by = self.now, user
+                record.created_seq = seq
+                created = True
             self.dirty[(record.type, record.id)] = record
         row = AppliedChange(change.change_id, change.type, change.id, record.version, status,
-                            self.actor.user_id, self.actor.device_id, self.now, change.hlc,
-                            outcome.written, list(outcome.lost), seq)
+                            user, self.actor.device_id, self.now, change.hlc,
+                            outcome.written, list(outcome.lost), seq, created)
         self.log.append(row)
         self.seen[change.change_id] = row
         for draft in outcome.conflicts:
@@ -201,15 +221,19 @@ class Batch:
             fields.pop(author, None)
             if creating:
                 fields[author] = self.actor.user_id
-        if not creating:
-            self._check_immutable(record, fields)
         if creating:
-            fields = {**DEFAULTS.get(t, {}), **fields}
-            if any(fields.get(name) is None for name in REQUIRED[t]):
-                raise Rejection(missing_required(t, fields))
-        self._derive(t, fields, record)
+            defaults = DEFAULTS.get(t)
+            if defaults:
+                fields = {**defaults, **fields}
+            for name in REQUIRED[t]:
+                if fields.get(name) is None:
+                    raise Rejection(missing_required(t, fields))
+            self._derive(t, fields, record)
+            after = fields  # read, never changed, below
+        else:
+            self._check_immutable(record, fields)
+            after = {**record.fields, **fields}
         self._check_references(t, fields)
-        after = {**(record.fields if record else {}), **fields}
         flag_out_of_scope = self._check_scope(t, change.id, after, record)
         errs = check_complete(t, after)
         if errs:
@@ -221,7 +245,7 @@ class Batch:
         if t in SCOPE_ROOTS and any(f in fields for f in SCOPE_ROOTS[t]):
             self._note_scope_change(t, fields, record)
         if creating:
-            record = Record(type=t, id=change.id)
+            record = Record(t, change.id)
             self.working[(t, change.id)] = record
         outcome = merge_put(record, fields, change.hlc, change.base_version, self.actor.user_id)
         if t == "case" and "stage" in outcome.written:
@@ -263,6 +287,7 @@ class Batch:
             fields.pop(f, None)
 
     def _derive(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
+        """Fields a new record takes from what it refers to."""
         if record is not None:
             return
         if t == "visit" and not fields.get("household_id"):
@@ -289,7 +314,7 @@ class Batch:
                     errors.append(ChangeError(f, "not_found", f"no {target} {fields[f]}"))
         for f, role in USER_REFERENCES_OF[t]:
             if fields.get(f) is not None:
-                found = self.txn.user_role(fields[f])
+                found = self.user_role(fields[f])
                 if found is None or (role is not None and found != role):
                     errors.append(ChangeError(f, "not_found", f"no {role or 'user'} {fields[f]}"))
         if errors:

@@ -9,6 +9,9 @@ from .schema import ENTITY_TYPES, is_uuid
 from .types import Change, Result
 
 
+_KEYS = frozenset({"change_id", "type", "id", "op", "fields", "base_version", "hlc"})
+
+
 def parse_change(raw: Any) -> Change | Result:
     """A well-formed Change, or a rejected Result naming every problem."""
     if not isinstance(raw, dict):
@@ -41,15 +44,15 @@ def parse_change(raw: Any) -> Change | Result:
     if not hlc.is_valid(stamp):
         errors.append(ChangeError("hlc", "validation_failed",
                                   "hlc must look like 001763799300000-000000-<node id>"))
-    unknown = set(raw) - {"change_id", "type", "id", "op", "fields", "base_version", "hlc"}
-    if unknown:
+    if not _KEYS.issuperset(raw):
+        unknown = set(raw) - _KEYS
         errors.append(ChangeError(None, "validation_failed",
                                   "unknown keys: " + ", ".join(sorted(map(str, unknown))[:10])))
     echo = change_id if isinstance(change_id, str) and len(change_id) <= 100 else None
     if errors:
         return _rejected(echo, errors)
-    return Change(change_id=change_id.lower(), type=type_, id=raw["id"].lower(), op=op,
-                  fields=dict(fields), base_version=base, hlc=stamp)
+    # fields as sent: nothing changes them (validate_fields builds the clean copy)
+    return Change(change_id.lower(), type_, raw["id"].lower(), op, fields, base, stamp)
 
 
 def _rejected(change_id: str | None, errors: list[ChangeError]) -> Result:

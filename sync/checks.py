@@ -3,6 +3,12 @@
 Each checker takes a JSON value and returns it clean (a timestamp normalised to UTC, an id in
 lower case) or raises ``Invalid`` with what is wrong; ``compile_check`` builds the checker for
 one field's declaration. Nothing here knows the entity types.
+
+The checker ``compile_check`` returns is one call deep for the values a phone sends (a string
+within its length, an id, a time already in its normal form, a number in range, null where
+allowed): it returns those itself and hands anything else to the kind's full checker below,
+which words the error or normalises the value. It accepts only what the full checker returns
+unchanged (tests/sync/test_checks.py holds the two to that), so there is one rule per kind.
 """
 from __future__ import annotations
 
@@ -83,6 +89,9 @@ def date(v: Any) -> str:
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
 # already normalised: whole seconds or milliseconds, in UTC
 _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z")
+
+
+_fromiso = dt.datetime.fromisoformat
 
 
 def timestamp(v: Any) -> str:
@@ -183,9 +192,9 @@ _PLAIN: dict[str, Check] = {"boolean": boolean, "date": date, "timestamp": times
                             "date_or_time": date_or_time, "clock_time": clock_time, "ref": ref}
 
 
-def compile_check(spec: dict[str, Any], enums: Mapping[str, tuple[str, ...]]) -> Check:
-    """The checker for one declared field (its ``nullable`` flag included); ``enums`` holds the
-    code lists an ``enum`` field names."""
+def full_check(spec: dict[str, Any], enums: Mapping[str, tuple[str, ...]]) -> Check:
+    """The kind's full checker for one declared field (its ``nullable`` flag included): every
+    error's wording and every normalisation; ``compile_check`` puts a quick accept before it."""
     kind = spec["kind"]
     check: Check
     if kind in _PLAIN:
@@ -206,3 +215,57 @@ def compile_check(spec: dict[str, Any], enums: Mapping[str, tuple[str, ...]]) ->
     else:
         raise ValueError(f"unknown field kind {kind!r}")
     return nullable(check) if spec.get("nullable") else check
+
+
+def compile_check(spec: dict[str, Any], enums: Mapping[str, tuple[str, ...]]) -> Check:
+    """The checker for one declared field (its ``nullable`` flag included); ``enums`` holds the
+    code lists an ``enum`` field names. One call deep for a well-formed value (see above)."""
+    full = full_check(spec, enums)
+    kind, none_ok = spec["kind"], bool(spec.get("nullable"))
+    check: Check
+    if kind == "string" and not spec.get("pattern"):
+        most = spec["max"]
+
+        def check(v: Any) -> Any:
+            if v.__class__ is str and len(v) <= most:
+                return v
+            return None if v is None and none_ok else full(v)
+    elif kind == "enum":
+        values = frozenset(enums[spec["enum"]])
+
+        def check(v: Any) -> Any:
+            if v.__class__ is str and v in values:
+                return v
+            return None if v is None and none_ok else full(v)
+    elif kind == "boolean":
+        def check(v: Any) -> Any:
+            if v is True or v is False:
+                return v
+            return None if v is None and none_ok else full(v)
+    elif kind in ("integer", "number"):  # a number that is an int: the full checker makes it a float
+        exact, lo, hi = (int if kind == "integer" else float), spec["min"], spec["max"]
+
+        def check(v: Any) -> Any:
+            if v.__class__ is exact and lo <= v <= hi:
+                return v
+            return None if v is None and none_ok else full(v)
+    elif kind == "ref":
+        uuid = _UUID.fullmatch
+
+        def check(v: Any) -> Any:
+            if v.__class__ is str and uuid(v) is not None:
+                return v.lower()
+            return None if v is None and none_ok else full(v)
+    elif kind == "timestamp":
+        def check(v: Any) -> Any:
+            if v.__class__ is str and _CANONICAL.fullmatch(v) is not None:
+                try:
+                    parsed = _fromiso(v[:-1])  # the time without its "Z": valid or not as with it
+                except ValueError:
+                    return full(v)
+                if parsed.microsecond or len(v) == 20:  # whole seconds, or milliseconds not ".000"
+                    return v
+            return None if v is None and none_ok else full(v)
+    else:  # dates, times of day, patterns, lists, objects: the full checker only
+        return full
+    return check

@@ -53,7 +53,7 @@ def entries(st: AppState, entity_id: str, user_id: str, before: int | None, limi
     if entity_id:
         # rows indexed by the id, and the pushes that wrote the record (found through the change log)
         sql += f" AND a.id IN ({audit.ENTITY_AUDIT_IDS})"
-        params += [entity_id] * 4
+        params += audit.entity_audit_params(entity_id)
     if user_id:
         sql += " AND a.user_id = ?"
         params.append(user_id)

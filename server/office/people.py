@@ -5,6 +5,7 @@ from typing import Any
 
 import orjson
 
+from ..sqlite_txn import entity_change_seqs
 from ..storage import SqliteTxn
 
 
@@ -57,7 +58,7 @@ def history(txn: SqliteTxn, type_: str, entity_id: str, directory: Directory) ->
     rows = txn.rows(
         "SELECT c.change_id, c.version, c.status, c.user_id, c.device_id, c.received_at, c.hlc, c.fields, "
         "c.lost_fields, d.name AS device_name FROM changes c LEFT JOIN devices d ON d.id = c.device_id "
-        "WHERE c.entity_id = ? AND c.type = ? ORDER BY c.seq", (entity_id, type_))
+        f"WHERE c.seq IN ({entity_change_seqs(type_)}) ORDER BY c.seq", (entity_id, type_, entity_id))
     state: dict[str, Any] = {}
     out = []
     for r in rows:

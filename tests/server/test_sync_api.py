@@ -345,9 +345,10 @@ def test_field_stamps_stored_in_the_earlier_layout_still_decide_merges(world, ap
 
     office, _officer, ids = world
     with app_state.db.write() as txn:
-        [(meta,)] = txn.execute("SELECT meta FROM households WHERE id = ?", (ids["household"],)).fetchall()
-        writes, names = json.loads(meta)
-        old = {name: writes[i] for name, i in names.items()}
+        [(meta, data)] = txn.execute("SELECT meta, data FROM households WHERE id = ?",
+                                     (ids["household"],)).fetchall()
+        [write] = json.loads(meta)[0]  # one write made every field: ``[[write]]``, no name map
+        old = {name: write for name in json.loads(data)}
         assert {"address", "lat", "lon"} <= set(old) and old["address"][1] == 1
         txn.execute("UPDATE households SET meta = ? WHERE id = ?", (json.dumps(old), ids["household"]))
     stale = office.change("household", ids["household"], {"address": "1 Old Road"}, base_version=1)
