@@ -464,6 +464,11 @@ export const SCHEMA = {
      "nullable": false,
      "required": false,
      "enum": "record_status"
+    },
+    "follow_up_of": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
     }
    },
    "defaults": {
@@ -561,6 +566,11 @@ export const SCHEMA = {
      "nullable": false,
      "required": false,
      "enum": "record_status"
+    },
+    "follow_up_of": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
     }
    },
    "defaults": {
@@ -793,6 +803,185 @@ export const SCHEMA = {
    "deletable": false,
    "deletable_status": null,
    "officer_writable": null
+  },
+  "notice": {
+   "fields": {
+    "recipient_id": {
+     "kind": "ref",
+     "nullable": false,
+     "required": true
+    },
+    "kind": {
+     "kind": "enum",
+     "nullable": false,
+     "required": true,
+     "enum": "notice_kind"
+    },
+    "record_type": {
+     "kind": "enum",
+     "nullable": false,
+     "required": true,
+     "enum": "record_type"
+    },
+    "record_id": {
+     "kind": "ref",
+     "nullable": false,
+     "required": true
+    },
+    "case_id": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
+    },
+    "about": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 500
+    },
+    "field": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 100
+    },
+    "your_text": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 20000
+    },
+    "your_at": {
+     "kind": "timestamp",
+     "nullable": true,
+     "required": false
+    },
+    "your_device": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 200
+    },
+    "their_text": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 20000
+    },
+    "replaced_at": {
+     "kind": "timestamp",
+     "nullable": true,
+     "required": false
+    },
+    "replaced_by": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
+    },
+    "replaced_by_name": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 200
+    },
+    "replaced_on": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 200
+    },
+    "change_id": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
+    },
+    "dismissed": {
+     "kind": "boolean",
+     "nullable": true,
+     "required": false
+    }
+   },
+   "defaults": {},
+   "submittable": false,
+   "deletable": false,
+   "deletable_status": null,
+   "officer_writable": [
+    "dismissed"
+   ]
+  },
+  "review": {
+   "fields": {
+    "subject_type": {
+     "kind": "enum",
+     "nullable": false,
+     "required": true,
+     "enum": "subject_type"
+    },
+    "subject_id": {
+     "kind": "ref",
+     "nullable": false,
+     "required": true
+    },
+    "case_id": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
+    },
+    "officer_id": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
+    },
+    "state": {
+     "kind": "enum",
+     "nullable": false,
+     "required": true,
+     "enum": "review_state"
+    },
+    "comment": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 2000
+    },
+    "reviewed_by": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
+    },
+    "reviewed_by_name": {
+     "kind": "string",
+     "nullable": true,
+     "required": false,
+     "max": 200
+    },
+    "reviewed_at": {
+     "kind": "timestamp",
+     "nullable": true,
+     "required": false
+    },
+    "answered_type": {
+     "kind": "enum",
+     "nullable": true,
+     "required": false,
+     "enum": "record_type"
+    },
+    "answered_id": {
+     "kind": "ref",
+     "nullable": true,
+     "required": false
+    },
+    "answered_at": {
+     "kind": "timestamp",
+     "nullable": true,
+     "required": false
+    }
+   },
+   "defaults": {},
+   "submittable": false,
+   "deletable": false,
+   "deletable_status": null,
+   "officer_writable": []
   }
  },
  "enums": {
@@ -889,6 +1078,27 @@ export const SCHEMA = {
    "transport_run",
    "transport_stop",
    "task"
+  ],
+  "review_state": [
+   "new",
+   "reviewed",
+   "needs_follow_up"
+  ],
+  "record_type": [
+   "school",
+   "household",
+   "pupil",
+   "case",
+   "visit",
+   "conversation",
+   "transport_run",
+   "transport_stop",
+   "task",
+   "note"
+  ],
+  "notice_kind": [
+   "lost_at_push",
+   "replaced"
   ]
  },
  "rules": [
@@ -1188,6 +1398,48 @@ export const SCHEMA = {
     "task": {
      "label": "Task"
     }
+   },
+   "record_type": {
+    "school": {
+     "label": "School"
+    },
+    "household": {
+     "label": "Household"
+    },
+    "pupil": {
+     "label": "Pupil"
+    },
+    "case": {
+     "label": "Case"
+    },
+    "visit": {
+     "label": "Home visit"
+    },
+    "conversation": {
+     "label": "Conversation"
+    },
+    "transport_run": {
+     "label": "Transport run"
+    },
+    "transport_stop": {
+     "label": "Transport stop"
+    },
+    "task": {
+     "label": "Task"
+    },
+    "note": {
+     "label": "Note"
+    }
+   },
+   "notice_kind": {
+    "lost_at_push": {
+     "label": "Someone else changed it first",
+     "help": "Your change reached the server after a newer change to the same thing; yours was set aside."
+    },
+    "replaced": {
+     "label": "Your value was replaced",
+     "help": "A change made without seeing yours replaced what you had already synced."
+    }
    }
   },
   "fields": {
@@ -1448,6 +1700,82 @@ export const SCHEMA = {
    },
    "_deleted": {
     "label": "Deleted"
+   },
+   "follow_up_of": {
+    "label": "Follows up",
+    "help": "The visit or conversation the office asked to follow up."
+   },
+   "recipient_id": {
+    "label": "For"
+   },
+   "kind": {
+    "label": "What happened"
+   },
+   "record_type": {
+    "label": "Record"
+   },
+   "record_id": {
+    "label": "Record id"
+   },
+   "about": {
+    "label": "About"
+   },
+   "field": {
+    "label": "Field"
+   },
+   "your_text": {
+    "label": "Your text"
+   },
+   "your_at": {
+    "label": "You wrote it"
+   },
+   "your_device": {
+    "label": "On your device"
+   },
+   "their_text": {
+    "label": "Replaced by"
+   },
+   "replaced_at": {
+    "label": "Replaced at"
+   },
+   "replaced_by": {
+    "label": "Replaced by (user)"
+   },
+   "replaced_by_name": {
+    "label": "Replaced by (name)"
+   },
+   "replaced_on": {
+    "label": "Replaced on device"
+   },
+   "change_id": {
+    "label": "Your change"
+   },
+   "dismissed": {
+    "label": "Dismissed"
+   },
+   "state": {
+    "label": "Review"
+   },
+   "comment": {
+    "label": "Comment"
+   },
+   "reviewed_by": {
+    "label": "Reviewed by (user)"
+   },
+   "reviewed_by_name": {
+    "label": "Reviewed by"
+   },
+   "reviewed_at": {
+    "label": "Reviewed at"
+   },
+   "answered_type": {
+    "label": "Answered with a"
+   },
+   "answered_id": {
+    "label": "Answered with"
+   },
+   "answered_at": {
+    "label": "Answered"
    }
   },
   "types": {
@@ -1480,6 +1808,12 @@ export const SCHEMA = {
    },
    "note": {
     "label": "Note"
+   },
+   "notice": {
+    "label": "Notice"
+   },
+   "review": {
+    "label": "Office review"
    }
   }
  }

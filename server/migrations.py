@@ -17,6 +17,9 @@ ENTITY_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "transport_stop": ("transport_stops", ("run_id", "pupil_id")),
     "task": ("tasks", ("case_id",)),
     "note": ("notes", ("case_id", "subject_id")),
+    # written by the server for officers to read (m018, docs/protocol.md §7.6, §7.7)
+    "notice": ("notices", ("recipient_id",)),
+    "review": ("review_records", ("case_id", "subject_id")),
 }
 
 
@@ -127,6 +130,8 @@ def m011_pull_items(db: Database) -> None:
     """Each record's pull item, encoded at every save (sync.pull_item): a pull copies
     it. Rows saved before this have none until their next save; a pull builds theirs."""
     for table, _links in ENTITY_TABLES.values():
+        if not db[table].exists():
+            continue  # made by a later migration, with the column (m018)
         if "item" not in db[table].columns_dict:
             db.execute(f"ALTER TABLE {table} ADD COLUMN item BLOB")
 
@@ -228,3 +233,72 @@ def m014_register_alerts(db: Database) -> None:
   options TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, content BLOB, report TEXT NOT NULL DEFAULT '{}',
   applied_at TEXT)""")
     db.execute("CREATE INDEX IF NOT EXISTS roll_uploads_at ON roll_uploads(at)")
+
+
+@migrations()
+def m016_creates_found_through_the_record(db: Database) -> None:
+    """A record's first change is found through the record (``created_seq``), not through the
+    change log's entity index, which holds only the later changes (``created = 0``): a new
+    record costs one random-key index entry fewer (docs/performance.md, sync round five).
+    Rows logged before this keep ``created = 0`` and stay in the index."""
+    if "created" not in db["changes"].columns_dict:
+        db.execute("ALTER TABLE changes ADD COLUMN created INTEGER NOT NULL DEFAULT 0")
+    for table, _links in ENTITY_TABLES.values():
+        if not db[table].exists():
+            continue  # made by a later migration, with the column (m018)
+        if "created_seq" not in db[table].columns_dict:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN created_seq INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS changes_entity_edits ON changes(entity_id) WHERE created = 0")
+    db.execute("DROP INDEX IF EXISTS changes_entity")
+
+
+@migrations()
+def m017_device_status(db: Database) -> None:
+    """What each phone reports on every call (``Doorstep-Unsent``, ``Doorstep-App-Version``,
+    ``Doorstep-Last-Sync``: unsent count, since when it has held unsent work, shell version, its
+    own last sync) and the two kinds of office revocation, ``lost`` and ``returned``: the
+    reason given, the returned phone's final push, and how many unsent changes a wiped phone
+    lost (docs/protocol.md §2.6)."""
+    columns = {"unsent": "INTEGER", "unsent_since": "TEXT", "app_version": "TEXT", "phone_synced_at": "TEXT",
+               "revoke_kind": "TEXT", "revoke_note": "TEXT", "final_push_at": "TEXT",
+               "final_push_changes": "INTEGER NOT NULL DEFAULT 0", "lost_unsent": "INTEGER",
+               "lost_reported_at": "TEXT"}
+    existing = db["devices"].columns_dict
+    for name, decl in columns.items():
+        if name not in existing:
+            db.execute(f"ALTER TABLE devices ADD COLUMN {name} {decl}")
+    # every office revocation before this one was a lost phone's
+    db.execute("UPDATE devices SET revoke_kind = 'lost' WHERE revoked_reason = 'revoked' AND revoke_kind IS NULL")
+    db.execute("CREATE INDEX IF NOT EXISTS devices_unsent_since ON devices(unsent_since) "
+               "WHERE unsent_since IS NOT NULL")
+
+
+@migrations()
+def m018_notices_reviews(db: Database) -> None:
+    """Tables for the ``notice`` and ``review`` records (docs/protocol.md §7.6, §7.7), shaped as
+    every entity table is: m001's columns, and every column later migrations added to the
+    others (the pull item, ``created_seq``), copied from ``visits``."""
+    for type_ in ("notice", "review"):
+        table, links = ENTITY_TABLES[type_]
+        generated = "".join(
+            f",\n  {col} TEXT GENERATED ALWAYS AS (json_extract(data, '$.{col}')) VIRTUAL" for col in links)
+        db.execute(f"""
+CREATE TABLE IF NOT EXISTS {table} (
+  id TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  deleted_hlc TEXT,
+  flags TEXT NOT NULL DEFAULT '{{}}',
+  created_at TEXT, created_by TEXT, updated_at TEXT, updated_by TEXT{generated}
+)""")
+        have = {r[1] for r in db.execute(f"PRAGMA table_xinfo({table})").fetchall()}
+        for _cid, name, decl, notnull, default, _pk in db.execute("PRAGMA table_info(visits)").fetchall():
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}"
+                           + (f" NOT NULL DEFAULT {default}" if notnull and default is not None else ""))
+        db.execute(f"CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq)")
+        for col in links:
+            db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{col} ON {table}({col})")

@@ -17,22 +17,27 @@ from sync import AppliedChange, Conflict, FieldMeta, Record, ScopeEvent, TypeFil
 from .migrations import ENTITY_TABLES
 
 _Fragment = orjson.Fragment
+_dumps = orjson.dumps
 
 
 def table_of(type_: str) -> str:
     return ENTITY_TABLES[type_][0]
 
 
-_COLUMNS = "id, data, meta, version, seq, deleted, deleted_hlc, flags, created_at, created_by, updated_at, updated_by"
+_COLUMNS = ("id, data, meta, version, seq, deleted, deleted_hlc, flags, created_at, created_by, updated_at, "
+            "updated_by, created_seq")
 _COLUMNS_NO_META = _COLUMNS.replace("meta", "NULL", 1)
 
 
-def _meta_json(meta: dict[str, FieldMeta]) -> str:
+def _meta_json(meta: dict[str, FieldMeta], fields: dict[str, Any]) -> str:
     """``[[write, …], {field: index of its write}]``, a write being ``[hlc, version, by]``: the
-    fields one change wrote share one write, stored once (a new visit: one instead of ten)."""
-    if meta and len({id(m) for m in meta.values()}) == 1:  # one write made every field (a new record)
-        first = next(iter(meta.values()))
-        return orjson.dumps([[first.as_list()], dict.fromkeys(meta, 0)]).decode()
+    fields one change wrote share one write, stored once. When one write made every field of
+    the record (a new record), ``[[write]]``: the fields are the record's (``data``'s) keys."""
+    if meta and len(set(map(id, meta.values()))) == 1:  # one write made every field
+        first = next(iter(meta.values())).as_list()
+        if meta.keys() == fields.keys():
+            return _dumps([[first]]).decode()
+        return _dumps([[first], dict.fromkeys(meta, 0)]).decode()
     writes: list[list[Any]] = []
     index: dict[int, int] = {}
     names: dict[str, int] = {}
@@ -45,29 +50,32 @@ def _meta_json(meta: dict[str, FieldMeta]) -> str:
     return orjson.dumps([writes, names]).decode()
 
 
-def _meta(raw: str | bytes) -> dict[str, FieldMeta]:
+def _meta(raw: str | bytes, fields: dict[str, Any]) -> dict[str, FieldMeta]:
     data = orjson.loads(raw)
     if isinstance(data, dict):  # as stored before 2026-11-23: {field: [hlc, version, by]}
         shared: dict[tuple[Any, ...], FieldMeta] = {}  # equal writes become one again
         return {name: shared.setdefault(tuple(w), FieldMeta.from_list(w)) for name, w in data.items()}
     writes = [FieldMeta.from_list(w) for w in data[0]]
+    if len(data) == 1:  # one write made every field
+        return dict.fromkeys(fields, writes[0])
     return {name: writes[i] for name, i in data[1].items()}
 
 
 def _record(type_: str, row: tuple[Any, ...], with_meta: bool = True) -> Record:
+    fields = orjson.loads(row[1])
     return Record(
-        type=type_, id=row[0], fields=orjson.loads(row[1]),
-        meta=_meta(row[2]) if with_meta else {},
+        type=type_, id=row[0], fields=fields,
+        meta=_meta(row[2], fields) if with_meta else {},
         version=row[3], seq=row[4], deleted=bool(row[5]), deleted_hlc=row[6],
         flags=orjson.loads(row[7]), created_at=row[8], created_by=row[9], updated_at=row[10],
-        updated_by=row[11])
+        updated_by=row[11], created_seq=row[12])
 
 
 def _row(r: Record) -> tuple[Any, ...]:
-    data = orjson.dumps(r.fields)
-    return (r.id, data.decode(), _meta_json(r.meta), r.version, r.seq, int(r.deleted), r.deleted_hlc,
-            orjson.dumps(r.flags).decode() if r.flags else "{}", r.created_at, r.created_by,
-            r.updated_at, r.updated_by, pull_item(r, data))
+    data = _dumps(r.fields)
+    return (r.id, data.decode(), _meta_json(r.meta, r.fields), r.version, r.seq, int(r.deleted),
+            r.deleted_hlc, _dumps(r.flags).decode() if r.flags else "{}", r.created_at, r.created_by,
+            r.updated_at, r.updated_by, r.created_seq, pull_item(r, data))
 
 
 def _ids_param(values: Iterable[Any]) -> str:
@@ -132,7 +140,7 @@ class SqliteTxn:
         for type_, rows in by_type.items():
             self.conn.executemany(
                 f"INSERT OR REPLACE INTO {table_of(type_)} ({_COLUMNS}, item) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def changed_since(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[Record]:
@@ -171,27 +179,37 @@ class SqliteTxn:
         row = self.conn.execute("SELECT role FROM users WHERE id = ? AND active = 1", (user_id,)).fetchone()
         return row[0] if row else None
 
+    def people(self, user_ids: Iterable[str], device_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Display names of users and names of devices (for the notices sync/notices.py writes)."""
+        users = {r[0]: r[1] for r in self.conn.execute(
+            "SELECT id, display_name FROM users WHERE id IN (SELECT value FROM json_each(?))",
+            (_ids_param(user_ids),))}
+        devices = {r[0]: r[1] for r in self.conn.execute(
+            "SELECT id, name FROM devices WHERE id IN (SELECT value FROM json_each(?))",
+            (_ids_param(device_ids),))}
+        return users, devices
+
     # -- change log ----------------------------------------------------------
     def applied(self, change_ids: Collection[str]) -> dict[str, AppliedChange]:
         if not change_ids:
             return {}
-        sql = ("SELECT change_id, type, entity_id, version, status, user_id, device_id, received_at, "
-               "hlc, fields, lost_fields, seq FROM changes "
-               "WHERE change_id IN (SELECT value FROM json_each(?))")
+        sql = (f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE change_id IN (SELECT value FROM json_each(?))")
         return {r[0]: _applied(r) for r in self.conn.execute(sql, (_ids_param(change_ids),))}
 
     def log_changes(self, rows: list[AppliedChange]) -> None:
+        """The rows of changes that created a record (``created``) are left out of the entity
+        index: their record's ``created_seq`` finds them (``entity_change_seqs``)."""
         self.conn.executemany(
             "INSERT INTO changes (seq, change_id, type, entity_id, version, status, user_id, device_id, "
-            "received_at, hlc, fields, lost_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "received_at, hlc, fields, lost_fields, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(c.seq, c.change_id, c.type, c.entity_id, c.version, c.status, c.user_id, c.device_id,
-              c.received_at, c.hlc, orjson.dumps(c.fields).decode(), orjson.dumps(c.lost_fields).decode())
-             for c in rows])
+              c.received_at, c.hlc, _dumps(c.fields).decode(), "[]" if not c.lost_fields else
+              _dumps(c.lost_fields).decode(), 1 if c.created else 0) for c in rows])
 
     def history(self, type_: str, entity_id: str) -> list[AppliedChange]:
-        sql = ("SELECT change_id, type, entity_id, version, status, user_id, device_id, received_at, "
-               "hlc, fields, lost_fields, seq FROM changes WHERE entity_id = ? AND type = ? ORDER BY seq")
-        return [_applied(r) for r in self.conn.execute(sql, (entity_id, type_))]
+        sql = (f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE seq IN ({entity_change_seqs(type_)}) "
+               "ORDER BY seq")
+        return [_applied(r) for r in self.conn.execute(sql, (entity_id, type_, entity_id))]
 
     # -- conflicts -----------------------------------------------------------
     def add_conflicts(self, conflicts: list[Conflict]) -> None:
@@ -240,11 +258,21 @@ class SqliteTxn:
 
 
 _CONFLICT_COLUMNS = "id, type, entity_id, field, kept, lost, status, created_at, resolved_at, resolved_by, choice"
+_CHANGE_COLUMNS = ("change_id, type, entity_id, version, status, user_id, device_id, received_at, hlc, fields, "
+                   "lost_fields, seq, created")
+
+
+def entity_change_seqs(type_: str) -> str:
+    """SQL for the ``seq`` of every change-log row of one record, with the parameters
+    ``(entity_id, type_, entity_id)``: its later changes through the entity index, the change
+    that created it through the record's ``created_seq`` (migration m016)."""
+    return ("SELECT seq FROM changes WHERE entity_id = ? AND type = ? AND created = 0 "
+            f"UNION ALL SELECT created_seq FROM {table_of(type_)} WHERE id = ?")
 
 
 def _applied(r: tuple[Any, ...]) -> AppliedChange:
     return AppliedChange(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], orjson.loads(r[9]),
-                         orjson.loads(r[10]), r[11])
+                         orjson.loads(r[10]), r[11], bool(r[12]))
 
 
 def _conflict_row(c: Conflict) -> tuple[Any, ...]:

@@ -17,8 +17,10 @@ from typing import Any
 from . import hlc as _hlc
 from .batch import Batch, Checked
 from .changes import parse_change
+from .errors import ChangeError
 from .hlc import utc_iso
-from .schema import validate_fields
+from .notices import after_push
+from .schema import SERVER_WRITTEN, validate_fields
 from .store import Store, Txn
 from .types import Actor, Change, Result
 
@@ -49,7 +51,7 @@ class Prepared:
 
 def prepare(actor: Actor, changes: list[Any]) -> Prepared:
     """Parse every change of a batch and check its fields; reads nothing stored, takes no lock."""
-    parsed = [parse_change(raw) for raw in changes]
+    parsed = [_not_server_written(actor, parse_change(raw)) for raw in changes]
     checked = [validate_fields(c.type, c.fields) if isinstance(c, Change) and c.op == "put" else None
                for c in parsed]
     return Prepared(actor, parsed, checked)
@@ -62,11 +64,29 @@ def apply(txn: Txn, prepared: Prepared, clock: _hlc.Clock, now: dt.datetime | No
     prepared.spent = True
     now = now or dt.datetime.now(dt.timezone.utc)
     batch = Batch(txn, prepared.actor, clock, now)
-    batch.prefetch([c for c in prepared.changes if isinstance(c, Change)])
+    batch.prefetch(*_changes_only(prepared))
     results = [batch.apply(c, v) if isinstance(c, Change) else c
                for c, v in zip(prepared.changes, prepared.checked)]
     batch.finish()
-    return PushOutcome(results, batch.send(), utc_iso(now), batch.touched)
+    server_hlc = batch.send()
+    # notices for officers whose values were set aside, reviews this batch answers (sync/notices.py)
+    after_push(txn, prepared.actor, batch.conflicts, batch.log, server_hlc, batch.now)
+    return PushOutcome(results, server_hlc, utc_iso(now), batch.touched)
+
+
+def _changes_only(prepared: Prepared) -> tuple[list[Change], list[Checked | None]]:
+    """The batch's well-formed changes, and their fields' checks."""
+    pairs = [(c, v) for c, v in zip(prepared.changes, prepared.checked) if isinstance(c, Change)]
+    return [c for c, _v in pairs], [v for _c, v in pairs]
+
+
+def _not_server_written(actor: Actor, change: Change | Result) -> Change | Result:
+    """Office and admin may not push the records only the server writes (``SERVER_WRITTEN``);
+    an officer's changes to them are judged by the batch (their own notice's ``dismissed``)."""
+    if isinstance(change, Change) and change.type in SERVER_WRITTEN and actor.is_office:
+        error = ChangeError(None, "forbidden", f"{change.type} records are written by the server")
+        return Result(change.change_id, "rejected", None, [error.as_dict()])
+    return change
 
 
 def push(store: Store, actor: Actor, changes: list[Any], clock: _hlc.Clock,

@@ -44,12 +44,17 @@ RUN_STATUS = ("planned", "in_progress", "done")
 STOP_STATUS = ("pending", "picked_up", "no_show", "refused")
 SUBJECT_TYPES = ("school", "household", "pupil", "case", "visit", "conversation",
                  "transport_run", "transport_stop", "task")
+# beyond the protocol's ten types (docs/protocol.md §7.6, §7.7)
+REVIEW_STATES = ("new", "reviewed", "needs_follow_up")
+RECORD_TYPES = (*SUBJECT_TYPES, "note")  # the protocol's ten types
+NOTICE_KINDS = ("lost_at_push", "replaced")
 
 # Every code list a field may hold, by name (sync/vocabulary.json has a label for each code).
 ENUMS: dict[str, tuple[str, ...]] = {
     "outcome": OUTCOMES, "barrier": BARRIERS, "stage": STAGES, "agency": AGENCIES, "band": BANDS,
     "send": SEND, "consent": CONSENT, "case_status": CASE_STATUS, "record_status": RECORD_STATUS,
     "run_status": RUN_STATUS, "stop_status": STOP_STATUS, "subject_type": SUBJECT_TYPES,
+    "review_state": REVIEW_STATES, "record_type": RECORD_TYPES, "notice_kind": NOTICE_KINDS,
 }
 
 # Field kinds. Each field is a dict: {"kind": ..., kind parameters..., "nullable": bool,
@@ -179,6 +184,7 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "barriers": opt(_list(_e("barrier"), len(BARRIERS), unique=True)),
         "notes": opt(TEXT),
         "status": _e("record_status"),
+        "follow_up_of": opt(REF),  # the visit or conversation an office review asked to follow up
     },
     "conversation": {
         "visit_id": opt(REF),
@@ -190,6 +196,7 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "agreed_actions": opt(_list(_obj(action=req(_s(500)), owner=opt(NAME), due_on=opt(DATE)), 50)),
         "next_contact_on": opt(DATE),
         "status": _e("record_status"),
+        "follow_up_of": opt(REF),
     },
     "transport_run": {
         "date": req(DATE),
@@ -227,6 +234,42 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "text": req(_s(10_000)),
         "author_id": opt(REF),
         "case_id": opt(REF),  # derived by the server from the subject
+    },
+    # Written by the server for one officer to read (sync/notices.py, docs/protocol.md §7.6):
+    # a value of theirs that was set aside in a conflict, what replaced it, by whom and when.
+    "notice": {
+        "recipient_id": req(REF),
+        "kind": req(_e("notice_kind")),
+        "record_type": req(_e("record_type")),
+        "record_id": req(REF),
+        "case_id": opt(REF),
+        "about": opt(_s(500)),
+        "field": opt(_s(100)),
+        "your_text": opt(_s(20_000)),
+        "your_at": opt(TIME),
+        "your_device": opt(_s(200)),
+        "their_text": opt(_s(20_000)),
+        "replaced_at": opt(TIME),
+        "replaced_by": opt(REF),
+        "replaced_by_name": opt(NAME),
+        "replaced_on": opt(_s(200)),
+        "change_id": opt(REF),
+        "dismissed": opt(BOOL),  # the one field its officer writes (true: equal values never conflict)
+    },
+    # The office's review of a visit or conversation, for the officer whose case it is (§7.7).
+    "review": {
+        "subject_type": req(_e("subject_type")),
+        "subject_id": req(REF),
+        "case_id": opt(REF),
+        "officer_id": opt(REF),
+        "state": req(_e("review_state")),
+        "comment": opt(_s(2000)),
+        "reviewed_by": opt(REF),
+        "reviewed_by_name": opt(NAME),
+        "reviewed_at": opt(TIME),
+        "answered_type": opt(_e("record_type")),
+        "answered_id": opt(REF),
+        "answered_at": opt(TIME),
     },
 }
 
@@ -281,11 +324,15 @@ OFFICER_WRITABLE: dict[str, frozenset[str] | None] = {
     "household": frozenset({"contacts", "access_notes"}),
     "transport_stop": frozenset({"status", "event_at", "event_lat", "event_lon"}),
     "transport_run": frozenset({"status", "departed_at", "arrived_at"}),
+    "notice": frozenset({"dismissed"}),  # their own notices only (scope: the recipient)
 }
 # Records that may be deleted (with the status they must have, if any).
 DELETABLE: dict[str, str | None] = {"task": None, "visit": "draft", "conversation": "draft"}
 # Records that freeze once submitted.
 SUBMITTABLE = frozenset({"visit", "conversation"})
+# Records only the server writes (sync/notices.py): a push creating one is ``forbidden`` for
+# every role; an officer may only set ``OFFICER_WRITABLE``'s fields of their own notices.
+SERVER_WRITTEN = frozenset({"notice", "review"})
 SERVER_FIELDS = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by"})
 
 # --- checkers, compiled from the declaration (sync/checks.py) ----------------
@@ -309,20 +356,27 @@ _RULES_OF: dict[str, tuple[tuple[str, bool, tuple[tuple[str, Any], ...], str], .
 }
 
 
+# per type: field -> its checker (the server's own fields left out: validate_fields skips them)
+_CHECKS: dict[str, dict[str, Check]] = {
+    type_: {name: spec.check for name, spec in specs.items() if name not in SERVER_FIELDS}
+    for type_, specs in ENTITY_TYPES.items()
+}
+
+
 def validate_fields(type_: str, fields: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeError]]:
     """Check each field's value; unknown fields are errors. Returns clean values."""
-    specs = ENTITY_TYPES[type_]
+    checks = _CHECKS[type_]
     clean: dict[str, Any] = {}
     errors: list[ChangeError] = []
     for name, value in fields.items():
-        if name in SERVER_FIELDS:
-            continue  # stamped by the server; a client echoing them back is harmless
-        spec = specs.get(name)
-        if spec is None:
+        check = checks.get(name)
+        if check is None:
+            if name in SERVER_FIELDS:
+                continue  # stamped by the server; a client echoing them back is harmless
             errors.append(ChangeError(name, "validation_failed", f"{type_} has no field '{name}'"))
             continue
         try:
-            clean[name] = spec.check(value)
+            clean[name] = check(value)
         except Invalid as exc:
             errors.append(ChangeError(name, "validation_failed", f"{name} {exc}"))
     return clean, errors

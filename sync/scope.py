@@ -4,6 +4,10 @@ An officer sees every school, their open cases and everything linked to them
 (pupil, household, visits, conversations, tasks, notes), and the transport
 runs they drive with their stops, pupils and households. Office and admin see
 everything.
+
+Beyond the protocol's types: a ``notice`` is seen by its recipient only (it
+never leaves their scope), a ``review`` travels with its case like a visit
+(docs/protocol.md §7.6, §7.7).
 """
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from typing import Any, Protocol
 from .types import Record
 
 TYPES = ("school", "household", "pupil", "case", "visit", "conversation", "transport_run",
-         "transport_stop", "task", "note")
-CASE_LINKED = ("visit", "conversation", "task", "note")
+         "transport_stop", "task", "note", "notice", "review")
+CASE_LINKED = ("visit", "conversation", "task", "note", "review")
 
 
 class ScopeReader(Protocol):
@@ -67,6 +71,8 @@ class Scope:
             return TypeFilter(ids=frozenset(self.runs))
         if type_ == "transport_stop":
             return TypeFilter(links=(("run_id", frozenset(self.runs)),))
+        if type_ == "notice":
+            return TypeFilter(links=(("recipient_id", frozenset({self.user_id})),))
         if type_ == "note":
             subjects = frozenset(self.pupils | self.households | self.runs)
             return TypeFilter(links=(("case_id", cases), ("subject_id", subjects)))

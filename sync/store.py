@@ -24,6 +24,9 @@ class Txn(Protocol):
     def set_max_seq(self, seq: int) -> None: ...
     def horizon(self) -> int: ...
     def user_role(self, user_id: str) -> str | None: ...
+    def people(self, user_ids: Iterable[str], device_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Names people read: ``({user id: display name}, {device id: device name})`` for those
+        known (the records the server writes for officers, sync/notices.py)."""
     def applied(self, change_ids: Collection[str]) -> dict[str, AppliedChange]: ...
     def log_changes(self, rows: list[AppliedChange]) -> None: ...
     def history(self, type_: str, entity_id: str) -> list[AppliedChange]: ...
@@ -59,6 +62,8 @@ class MemoryStore:
         self.conflicts: dict[str, Conflict] = {}
         self.events: dict[tuple[str, str, str], ScopeEvent] = {}
         self.users: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # user id -> display name
+        self.device_names: dict[str, str] = {}
         self.seq = 0
         self.horizon_seq = 0
         self._lock = threading.RLock()
@@ -110,6 +115,10 @@ class MemoryTxn:
 
     def user_role(self, user_id: str) -> str | None:
         return self.s.users.get(user_id)
+
+    def people(self, user_ids: Iterable[str], device_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        return ({u: self.s.names[u] for u in user_ids if u in self.s.names},
+                {d: self.s.device_names[d] for d in device_ids if d in self.s.device_names})
 
     def applied(self, change_ids: Collection[str]) -> dict[str, AppliedChange]:
         return {c: self.s.changes[c] for c in change_ids if c in self.s.changes}

@@ -16,8 +16,10 @@ def codes(errors: list[Any]) -> list[tuple[Any, str]]:
 
 
 def test_ten_types() -> None:
+    """The protocol's ten, and the two the server writes for officers (docs/protocol.md §7.6, §7.7)."""
     assert sorted(ENTITY_TYPES) == sorted(["school", "household", "pupil", "case", "visit", "conversation",
-                                           "transport_run", "transport_stop", "task", "note"])
+                                           "transport_run", "transport_stop", "task", "note",
+                                           "notice", "review"])
 
 
 @pytest.mark.parametrize("type_, fields, clean", [
