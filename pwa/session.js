@@ -47,7 +47,44 @@ export function wipeMessage(report) {
     ? ` ${plural(n, 'change', 'changes')} that had not been sent could not be kept; you will see which after you sign in.` : ''} Sign in to carry on.`;
 }
 
-export function createSession({ state, db, api, deviceName, hooks }) {
+/**
+ * The name a phone gets when the officer gives none: browser and platform ("Chrome on
+ * Android"), so two phones of one officer can be told apart in the office's device list.
+ */
+export function defaultDeviceName(nav = globalThis.navigator || {}) {
+  const ua = nav.userAgent || '';
+  const platform = nav.userAgentData?.platform
+    || (/Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Windows/.test(ua) ? 'Windows'
+      : /Mac OS X/.test(ua) ? 'macOS' : /CrOS/.test(ua) ? 'ChromeOS' : /Linux/.test(ua) ? 'Linux' : 'a browser');
+  const browser = /SamsungBrowser\//.test(ua) ? 'Samsung Internet' : /Edg(A|iOS)?\//.test(ua) ? 'Edge'
+    : /Firefox\/|FxiOS\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\/|CriOS\//.test(ua) ? 'Chrome'
+      : /Safari\//.test(ua) ? 'Safari' : 'Browser';
+  return `${browser} on ${platform}`;
+}
+
+const KIND_WORDS = { lost: 'as lost or stolen', returned: 'as returned or replaced' };
+
+/**
+ * What the officer reads after a revoked phone wiped itself. `unsent`: changes still in the
+ * outbox when it wiped (the figure the server records), `maybeSent` of them sent once without
+ * an answer; `finalSent`: changes its final push carried (revoked as returned).
+ */
+export function revokedMessage({ kind = null, unsent = 0, maybeSent = 0, finalSent = null } = {}) {
+  const parts = [`The office has signed this phone out of Doorstep${KIND_WORDS[kind] ? ` ${KIND_WORDS[kind]}` : ''}, and the data on it has been removed.`];
+  if (kind === 'returned' && finalSent !== null) {
+    parts.push(finalSent ? `${plural(finalSent, 'change was', 'changes were')} sent to the server first.` : 'Nothing was waiting to be sent.');
+  }
+  if (unsent) {
+    parts.push(`${plural(unsent, 'change that had not been sent was', 'changes that had not been sent were')} lost${maybeSent
+      ? ` (${maybeSent === unsent && unsent === 1 ? 'it had' : `${maybeSent} had`} been sent without an answer, so may have reached the server)` : ''}.`);
+  } else if (kind === 'lost') {
+    parts.push('No unsent changes were lost.');
+  }
+  parts.push('Sign in again to carry on.');
+  return parts.join(' ');
+}
+
+export function createSession({ state, db, api, deviceName = () => defaultDeviceName(), hooks }) {
   const { render, refreshStatus, startSync, stopSync, syncNow, requestPersist, idle } = hooks;
   let lockGen = 0;
   // Other tabs of the app start again after a wipe here (their key and screens are stale).
@@ -55,10 +92,13 @@ export function createSession({ state, db, api, deviceName, hooks }) {
   if (tabs) tabs.onmessage = (ev) => { if (ev.data === 'wiped') { db.lock(); location.reload(); } };
   const wiped = () => { if (tabs) tabs.postMessage('wiped'); };
 
-  const toSession = (data) => ({
+  const toSession = (data, name) => ({
     access_token: data.access_token, refresh_token: data.refresh_token,
     expires_at: Date.now() + (data.expires_in || 900) * 1000, device_id: data.device_id, user: data.user,
+    device_name: name,
   });
+  // The name the officer gave this phone at sign-in ("Name this phone"), else browser and platform.
+  const nameOf = (name) => (typeof name === 'string' && name.trim() ? name.trim().slice(0, 200) : deviceName());
 
   async function init() {
     let info = await db.lockInfo();
@@ -143,12 +183,13 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     for (const r of reports) await api.reportEvent(r, session);
   }
 
-  /** Sign in with username and password; what follows depends on the phone's state. */
-  async function signIn(username, password) {
-    if (state.locked && state.resetting) return forgotPinSignIn(username, password);
-    if (state.hasPin && !state.locked) return signInAgain(username, password);
-    const data = await api.login(username, password, deviceName());
-    const session = toSession(data);
+  /** Sign in with username and password, naming this phone; what follows depends on the phone's state. */
+  async function signIn(username, password, name) {
+    name = nameOf(name);
+    if (state.locked && state.resetting) return forgotPinSignIn(username, password, name);
+    if (state.hasPin && !state.locked) return signInAgain(username, password, name);
+    const data = await api.login(username, password, name);
+    const session = toSession(data, name);
     const report = state.wipeReport;
     if (report) {
       // Best effort: if this fails the report is kept and sent after the next sync.
@@ -167,9 +208,9 @@ export function createSession({ state, db, api, deviceName, hooks }) {
   }
 
   /** The PIN is known but the sign-in ended (or another officer takes the phone). */
-  async function signInAgain(username, password) {
+  async function signInAgain(username, password, name) {
     const prev = await db.getMeta('session');
-    const data = await api.login(username, password, deviceName());
+    const data = await api.login(username, password, name);
     if (prev && prev.user && prev.user.id !== data.user.id) {
       const { entries } = await db.outboxSummary();
       if (entries) {
@@ -178,14 +219,14 @@ export function createSession({ state, db, api, deviceName, hooks }) {
       }
       // Another officer: their own data, their own PIN.
       await wipeQuietly();
-      state.pending = { session: toSession(data), lost: [] };
+      state.pending = { session: toSession(data, name), lost: [] };
       idle.start();
       location.hash = '#/';
       await render();
       refreshStatus();
       return;
     }
-    state.session = toSession(data);
+    state.session = toSession(data, name);
     await db.setMeta('session', state.session);
     state.signinMessage = null;
     state.upgrade = false;
@@ -201,9 +242,9 @@ export function createSession({ state, db, api, deviceName, hooks }) {
    * read without the old PIN; the server's audit log hears about them before
    * anything is cleared, and the officer sees them once the new PIN is set.
    */
-  async function forgotPinSignIn(username, password) {
-    const data = await api.login(username, password, deviceName());
-    const session = toSession(data);
+  async function forgotPinSignIn(username, password, name) {
+    const data = await api.login(username, password, name);
+    const session = toSession(data, name);
     const [lost, info] = await Promise.all([db.lostChanges(), db.lockInfo()]);
     if (lost.length) {
       await sendReports(session, [lostReport('outbox_unreadable', lost, {
@@ -286,6 +327,25 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     refreshStatus();
   }
 
+  /**
+   * The server answered `device_revoked` (the sync stopped): wipe, telling the officer how
+   * many unsent changes were lost (the outbox is counted before it goes; the server recorded
+   * the same figure from this phone's last request) and, revoked as returned, how many were sent.
+   */
+  async function revokedWipe(err) {
+    const details = (err && err.details) || {};
+    let unsent = 0;
+    let maybeSent = 0;
+    try {
+      const left = await db.lostChanges();
+      unsent = left.length;
+      // sent once without an answer: it may have arrived, unless the server refused everything (lost)
+      if (details.kind !== 'lost') maybeSent = left.filter((c) => c.sent).length;
+    } catch (e) { console.warn('outbox', e); }
+    const finalSent = err && Number.isInteger(err.finalSent) ? err.finalSent : null;
+    await wipeDevice(revokedMessage({ kind: details.kind || null, unsent, maybeSent, finalSent }));
+  }
+
   /** Push the outbox first; only an empty outbox lets the phone be wiped. */
   async function signOut() {
     let { entries } = await db.outboxSummary();
@@ -299,5 +359,7 @@ export function createSession({ state, db, api, deviceName, hooks }) {
     await wipeDevice('You have signed out. Nothing is left on this phone.');
   }
 
-  return { init, lock, unlock, signIn, setPin, forgotPin, cancelForgot, signOut, wipeDevice, flushReports };
+  return {
+    init, lock, unlock, signIn, setPin, forgotPin, cancelForgot, signOut, wipeDevice, revokedWipe, flushReports,
+  };
 }

@@ -29,4 +29,6 @@ class Settings:
     login_window_s: int = field(default_factory=lambda: _env_int("DOORSTEP_LOGIN_WINDOW", 15 * 60))
     gps_flag_m: float = field(default_factory=lambda: _env_float("DOORSTEP_GPS_FLAG_M", 250.0))
     at_risk_threshold: float = field(default_factory=lambda: _env_float("DOORSTEP_AT_RISK", 0.05))
+    # the office is alerted to phones that have held unsent work longer than this
+    unsent_alert_hours: float = field(default_factory=lambda: _env_float("DOORSTEP_UNSENT_ALERT_HOURS", 24.0))
     secure_cookies: bool = False

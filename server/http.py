@@ -1,7 +1,7 @@
 """Request helpers for the thin HTTP layer: JSON bodies, auth, roles, paging."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,8 @@ from sync import Actor
 from sync.schema import is_uuid
 
 from .errors import ApiError, forbidden, invalid, not_found, unauthenticated
-from .identity.accounts import User, device_state, get_user
+from .identity import status
+from .identity.accounts import User, get_user
 from .identity.tokens import TokenError
 from .state import AppState
 
@@ -66,6 +67,8 @@ def string_field(data: dict[str, Any], name: str, max_len: int = 200, required: 
 class Auth:
     user: User
     device_id: str
+    final: bool = False  # a push that is the final push of a device revoked as returned
+    report: status.Reported | None = None  # a status report the request's own write is to keep
 
     @property
     def actor(self) -> Actor:
@@ -85,25 +88,38 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def check_token(app_state: AppState, token: str) -> Auth:
+def check_token(app_state: AppState, token: str, headers: Mapping[str, str] | None = None, *,
+                final_push: bool = False, store_status: bool = True) -> Auth:
+    """The signed-in user and device. ``headers``' status report (identity/status.py) is stored
+    when it changed, or left in ``Auth.report`` for the request's own write (``store_status``
+    false); ``final_push`` lets a device revoked as returned through (its final push)."""
     try:
         claims = app_state.signer.verify(token)
     except TokenError as exc:
         raise ApiError(401, exc.code, exc.message) from None
+    reported = status.read(headers or {})
     with app_state.db.read() as txn:
-        device = device_state(txn, claims.device_id)
+        device = status.load(txn, claims.device_id)
         user = get_user(txn, claims.user_id)
     if device is None or device["user_id"] != claims.user_id:
         raise unauthenticated("this token's device is unknown")
-    if device["revoked_at"] is not None:
-        raise ApiError(401, "device_revoked", "this device was signed out or revoked; sign in again")
+    revoked = device["revoked_at"] is not None  # and, if it gets past here, this is its final push
+    if revoked and not (final_push and status.final_push_open(device)):
+        status.refuse(app_state.db, device, reported)
     if user is None:
         raise unauthenticated("this account is no longer active")
-    return Auth(user, claims.device_id)
+    report = reported if reported.differs(device) else None
+    if report is not None and store_status:
+        with app_state.db.write() as txn:
+            status.store(txn, claims.device_id, report)
+        report = None
+    return Auth(user, claims.device_id, revoked, report)
 
 
-async def authenticate(request: Request, *roles: str) -> Auth:
-    auth = await run_in_threadpool(check_token, state(request), _bearer(request))
+async def authenticate(request: Request, *roles: str, final_push: bool = False,
+                       store_status: bool = True) -> Auth:
+    auth = await run_in_threadpool(check_token, state(request), _bearer(request), request.headers,
+                                   final_push=final_push, store_status=store_status)
     if roles and auth.user.role not in roles:
         raise forbidden(f"this needs the {' or '.join(roles)} role")
     return auth

@@ -49,7 +49,9 @@ export async function renderCaseload(ctx) {
       : h('p', { class: 'empty' }, synced ? 'No open cases on this device.' : 'Your caseload appears after the first sync.'),
     h('div', { class: 'account' },
       h('p', {}, `Signed in as ${me.display_name || me.username}.`),
-      h('button', { type: 'button', class: 'secondary', onclick: () => ctx.signOut() }, 'Sign out')));
+      h('p', { class: 'actions' },
+        h('a', { href: '#/settings', class: 'button-link' }, 'This phone'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => ctx.signOut() }, 'Sign out'))));
   return { node, title: 'Caseload', live: true };
 }
 

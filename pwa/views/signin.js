@@ -5,6 +5,12 @@ import { h, field, title } from './ui.js';
 export function renderSignin(ctx, { message, reset = false } = {}) {
   const user = field('Username', { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
   const pass = field('Password', { kind: 'password', autocomplete: 'current-password', required: true });
+  // The office sees this name in its device list (two phones of one officer told apart);
+  // Settings shows it on the phone.
+  const phone = field('Name this phone', {
+    value: ctx.defaultDeviceName ? ctx.defaultDeviceName() : '', maxlength: 200, autocomplete: 'off',
+    hint: 'The office sees this name in its list of devices, e.g. "Sam\'s work phone".',
+  });
   const error = h('div', { role: 'alert', class: 'error', hidden: true });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h('form', {
@@ -14,7 +20,7 @@ export function renderSignin(ctx, { message, reset = false } = {}) {
       button.disabled = true;
       button.textContent = 'Signing in…';
       try {
-        await ctx.signIn(user.input.value.trim(), pass.input.value);
+        await ctx.signIn(user.input.value.trim(), pass.input.value, phone.input.value.trim());
       } catch (err) {
         error.hidden = false;
         error.textContent = signinError(err);
@@ -24,7 +30,7 @@ export function renderSignin(ctx, { message, reset = false } = {}) {
         pass.input.focus();
       }
     },
-  }, user.wrap, pass.wrap, error, button);
+  }, user.wrap, pass.wrap, phone.wrap, error, button);
   if (reset) {
     const node = h('section', { class: 'signin', 'data-screen': 'forgot-pin' },
       title('Forgot your PIN?'),

@@ -4,6 +4,8 @@
 ``tokens.py``    access tokens (JWT) signed with rotatable keys
 ``sessions.py``  the office pages' cookie sessions and CSRF tokens
 ``devices.py``   the device list and revoking a device: the one read the API and the office share
+``status.py``    what a phone reports on every call (``Doorstep-Unsent``, …) and the gate a revoked
+                 device meets (lost: refused; returned: its final push first)
 ``routes.py``    the API: ``/api/auth/login``, ``/refresh``, ``/logout``, ``/api/devices``
 ``pages.py``     the office: ``/office/login``, ``/office/logout``, ``/office/devices``
 

@@ -17,6 +17,7 @@ from sync import ROLES
 from ..errors import ApiError
 from ..storage import Database, SqliteTxn
 from ..util import now_iso, utcnow
+from . import status
 
 # argon2id with OWASP's first recommended setting (46 MiB, one pass, one lane): memory-hard
 # per guess, and ~45 ms of one core a sign-in, so an 08:30 wave of sign-ins does not starve
@@ -155,47 +156,69 @@ def issue_refresh(txn: SqliteTxn, device_id: str, ttl_s: int) -> str:
     return token
 
 
-def revoke_device(txn: SqliteTxn, device_id: str, reason: str, by: str | None) -> bool:
+def revoke_device(txn: SqliteTxn, device_id: str, reason: str, by: str | None, spend_tokens: bool = True) -> bool:
+    """Revoke a device; its refresh tokens are spent unless ``spend_tokens`` is false (a phone
+    revoked as returned refreshes until its final push)."""
     cur = txn.execute("UPDATE devices SET revoked_at = ?, revoked_reason = ?, revoked_by = ? "
                       "WHERE id = ? AND revoked_at IS NULL", (now_iso(), reason, by, device_id))
-    txn.execute("UPDATE refresh_tokens SET used_at = COALESCE(used_at, ?) WHERE device_id = ?",
-                (now_iso(), device_id))
+    if spend_tokens:
+        spend_refresh_tokens(txn, device_id)
     return cur.rowcount == 1
 
 
-def rotate_refresh(db: Database, token: str, ttl_s: int) -> tuple[User, str, str]:
-    """Spend a refresh token: (user, device id, new refresh token).
+def spend_refresh_tokens(txn: SqliteTxn, device_id: str) -> None:
+    txn.execute("UPDATE refresh_tokens SET used_at = COALESCE(used_at, ?) WHERE device_id = ?",
+                (now_iso(), device_id))
 
-    A token presented twice revokes its device (reuse detection).
+
+def rotate_refresh(db: Database, token: str, ttl_s: int,
+                   reported: status.Reported | None = None) -> tuple[User, str, str]:
+    """Spend a refresh token: (user, device id, new refresh token), keeping the phone's status report.
+
+    A token presented twice revokes its device (reuse detection). A device revoked as returned
+    still refreshes until its final push (identity/status.py).
     """
+    reported = reported or status.Reported()
+    refusal: ApiError | None = None
+    reuse = False
     with db.write() as txn:
-        rows = txn.rows("SELECT t.id, t.device_id, t.used_at, t.expires_at, d.user_id, d.revoked_at "
-                        "FROM refresh_tokens t JOIN devices d ON d.id = t.device_id "
+        rows = txn.rows("SELECT t.id, t.device_id, t.used_at, t.expires_at FROM refresh_tokens t "
                         "WHERE t.token_hash = ?", (_hash_token(token),))
         if not rows:
             raise ApiError(401, "unauthenticated", "unknown refresh token; sign in again")
         row = rows[0]
-        if row["revoked_at"] is not None:
-            raise ApiError(401, "device_revoked", "this device was signed out; sign in again")
-        if row["used_at"] is not None:
-            revoke_device(txn, row["device_id"], "refresh_token_reuse", None)
-            reuse = True
+        device = status.load(txn, row["device_id"])
+        if device is None:
+            raise ApiError(401, "unauthenticated", "this token's device is unknown; sign in again")
+        row = {**row, "user_id": device["user_id"]}
+        if device["revoked_at"] is not None and not status.final_push_open(device):
+            if status.wipe_unrecorded(device):
+                status.record_wipe(txn, device, reported)
+            refusal = status.refused(device)
+        elif row["used_at"] is not None:
+            if device["revoked_at"] is None:
+                revoke_device(txn, row["device_id"], "refresh_token_reuse", None)
+                reuse = True
+            else:  # reuse by a phone revoked as returned: its final push is over
+                closed = {**device, "final_push_at": now_iso()}
+                txn.execute("UPDATE devices SET final_push_at = ? WHERE id = ?",
+                            (closed["final_push_at"], row["device_id"]))
+                spend_refresh_tokens(txn, row["device_id"])
+                refusal = status.refused(closed)
         else:
-            reuse = False
             if float(row["expires_at"]) < time.time():
                 raise ApiError(401, "token_expired", "the refresh token has expired; sign in again")
             txn.execute("UPDATE refresh_tokens SET used_at = ? WHERE id = ?", (now_iso(), row["id"]))
             new_token = issue_refresh(txn, row["device_id"], ttl_s)
             user = get_user(txn, row["user_id"])
+            if reported.differs(device):
+                status.store(txn, row["device_id"], reported)
+    if refusal is not None:
+        raise refusal
     if reuse:
         raise ApiError(401, "device_revoked",
                        "this refresh token was already used; the device has been signed out")
     if user is None:
         raise ApiError(401, "unauthenticated", "this account is no longer active")
     return user, row["device_id"], new_token
-
-
-def device_state(txn: SqliteTxn, device_id: str) -> dict[str, Any] | None:
-    rows = txn.rows("SELECT id, user_id, revoked_at FROM devices WHERE id = ?", (device_id,))
-    return rows[0] if rows else None
 

@@ -9,12 +9,14 @@ from starlette.routing import Route
 
 from sync import ADMIN, OFFICE
 
+import orjson
+
 from .. import audit, paging
-from ..errors import ApiError, not_found
-from ..http import authenticate, client_address, query_int, read_json, state, string_field, uuid_param
+from ..errors import ApiError, invalid, not_found
+from ..http import authenticate, client_address, query_int, read_body, read_json, state, string_field, uuid_param
 from ..jsonresp import JSONResponse
 from ..state import AppState
-from . import accounts, devices
+from . import accounts, devices, status
 
 
 def _pair(st: AppState, user: accounts.User, device_id: str, refresh: str) -> dict:
@@ -30,6 +32,7 @@ async def login(request: Request) -> Response:
     password = string_field(data, "password", 1024)
     device_name = string_field(data, "device_name", 200)
     address = client_address(request)
+    reported = status.read(request.headers)
 
     def work() -> dict:
         s = st.settings
@@ -38,6 +41,7 @@ async def login(request: Request) -> Response:
             raise ApiError(401, "unauthenticated", "wrong username or password")
         with st.db.write() as txn:
             device_id = accounts.new_device(txn, user.id, device_name)
+            status.store(txn, device_id, reported)
             refresh = accounts.issue_refresh(txn, device_id, s.refresh_ttl_s)
             audit.record(txn, user.id, device_id, "login", [], {"device_name": device_name})
         return _pair(st, user, device_id, refresh)
@@ -50,7 +54,7 @@ async def refresh(request: Request) -> Response:
     data = await read_json(request, 64 * 1024)
     token = string_field(data, "refresh_token", 200)
     user, device_id, new_refresh = await run_in_threadpool(
-        accounts.rotate_refresh, st.db, token, st.settings.refresh_ttl_s)
+        accounts.rotate_refresh, st.db, token, st.settings.refresh_ttl_s, status.read(request.headers))
     return JSONResponse(_pair(st, user, device_id, new_refresh))
 
 
@@ -73,22 +77,66 @@ async def list_devices(request: Request) -> Response:
     limit = query_int(request, "limit", 100, 1, 500)
     after = paging.decode_text(request.query_params.get("cursor"))
     rows = await run_in_threadpool(devices.by_id, st.db, after, limit + 1)
-    items = [{"id": r["id"], "name": r["name"], "created_at": r["created_at"], "last_seen_at": r["last_seen_at"],
-              "last_sync_at": r["last_sync_at"], "revoked_at": r["revoked_at"], "revoked_reason": r["revoked_reason"],
-              "user": {"id": r["user_id"], "username": r["username"], "display_name": r["display_name"]},
-              "revoked": r["revoked_at"] is not None} for r in rows]
-    return JSONResponse(paging.page(items, limit, lambda r: r["id"]))
+    return JSONResponse(paging.page([device_item(r) for r in rows], limit, lambda r: r["id"]))
+
+
+def revocation(r: dict) -> dict | None:
+    """How the office revoked it (None when it was not: live, signed out, or a reused refresh token)."""
+    if r["revoked_at"] is None or r["revoked_reason"] != "revoked":
+        return None
+    return {"kind": r["revoke_kind"] or "lost", "reason": r["revoke_note"] or "", "by": r["revoked_by"],
+            "final_push_at": r["final_push_at"], "final_push_changes": r["final_push_changes"],
+            "lost_unsent": r["lost_unsent"], "lost_reported_at": r["lost_reported_at"]}
+
+
+def device_item(r: dict) -> dict:
+    return {"id": r["id"], "name": r["name"], "created_at": r["created_at"], "last_seen_at": r["last_seen_at"],
+            "last_sync_at": r["last_sync_at"], "revoked_at": r["revoked_at"], "revoked_reason": r["revoked_reason"],
+            "user": {"id": r["user_id"], "username": r["username"], "display_name": r["display_name"]},
+            "revoked": r["revoked_at"] is not None, "revocation": revocation(r),
+            "unsent": r["unsent"], "unsent_since": r["unsent_since"], "app_version": r["app_version"],
+            "phone_last_sync_at": r["phone_synced_at"]}
+
+
+async def _revoke_body(request: Request) -> tuple[str, str]:
+    """The optional body ``{"kind": "lost"|"returned", "reason": "…"}``: (kind, reason); no body is lost."""
+    raw = await read_body(request, 64 * 1024)
+    if not raw.strip():
+        return "lost", ""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise invalid("the body is not valid JSON", position=getattr(exc, "pos", None)) from None
+    if not isinstance(data, dict):
+        raise invalid("the body must be a JSON object")
+    kind = data.get("kind", "lost")
+    if kind not in devices.KINDS:
+        raise invalid("kind must be lost or returned", field="kind")
+    reason = data.get("reason", "")
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str):
+        raise invalid("reason must be a string", field="reason")
+    if len(reason) > devices.MAX_REASON:
+        raise invalid(f"reason must be at most {devices.MAX_REASON} characters", field="reason")
+    return kind, reason.strip()
 
 
 async def revoke(request: Request) -> Response:
     st = state(request)
     auth = await authenticate(request, OFFICE, ADMIN)
     device_id = uuid_param(request, "device_id", "device")
-    row = await run_in_threadpool(devices.revoke, st.db, device_id, auth.user.id, auth.device_id)
+    kind, reason = await _revoke_body(request)
+    row = await run_in_threadpool(devices.revoke, st.db, device_id, auth.user.id, auth.device_id, kind, reason,
+                                  {"via": "api"})
     if row is None:
         raise not_found(f"no device {device_id}")
-    return JSONResponse({"id": row["id"], "revoked": True, "revoked_at": row["revoked_at"],
-                         "revoked_reason": row["revoked_reason"]})
+    answer = {"id": row["id"], "revoked": True, "revoked_at": row["revoked_at"],
+              "revoked_reason": row["revoked_reason"]}
+    rev = revocation(row)
+    if rev is not None:
+        answer.update(kind=rev["kind"], reason=rev["reason"])
+    return JSONResponse(answer)
 
 
 routes = [

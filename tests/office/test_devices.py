@@ -21,7 +21,7 @@ def test_list_shows_user_name_and_last_sync(login, office_page):
     assert "Pixel 7 of Sam" in row and phone.user["username"] in row and "Never" not in row
     quiet_row = text_of(html[html.index(f'data-device="{quiet.device_id}"'):])
     assert "Never" in quiet_row[:quiet_row.index("Revoke")]
-    assert "Revoke Pixel 7 of Sam of" in text  # each button says which device
+    assert "Revoke Pixel 7 of Sam of" in text  # each button says which device (it opens the revoke form)
     rows = list(csv.DictReader(io.StringIO(page.get("/office/devices.csv").content.decode("utf-8-sig"))))
     assert {r["device_name"] for r in rows} >= {"Pixel 7 of Sam", "Old tablet"}
 
@@ -30,7 +30,8 @@ def test_revoke_stops_the_device_at_its_next_call(login, office_page, app_state)
     phone = login("officer", device="Lost phone")
     assert phone.pull().status_code == 200
     page = office_page()
-    r = page.post(f"/office/devices/{phone.device_id}/revoke")
+    r = page.post(f"/office/devices/{phone.device_id}/revoke",
+                  {"kind": "lost", "reason": "Reported stolen", "confirm": "yes"})
     assert r.status_code == 303 and r.headers["location"] == f"/office/devices?revoked={phone.device_id}"
     assert "Revoked “Lost phone”" in page.get(r.headers["location"]).text
     answer = phone.pull()

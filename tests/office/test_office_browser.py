@@ -155,10 +155,18 @@ def test_revoke_a_device_and_its_next_call_is_refused(desk: Desk, apis):
     expect(row).to_contain_text(name)
     expect(row).to_contain_text("officer4")
     row.get_by_role("button", name=re.compile(f"^Revoke {name}")).click()
+    # the kind and a reason, then a confirmation: only that revokes
+    page.get_by_label("Lost or stolen").check()
+    page.get_by_label("Reason").fill("Reported lost")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Revoke “{name}” as lost or stolen?")
+    assert phone.get("/api/sync/pull", limit=1).status_code == 200
+    page.get_by_role("button", name="Yes, revoke this device").click()
     expect(page.get_by_role("status")).to_contain_text(f"Revoked “{name}”")
     expect(page.locator(f'tr[data-device="{phone.device_id}"]')).to_contain_text("Revoked")
     answer = phone.get("/api/sync/pull", limit=1)
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "device_revoked"
+    assert answer.json()["error"]["details"] == {"kind": "lost"}
 
 
 def test_import_a_csv_with_three_bad_rows(desk: Desk, apis, tmp_path: Path):
