@@ -9,6 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sync import Actor
+from sync.notices import put_review, review_id
+
 from .. import audit
 from ..util import now_iso
 from . import labels, log
@@ -86,11 +89,13 @@ def _detail(st: Any, kind: str, id_: str) -> dict[str, Any] | None:
                            "ORDER BY id DESC", (id_,))
         conflicts = txn.rows("SELECT id, field FROM conflicts WHERE entity_id = ? AND status = 'open'", (id_,))
         versions = history(txn, kind, id_, directory)
+        synced = txn.get("review", [review_id(id_)]).get(review_id(id_))  # what the officer's phone has
+        answered = synced.fields if synced is not None and synced.fields.get("answered_id") else None
     return {"row": row, "directory": directory, "case": case, "pupil": pupil, "household": household,
             "school": school, "visit": visit, "conversations": conversations,
             "notes": [{**orjson.loads(n["data"]), "created_at": n["created_at"], "created_by": n["created_by"]}
                       for n in notes],
-            "reviews": reviews, "conflicts": conflicts, "history": versions}
+            "reviews": reviews, "conflicts": conflicts, "history": versions, "answered": answered}
 
 
 def _kind_and_id(request: Request) -> tuple[str, str]:
@@ -150,6 +155,11 @@ async def review(request: Request) -> Response:
                         "VALUES (?, ?, ?, ?, ?, ?)", (id_, kind, state, comment, user.id, at))
             txn.execute("INSERT INTO review_history (entity_id, type, state, comment, user_id, at) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (id_, kind, state, comment, user.id, at))
+            # the review as a synced record its officer reads (docs/protocol.md §7.7)
+            row = log.one(txn, kind, id_, st.settings.gps_flag_m)
+            put_review(txn, Actor(user.id, user.role, None), kind, id_, state=state, comment=comment,
+                       case_id=row.case_id if row else None, officer_id=row.officer_id if row else None,
+                       reviewer_name=user.display_name, stamp=st.clock.send(), now_iso=at)
             audit.record(txn, user.id, None, "office_review", [id_], {"state": state})
             return True
 

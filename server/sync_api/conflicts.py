@@ -1,12 +1,15 @@
 """The conflict queue, read and resolved: what ``/api/conflicts`` and ``/office/conflicts`` share."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
 
 import sync
 from sync import Actor
+from sync.resolve import NO_VALUE
+from sync.schema import FIELDS
 
 from .. import audit
 from ..office import labels
@@ -20,7 +23,36 @@ QUEUE_LIMIT = 200  # the office queue shows at most this many
 def page(st: AppState, status: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` conflicts (oldest first) after the ``created_at|id`` position ``after``."""
     with st.db.read() as txn:
-        return [c.as_dict() for c in txn.list_conflicts(status, after, limit)]
+        items = [c.as_dict() for c in txn.list_conflicts(status, after, limit)]
+        combined = _combined_values(txn, [i["id"] for i in items if i["choice"] == "combined"])
+    for item in items:
+        if item["id"] in combined:
+            item["value"] = combined[item["id"]]
+    return items
+
+
+def answer(st: AppState, conflict: sync.Conflict) -> dict[str, Any]:
+    """A conflict as the API answers it; one resolved with a combined value also has ``value``."""
+    item = conflict.as_dict()
+    if conflict.choice == "combined":
+        with st.db.read() as txn:
+            item["value"] = _combined_values(txn, [conflict.id]).get(conflict.id)
+    return item
+
+
+def _combined_values(txn: SqliteTxn, ids: list[str]) -> dict[str, Any]:
+    """The value the office wrote for each conflict resolved with a combined value: the
+    resolving change's (``resolve:<conflict id>``) one field."""
+    if not ids:
+        return {}
+    rows = txn.rows("SELECT change_id, fields FROM changes WHERE change_id IN (SELECT value FROM json_each(?))",
+                    (orjson.dumps([f"resolve:{i}" for i in ids]).decode(),))
+    out = {}
+    for r in rows:
+        fields = orjson.loads(r["fields"])
+        if len(fields) == 1:
+            out[r["change_id"].split(":", 1)[1]] = next(iter(fields.values()))
+    return out
 
 
 def queue(st: AppState, show: str) -> dict[str, Any]:
@@ -31,25 +63,50 @@ def queue(st: AppState, show: str) -> dict[str, Any]:
         if show == "resolved":
             conflicts = sorted(conflicts, key=lambda c: c.resolved_at or "", reverse=True)
         devices = _device_names(txn)
+        shown = conflicts[:QUEUE_LIMIT]
+        combined = _combined_values(txn, [c.id for c in shown if c.choice == "combined"])
         items = []
-        for c in conflicts[:QUEUE_LIMIT]:
+        for c in shown:
             about = describe(txn, c.type, c.entity_id)
             current = about["current"].get(c.field) if c.field else None
             items.append({"c": c, "about": about, "current": current,
                           "kept_device": _origin(c.kept.get("hlc"), devices),
-                          "lost_device": _origin(c.lost.get("hlc"), devices)})
+                          "lost_device": _origin(c.lost.get("hlc"), devices),
+                          "kept_at": hlc_seconds(c.kept.get("hlc")), "lost_at": hlc_seconds(c.lost.get("hlc")),
+                          "combine": combinable(c), "combined": combined.get(c.id)})
         total = txn.rows("SELECT count(*) AS n FROM conflicts WHERE status = ?", (show,))[0]["n"]
         return {"items": items, "directory": Directory(txn), "total": total}
 
 
 def resolve(st: AppState, actor: Actor, conflict_id: str, choose: Any,
-            detail: dict[str, Any] | None = None) -> sync.Conflict:
-    """Resolve a conflict and audit it, in one write transaction."""
+            detail: dict[str, Any] | None = None, value: Any = NO_VALUE) -> sync.Conflict:
+    """Resolve a conflict — a side chosen, or a combined ``value`` — and audit it, in one write
+    transaction."""
     with st.db.write() as txn:
-        conflict = sync.resolve_in(txn, actor, conflict_id, choose, st.clock)
+        conflict = sync.resolve_in(txn, actor, conflict_id, choose, st.clock, value=value)
         audit.record(txn, actor.user_id, actor.device_id, "resolve_conflict", [conflict.entity_id, conflict.id],
-                     {"choose": conflict.choice, **(detail or {})})
+                     {"choose": conflict.choice, "field": conflict.field, **(detail or {})})
     return conflict
+
+
+def combinable(c: sync.Conflict) -> dict[str, Any] | None:
+    """For a conflict over a text field, what the office's "write a combined value" form needs:
+    the field's length limit and a starting text holding both values; else None."""
+    spec = FIELDS.get(c.type, {}).get(c.field or "")
+    if spec is None or spec["kind"] != "string" or "pattern" in spec:
+        return None
+    kept, lost = c.kept.get("value"), c.lost.get("value")
+    parts = [v for v in (kept, lost) if isinstance(v, str) and v.strip()]
+    start = "\n".join(dict.fromkeys(parts))
+    return {"max": spec["max"], "start": start[:spec["max"]]}
+
+
+def hlc_seconds(stamp: Any) -> str:
+    """The wall-clock part of an HLC stamp in UK time, to the second: ``4 Nov 2026, 16:10:05``."""
+    if not isinstance(stamp, str) or not stamp[:15].isdigit():
+        return "—"
+    moment = dt.datetime.fromtimestamp(int(stamp[:15]) / 1000, dt.UTC).astimezone(labels.UK)
+    return f"{moment.day} {moment:%b %Y, %H:%M:%S}"
 
 
 def _device_names(txn: SqliteTxn) -> dict[str, str]:

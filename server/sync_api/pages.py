@@ -31,20 +31,31 @@ async def queue(request: Request) -> Response:
 async def resolve(request: Request) -> Response:
     st = app_state(request)
     conflict_id = request.path_params["conflict_id"]
-    choose = text_field(form(request), "choose", 10)
+    data = form(request)
+    choose = text_field(data, "choose", 10)
     if not is_uuid(conflict_id):
         raise PageError(404, "Not found", "There is no conflict with that id.")
-    if choose not in ("kept", "lost"):
+    if choose not in ("kept", "lost", "combined"):
         raise PageError(422, "Not resolved", "Choose which value to keep.")
+    value = conflicts.NO_VALUE
+    if choose == "combined":  # the office wrote a value combining both (a text field)
+        raw = data.get("value", "")
+        value = raw.replace("\r\n", "\n").strip() if isinstance(raw, str) else ""
+        if not value:
+            raise PageError(422, "Not resolved", "Write the combined value, or choose one of the two values.")
     user = me(request).user
     actor = Actor(user.id, user.role, None)
     try:
-        conflict = await run_in_threadpool(conflicts.resolve, st, actor, conflict_id, choose, {"via": "office"})
+        conflict = await run_in_threadpool(conflicts.resolve, st, actor, conflict_id,
+                                           None if choose == "combined" else choose, {"via": "office"}, value)
     except sync.RequestInvalid as exc:
-        if "already" not in exc.message:
-            raise
-        raise PageError(409, "Already resolved", "Someone has already resolved this conflict. "
-                        "The queue shows what is still open.") from None
+        if "already" in exc.message:
+            raise PageError(409, "Already resolved", "Someone has already resolved this conflict. "
+                            "The queue shows what is still open.") from None
+        if exc.details.get("field") == "value":
+            raise PageError(422, "Not resolved", "The combined value was not saved: "
+                            + exc.message.removeprefix("value: ") + ".") from None
+        raise
     return redirect(f"/office/conflicts?resolved={conflict.id}")
 
 

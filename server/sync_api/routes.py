@@ -19,6 +19,7 @@ from sync.schema import is_uuid
 from .. import audit, paging
 from ..errors import ApiError, invalid, not_found
 from ..http import Auth, authenticate, query_choice, query_int, read_json, state
+from ..identity import status as device_status
 from ..jsonresp import JSONResponse
 from ..storage import SqliteTxn
 from ..util import now_iso
@@ -60,13 +61,15 @@ def _synced(txn: SqliteTxn, auth: Auth, action: str, touched: list[tuple[str, st
     audit.sync_record(txn, auth.user.id, auth.device_id, action, touched, detail, at=at)
     now = now_iso()
     txn.execute("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE id = ?", (now, now, auth.device_id))
+    if auth.report is not None:  # what the phone reported, when it changed (identity/status.py)
+        device_status.store(txn, auth.device_id, auth.report)
 
 
 async def push(request: Request) -> Response:
     started = time.perf_counter()
     require_protocol(request)
     st = state(request)
-    auth = await authenticate(request)
+    auth = await authenticate(request, final_push=True, store_status=False)
     data = await read_json(request)
     changes = data.get("changes")
     if not isinstance(changes, list):
@@ -81,10 +84,16 @@ async def push(request: Request) -> Response:
     def work() -> bytes:
         prepared = sync.prepare(auth.actor, changes)  # parsed and checked before taking the write lock
         with st.db.write() as txn:
+            if auth.final:  # a device revoked as returned: its final push (docs/protocol.md §2.6)
+                device_status.take_final_push(txn, auth.device_id, device_status.read(request.headers),
+                                              len(changes), st.settings.max_changes)
             outcome = sync.apply(txn, prepared, st.clock)
             _synced(txn, auth, "push", outcome.touched, {"changes": len(changes), "client_id": client_id},
                     at=outcome.server_time)
-        return orjson.dumps(outcome.as_dict())
+        answer = outcome.as_dict()
+        if auth.final:
+            answer["final"] = True
+        return orjson.dumps(answer)
 
     async with _push_slots():
         body = await run_in_threadpool(work)
@@ -95,7 +104,7 @@ async def pull(request: Request) -> Response:
     started = time.perf_counter()
     require_protocol(request)
     st = state(request)
-    auth = await authenticate(request)
+    auth = await authenticate(request, store_status=False)
     limit = query_int(request, "limit", 500, 1, sync.MAX_LIMIT)
     cursor = request.query_params.get("cursor")
     if cursor is not None and len(cursor) > 200:
@@ -130,8 +139,11 @@ async def resolve(request: Request) -> Response:
     if not is_uuid(conflict_id):
         raise not_found(f"no conflict {conflict_id[:60]}")
     data = await read_json(request, 64 * 1024)
-    conflict = await run_in_threadpool(conflicts.resolve, st, auth.actor, conflict_id, data.get("choose"))
-    return JSONResponse(conflict.as_dict())
+    # {"choose": "kept"|"lost"}, or {"value": …}: a combined value the office wrote (§5.6)
+    value = data["value"] if "value" in data else conflicts.NO_VALUE
+    conflict = await run_in_threadpool(conflicts.resolve, st, auth.actor, conflict_id, data.get("choose"),
+                                       None, value)
+    return JSONResponse(await run_in_threadpool(conflicts.answer, st, conflict))
 
 
 routes = [

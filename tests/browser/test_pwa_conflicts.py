@@ -109,3 +109,7 @@ def test_the_same_field_edited_on_two_phones_is_a_conflict_and_both_converge(dev
     expect(loser.page.get_by_text(first if loser is a else second)).to_be_visible()
     loser.page.get_by_role("button", name="Dismiss household problem").click()
     expect(loser.page.get_by_text("Nothing needs your attention.")).to_be_visible()
+    # The notice is the server's (docs/protocol.md §7.6): its dismissal syncs, for every phone of the officer.
+    loser.wait_synced()
+    [notice] = [n for n in demo.office.records("notice") if n["record_id"] == hh_id]
+    assert notice["dismissed"] is True and notice["kind"] == "lost_at_push"

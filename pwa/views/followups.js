@@ -1,0 +1,120 @@
+// Follow-ups the office asked for (docs/protocol.md §7.7): office reviews of visits and
+// conversations in this officer's cases marked "needs follow-up", with the office's comment.
+// One clears once answered — a note on the reviewed record, a conversation held on the
+// reviewed visit, or a visit or conversation that follows it up — on this phone as soon as
+// the answer is saved, and for the office when it syncs.
+import { h, title, fmtDate, fmtDateTime, humanType, personName, nextId, pendingMark } from './ui.js';
+
+const after = (rec, reviewedAt) => {
+  const at = rec.created_at || rec._changed_at;
+  return !reviewedAt || (at && at >= reviewedAt);
+};
+
+/** The answer on this phone to one review, or null. */
+function localAnswer(r, data) {
+  const note = data.note.find((n) => n.subject_id === r.subject_id && after(n, r.reviewed_at));
+  if (note) return { type: 'note', rec: note };
+  const conv = data.conversation.find((c) => (c.follow_up_of === r.subject_id
+    || (r.subject_type === 'visit' && c.visit_id === r.subject_id)) && after(c, r.reviewed_at));
+  if (conv) return { type: 'conversation', rec: conv };
+  const visit = data.visit.find((v) => v.follow_up_of === r.subject_id && after(v, r.reviewed_at));
+  return visit ? { type: 'visit', rec: visit } : null;
+}
+
+/** {open, waiting}: reviews needing follow-up, and those answered here but not yet synced. */
+export async function followUpList(ctx) {
+  const reviews = (await ctx.load(['review'])).review || [];
+  if (!reviews.some((r) => r.state === 'needs_follow_up' && !r.answered_id)) return { open: [], waiting: [] };
+  const data = { review: reviews, ...(await ctx.load(['note', 'conversation', 'visit'])) };
+  const open = [];
+  const waiting = [];
+  for (const r of data.review) {
+    if (r.state !== 'needs_follow_up' || r.answered_id) continue;
+    const answer = localAnswer(r, data);
+    if (!answer) open.push(r);
+    else if (answer.rec._pending) waiting.push({ review: r, answer });
+  }
+  const newest = (a, b) => String(b.reviewed_at || '').localeCompare(String(a.reviewed_at || ''));
+  open.sort(newest);
+  waiting.sort((a, b) => newest(a.review, b.review));
+  return { open, waiting };
+}
+
+/** How many follow-ups the navigation shows. */
+export async function countFollowUps(ctx) {
+  return (await followUpList(ctx)).open.length;
+}
+
+export async function renderFollowUps(ctx) {
+  const { open, waiting } = await followUpList(ctx);
+  const names = await pupilNames(ctx, [...open, ...waiting.map((w) => w.review)]);
+  const node = h('section', { class: 'followups' },
+    title('Follow-ups'),
+    h('p', {}, 'Visits and conversations the office reviewed and asked you to follow up. Each clears when you add a note, a conversation or a follow-up visit for it.'),
+    open.length
+      ? h('ul', { class: 'notices' }, await Promise.all(open.map((r) => item(ctx, r, names))))
+      : h('p', { class: 'empty' }, 'No follow-ups. Nothing the office asked for is waiting.'),
+    waiting.length ? [
+      h('h2', {}, 'Answered, waiting to sync'),
+      h('ul', { class: 'notices' }, waiting.map(({ review, answer }) => h('li', {},
+        h('p', {}, `${humanType(review.subject_type)}: ${names.get(review.case_id) || 'a pupil'}`),
+        h('p', { class: 'muted' }, `Answered with a ${answer.type === 'visit' ? 'home visit' : answer.type}.`),
+        pendingMark(answer.rec))))] : null);
+  return { node, title: 'Follow-ups', live: true };
+}
+
+async function pupilNames(ctx, reviews) {
+  const out = new Map();
+  for (const caseId of new Set(reviews.map((r) => r.case_id).filter(Boolean))) {
+    const c = await ctx.get('case', caseId);
+    const pupil = c && await ctx.get('pupil', c.pupil_id);
+    if (pupil) out.set(caseId, personName(pupil));
+  }
+  return out;
+}
+
+async function item(ctx, r, names) {
+  const subject = r.subject_type === 'visit' || r.subject_type === 'conversation'
+    ? await ctx.get(r.subject_type, r.subject_id) : null;
+  const kind = humanType(r.subject_type);
+  const when = subject ? (subject.started_at || subject.planned_for || subject.created_at) : null;
+  const href = subject && r.case_id ? `#/case/${r.case_id}/${r.subject_type}/${r.subject_id}` : null;
+  const headingId = nextId('fu');
+  const textId = nextId('fu-text');
+  const text = h('textarea', { id: textId, rows: 4, required: true });
+  const error = h('p', { class: 'field-error', hidden: true }, 'Write the note first.');
+  const noteForm = h('form', {
+    class: 'inline-form', hidden: true,
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const value = text.value.trim();
+      if (!value) { error.hidden = false; text.setAttribute('aria-invalid', 'true'); text.focus(); return; }
+      await ctx.save('note', crypto.randomUUID(), { subject_type: r.subject_type, subject_id: r.subject_id, text: value });
+      ctx.flash('Follow-up note saved on this phone. The office sees it when it syncs.');
+      ctx.rerender();
+    },
+  },
+  h('div', { class: 'field' }, h('label', { for: textId }, `Follow-up note on this ${kind.toLowerCase()}`), error, text),
+  h('button', { type: 'submit', class: 'primary' }, 'Save follow-up note'));
+  return h('li', { class: 'followup', dataset: { review: r.id }, 'aria-labelledby': headingId },
+    h('h2', { id: headingId }, `${kind}: ${names.get(r.case_id) || 'a pupil'}`),
+    h('p', {}, href ? h('a', { href }, `Open the ${kind.toLowerCase()}${when ? ` of ${fmtDate(when)}` : ''}`)
+      : h('span', { class: 'muted' }, `The ${kind.toLowerCase()} is not on this phone.`)),
+    h('p', {}, h('strong', {}, 'Needs follow-up'),
+      `, asked by ${r.reviewed_by_name || 'the office'}${r.reviewed_at ? `, ${fmtDateTime(r.reviewed_at)}` : ''}:`),
+    r.comment ? h('blockquote', { class: 'comment' }, r.comment) : null,
+    h('div', { class: 'actions' },
+      h('button', {
+        type: 'button', class: 'secondary', 'aria-expanded': 'false',
+        onclick: (ev) => {
+          noteForm.hidden = !noteForm.hidden;
+          ev.currentTarget.setAttribute('aria-expanded', String(!noteForm.hidden));
+          if (!noteForm.hidden) text.focus();
+        },
+      }, 'Add a note'),
+      r.subject_type === 'visit' && r.case_id ? h('button', {
+        type: 'button', class: 'secondary',
+        onclick: () => ctx.go(`#/case/${r.case_id}/visit/${r.subject_id}/conversation/${crypto.randomUUID()}`),
+      }, 'Record a conversation') : null),
+    noteForm);
+}
