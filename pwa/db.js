@@ -14,10 +14,11 @@ import * as hlc from './hlc.js';
 import * as box from './crypto.js';
 import { MAX_PIN_ATTEMPTS, attemptUnlock } from './lock.js';
 import { newEntry, overlay, settle, pulled, key, groupByRecord } from './outbox.js';
+import { mergeCorrection } from './drafts.js';
 
 export const DB_NAME = 'doorstep';
-export const DB_VERSION = 1;
-const ALL = ['records', 'outbox', 'meta', 'notices'];
+export const DB_VERSION = 2;
+const ALL = ['records', 'outbox', 'meta', 'notices', 'drafts'];
 
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
@@ -28,6 +29,11 @@ function upgrade(db, oldVersion) {
     outbox.createIndex('change_id', 'change_id', { unique: true });
     db.createObjectStore('meta');
     db.createObjectStore('notices', { keyPath: 'id' });
+  }
+  if (oldVersion < 2) {
+    // Drafts (drafts.js): forms kept as they are typed, and rejected changes to correct.
+    // Version 1 had nothing like them, so the upgrade only adds the store.
+    db.createObjectStore('drafts', { keyPath: 'key' });
   }
 }
 
@@ -98,6 +104,7 @@ export async function openPayload(sealed, aad) {
 const recordAad = (type, id) => `record/${type}/${id}`;
 const entryAad = (changeId) => `outbox/${changeId}`;
 const noticeAad = (id) => `notice/${id}`;
+const draftAad = (k) => `draft/${k}`;
 const metaAad = (k) => `meta/${k}`;
 /** Meta values that are personal or secret (the tokens, the user): sealed. */
 const SEALED_META = new Set(['session']);
@@ -120,6 +127,14 @@ async function sealNotice(n) {
   return { id: n.id, at: n.at, type: n.type, status: n.status, sealed: await sealPayload(n, noticeAad(n.id)) };
 }
 const openNotice = (row) => openPayload(row.sealed, noticeAad(row.id));
+/** A draft keeps its key, type, id, time and whether it needs correcting in the clear; the rest is sealed. */
+async function sealDraft(d) {
+  return {
+    key: d.key, type: d.type || null, id: d.id || null, updated_at: d.updated_at || null,
+    needs_correcting: !!d.rejected, sealed: await sealPayload(d, draftAad(d.key)),
+  };
+}
+const openDraft = (row) => (row ? openPayload(row.sealed, draftAad(row.key)) : null);
 
 /** Resolves once the database is open (and created or upgraded). */
 export async function ready() { await openDb(); }
@@ -310,18 +325,22 @@ export async function settlePush(entries, results) {
   const settled = entries.filter((e) => byId.has(e.change_id));
   const keyPairs = new Map(settled.map((e) => [key(e.type, e.id), [e.type, e.id]]));
   const keys = [...keyPairs.values()];
-  const read = await tx(['records', 'outbox'], 'readonly', async (t) => {
+  const rejected = settled.some((e) => byId.get(e.change_id).status === 'rejected');
+  const read = await tx(['records', 'outbox', 'drafts'], 'readonly', async (t) => {
     const out = new Map();
     for (const [type, id] of keys) {
       const row = await req(t.objectStore('records').get([type, id]));
       const count = await req(t.objectStore('outbox').index('record').count([type, id]));
-      out.set(key(type, id), { row, count });
+      // the draft kept for this record (drafts.recordKey is outbox.key), read only when needed
+      const draft = rejected ? await req(t.objectStore('drafts').get(key(type, id))) : undefined;
+      out.set(key(type, id), { row, count, draft });
     }
     return out;
   });
   const at = new Date().toISOString();
   const records = new Map();
   const notices = [];
+  const drafts = new Map();
   for (const [k, { row }] of read) records.set(k, await openRecord(row));
   const remaining = new Map([...read].map(([k, v]) => [k, v.count]));
   for (const e of settled) {
@@ -330,19 +349,36 @@ export async function settlePush(entries, results) {
     const res = settle(records.get(k), e, byId.get(e.change_id), { at, othersPending: remaining.get(k) > 0 });
     if (res.record !== undefined) records.set(k, res.record);
     if (res.notice) notices.push(res.notice);
+    if (res.correction) {
+      // Nothing rejected is thrown away: it waits under Drafts to be corrected.
+      if (!drafts.has(k)) drafts.set(k, await openStoredDraft(read.get(k).draft));
+      drafts.set(k, mergeCorrection(drafts.get(k), res.correction));
+    }
   }
   const sealed = new Map();
   for (const [k, rec] of records) sealed.set(k, rec ? await sealRecord(rec) : null);
   const sealedNotices = await Promise.all(notices.map(sealNotice));
-  await tx(['records', 'outbox', 'notices'], 'readwrite', (t) => {
+  const sealedDrafts = await Promise.all([...drafts.values()].map(sealDraft));
+  await tx(['records', 'outbox', 'notices', 'drafts'], 'readwrite', (t) => {
     for (const e of settled) t.objectStore('outbox').delete(e.seq);
     for (const [k, row] of sealed) {
       if (row) t.objectStore('records').put(row);
       else t.objectStore('records').delete(keyPairs.get(k));
     }
     for (const n of sealedNotices) t.objectStore('notices').put(n);
+    for (const d of sealedDrafts) t.objectStore('drafts').put(d);
   });
-  return { settled: settled.length, notices: notices.length };
+  if (sealedDrafts.length) draftsChanged();
+  return { settled: settled.length, notices: notices.length, corrections: sealedDrafts.length };
+}
+
+/** A stored draft opened, or null when there is none or it cannot be read (it is replaced). */
+async function openStoredDraft(row) {
+  if (!row) return null;
+  try { return await openDraft(row); } catch (err) {
+    if (err && err.code === 'locked') throw err;
+    return null;
+  }
 }
 
 /** Apply one pulled page and, when given, save the cursor in the same transaction. */
@@ -429,6 +465,43 @@ export async function outboxSummary() {
   const records = new Set(rows.map((r) => key(r.type, r.id)));
   const oldest = rows.reduce((m, r) => (m === null || r.created_at < m ? r.created_at : m), null);
   return { records: records.size, entries: rows.length, oldest };
+}
+
+// --- drafts (drafts.js): forms as they are typed, rejected changes to correct ----
+let draftListener = null;
+/** `fn()` runs after the drafts change (the navigation shows how many there are). */
+export function onDraftsChanged(fn) { draftListener = fn; }
+function draftsChanged() { if (draftListener) { try { draftListener(); } catch { /* the screen's business */ } } }
+
+/** One draft, opened, or null. */
+export async function getDraft(k) {
+  const row = await tx(['drafts'], 'readonly', (t) => req(t.objectStore('drafts').get(k)));
+  return row ? openDraft(row) : null;
+}
+/** Store a draft (sealed: what was typed is personal). */
+export async function putDraft(d) {
+  const row = await sealDraft(d);
+  await tx(['drafts'], 'readwrite', (t) => { t.objectStore('drafts').put(row); });
+  draftsChanged();
+}
+export async function deleteDraft(k) {
+  await tx(['drafts'], 'readwrite', (t) => { t.objectStore('drafts').delete(k); });
+  draftsChanged();
+}
+/** Every draft, opened, newest first; one that cannot be read is left out. */
+export async function listDrafts() {
+  const rows = await tx(['drafts'], 'readonly', (t) => req(t.objectStore('drafts').getAll()));
+  const out = [];
+  for (const row of rows) {
+    const d = await openStoredDraft(row);
+    if (d) out.push(d);
+  }
+  return out.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
+}
+/** How many drafts, and how many need correcting, without the key. */
+export async function draftSummary() {
+  const rows = await tx(['drafts'], 'readonly', (t) => req(t.objectStore('drafts').getAll()));
+  return { drafts: rows.length, needsCorrecting: rows.filter((r) => r.needs_correcting).length };
 }
 
 export async function listNotices() {

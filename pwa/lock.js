@@ -81,6 +81,30 @@ export function createIdleTimer({
   return timer;
 }
 
+/** How long a lock waits for the forms' drafts to be written before it drops the key anyway. */
+export const DRAFT_SAVE_MS = 2000;
+
+/**
+ * Lock, after the drafts are saved (drafts.flushAll): what the officer was typing
+ * is sealed and stored while the key is still in memory, so unlocking reopens the
+ * form as it was. The lock never waits longer than `timeoutMs`, and a failed save
+ * never stops it: the key still goes.
+ */
+export async function saveThenLock({ save, lock, timeoutMs = DRAFT_SAVE_MS, setTimer = setTimeout, clearTimer = clearTimeout }) {
+  let timer = null;
+  try {
+    await Promise.race([
+      Promise.resolve().then(save),
+      new Promise((resolve) => { timer = setTimer(resolve, timeoutMs); }),
+    ]);
+  } catch (err) {
+    console.warn('drafts not saved before the lock', err);
+  } finally {
+    clearTimer(timer);
+  }
+  return lock();
+}
+
 /**
  * One unlock attempt against the wrong-PIN counter (db.js supplies the storage):
  * `begin()` reads the keyring and the count and stores count + 1 before the

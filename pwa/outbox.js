@@ -95,11 +95,32 @@ export function settle(record, entry, result, { at, othersPending = false } = {}
     const next = record ? { ...record, fields: { ...record.fields, ...kept } } : undefined;
     return { record: next, notice: noticeFor(entry, result, at) };
   }
-  // rejected (or anything unknown): nothing was written on the server.
+  // rejected (or anything unknown): nothing was written on the server. A record the
+  // server never had leaves the records; the officer's values are kept as a draft
+  // that needs correcting (drafts.js), never thrown away.
   const neverOnServer = record && (record.version === null || record.version === undefined);
   return {
     record: neverOnServer && !othersPending ? null : undefined,
     notice: noticeFor(entry, result, at),
+    correction: correctionFor(entry, result, at),
+  };
+}
+
+/**
+ * What a rejected put leaves to correct: the fields sent and the server's errors
+ * (`{field, code, message}`), for drafts.mergeCorrection. A rejected delete leaves
+ * the record as it is on the server: nothing to correct, the notice says why.
+ */
+export function correctionFor(entry, result, at) {
+  if (entry.op !== 'put') return null;
+  return {
+    type: entry.type,
+    id: entry.id,
+    op: entry.op,
+    fields: { ...entry.fields },
+    errors: (result.errors || []).map((e) => ({ field: e.field ?? null, code: e.code || 'rejected', message: e.message || e.code || '' })),
+    change_id: entry.change_id,
+    at,
   };
 }
 
@@ -121,6 +142,9 @@ export function noticeFor(entry, result, at) {
     reason = errors.map((e) => e.message || e.code).join('; ');
   } else {
     reason = `The server answered "${result.status}".`;
+  }
+  if (result.status !== 'merged' && entry.op === 'put') {
+    reason = `${reason.replace(/\.$/, '')}. It is kept under Drafts: correct it and send it again, or discard it.`;
   }
   return {
     id: entry.change_id,

@@ -72,8 +72,8 @@ test('settle rejected: nothing is dropped silently', () => {
   const e = newEntry({ type: 'visit', id: 'v', fields: { notes: 'x' }, hlc: 'h', changeId: 'c1', at: 'now' });
   const errors = [{ field: 'outcome', code: 'validation_failed', message: 'a visit needs an outcome' }];
   const r = settle(fresh, e, { status: 'rejected', errors }, { at: 'now' });
-  assert.equal(r.record, null, 'a record the server never had goes');
-  assert.equal(r.notice.reason, 'a visit needs an outcome');
+  assert.equal(r.record, null, 'a record the server never had goes (its values wait in r.correction)');
+  assert.match(r.notice.reason, /^a visit needs an outcome\. It is kept under Drafts/);
   assert.equal(r.notice.fields.notes, 'x');
   const kept = settle(fresh, e, { status: 'rejected', errors }, { othersPending: true });
   assert.equal(kept.record, undefined, 'kept while other changes for it wait');

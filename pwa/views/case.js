@@ -1,8 +1,11 @@
 // One case: pupil, household and contacts, access notes, chronology, tasks.
+// The note and task forms are kept on the phone as they are typed (drafts.js).
 import {
   h, title, bandBadge, personName, fmtPct, fmtDate, fmtDateTime, field, checkbox, STAGES, OUTCOMES, AGENCIES,
-  pendingMark, nowIso,
+  pendingMark, nowIso, showErrors, autosaveLine, humanType,
 } from './ui.js';
+import { validateRecord } from '../validate.js';
+import { formKey, createAutosave, loadDraft, flushAll } from '../drafts.js';
 
 export async function loadCase(ctx, caseId) {
   const c = await ctx.get('case', caseId);
@@ -35,6 +38,10 @@ export async function renderCase(ctx, { id }) {
   const subjects = new Set([id, ...visits.map((v) => v.id), ...convs.map((v) => v.id)]);
   const notes = data.note.filter((n) => subjects.has(n.subject_id));
   const tasks = data.task.filter((t) => t.case_id === id);
+  await flushAll();
+  // drafts of this case (a rejected note by its subject), but not this screen's own forms
+  const drafts = (await ctx.drafts.listDrafts()).filter((d) => (d.case_id === id
+    || (d.rejected && subjects.has(d.rejected.fields.subject_id))) && d.route !== `#/case/${id}`);
 
   const node = h('section', { class: 'case' },
     title(personName(pupil)),
@@ -52,11 +59,24 @@ export async function renderCase(ctx, { id }) {
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/visit/${crypto.randomUUID()}`) }, 'Record visit'),
       h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/conversation/${crypto.randomUUID()}`) }, 'Record conversation')),
+    draftsSection(drafts),
     householdSection(id, household),
     chronology(id, visits, convs, notes),
-    tasksSection(ctx, id, tasks),
-    noteForm(ctx, 'case', id, 'Add a note to this case'));
+    await tasksSection(ctx, id, tasks),
+    await noteForm(ctx, 'case', id, 'Add a note to this case', { caseId: id }));
   return { node, title: personName(pupil), live: true };
+}
+
+/** What is on this phone for this case and not sent: unfinished forms, changes to correct. */
+function draftsSection(drafts) {
+  if (!drafts.length) return null;
+  return h('section', { 'aria-labelledby': 'drafts-h', class: 'panel' },
+    h('h2', { id: 'drafts-h' }, 'Not finished on this phone'),
+    h('ul', {}, drafts.map((d) => h('li', {},
+      h('a', { href: d.route || `#/correct/${d.type}/${d.id}` },
+        `${d.rejected ? 'Correct' : 'Resume'} ${humanType(d.type).toLowerCase()}`),
+      d.rejected ? h('span', { class: 'badge needs-correcting' }, 'Needs correcting') : null))),
+    h('p', {}, h('a', { href: '#/drafts' }, 'All drafts')));
 }
 
 function householdSection(caseId, hh) {
@@ -118,10 +138,42 @@ function chronoItem(caseId, { at, kind, r }) {
     h('p', { class: 'note-text' }, r.text), pendingMark(r));
 }
 
-function tasksSection(ctx, caseId, tasks) {
+async function tasksSection(ctx, caseId, tasks) {
   tasks.sort((a, b) => (a.done === b.done ? String(a.due_on || '9').localeCompare(String(b.due_on || '9')) : a.done ? 1 : -1));
   const newTitle = field('New task', { autocomplete: 'off' });
   const due = field('Due date', { kind: 'date' });
+  const errors = h('div', { class: 'error', role: 'alert', hidden: true });
+  const key = formKey('task', caseId);
+  const draft = await loadDraft(ctx.drafts, key);
+  const snapshot = () => ({ title: newTitle.input.value, due_on: due.input.value });
+  const pristine = snapshot();
+  if (draft && draft.values) { newTitle.input.value = draft.values.title ?? ''; due.input.value = draft.values.due_on ?? ''; }
+  let formEl = null;
+  const auto = createAutosave({
+    store: ctx.drafts, key, snapshot, pristine,
+    meta: () => ({ type: 'task', id: null, case_id: caseId, route: `#/case/${caseId}` }),
+    alive: () => !!formEl && formEl.isConnected,
+  });
+  formEl = h('form', {
+    class: 'inline-form',
+    oninput: () => auto.changed(),
+    onchange: () => auto.changed(),
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const text = newTitle.input.value.trim();
+      if (!text) { newTitle.input.focus(); return; }
+      const fields = {
+        case_id: caseId, title: text, due_on: due.input.value || null, done: false, assigned_to: ctx.session.user.id,
+      };
+      const problems = validateRecord('task', fields, { creating: true })
+        .map((p) => [{ title: newTitle.input, due_on: due.input }[p.field] || null, p.message]);
+      showErrors(errors, problems);
+      if (problems.length) { auto.flush(); return; }
+      await ctx.save('task', crypto.randomUUID(), fields);
+      await auto.discard();
+      ctx.rerender();
+    },
+  }, errors, newTitle.wrap, due.wrap, h('button', { type: 'submit', class: 'secondary' }, 'Add task'));
   return h('section', { 'aria-labelledby': 'tasks-h' },
     h('h2', { id: 'tasks-h' }, 'Tasks'),
     tasks.length ? h('ul', { class: 'tasks' }, tasks.map((t) => {
@@ -131,34 +183,55 @@ function tasksSection(ctx, caseId, tasks) {
       });
       return h('li', {}, box.wrap, pendingMark(t));
     })) : h('p', {}, 'No tasks.'),
-    h('form', {
-      class: 'inline-form',
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        const text = newTitle.input.value.trim();
-        if (!text) { newTitle.input.focus(); return; }
-        await ctx.save('task', crypto.randomUUID(), {
-          case_id: caseId, title: text, due_on: due.input.value || null, done: false, assigned_to: ctx.session.user.id,
-        });
-        ctx.rerender();
-      },
-    }, newTitle.wrap, due.wrap, h('button', { type: 'submit', class: 'secondary' }, 'Add task')));
+    formEl);
 }
 
-/** A note form: corrections to submitted records are notes. */
-export function noteForm(ctx, subjectType, subjectId, label) {
+// "Note saved …" outlives the re-renders that follow (the new note, the sync): a minute per form.
+const noteSaved = new Map();
+const NOTE_SAVED_MS = 60_000;
+
+/**
+ * A note form: corrections to submitted records are notes. What is typed is kept
+ * on the phone (one draft per subject) until the note is added.
+ */
+export async function noteForm(ctx, subjectType, subjectId, label, { caseId = null } = {}) {
+  const key = formKey('note', subjectType, subjectId);
+  const draft = await loadDraft(ctx.drafts, key);
   const text = field(label, { kind: 'textarea', rows: 3 });
-  const saved = h('p', { 'aria-live': 'polite', class: 'saved' });
-  return h('form', {
+  const said = noteSaved.get(key);
+  const saved = h('p', { 'aria-live': 'polite', class: 'saved' }, said && Date.now() < said.until ? said.text : '');
+  const errors = h('div', { class: 'error', role: 'alert', hidden: true });
+  const snapshot = () => ({ text: text.input.value });
+  const pristine = snapshot();
+  if (draft && draft.values) text.input.value = draft.values.text ?? '';
+  const route = location.hash || '#/';
+  const kept = autosaveLine(draft);
+  kept.line.hidden = !(draft && draft.values);
+  let formEl = null;
+  const auto = createAutosave({
+    store: ctx.drafts, key, snapshot, pristine,
+    meta: () => ({ type: 'note', id: null, case_id: caseId, route }),
+    alive: () => !!formEl && formEl.isConnected,
+    onSaved: (d) => { kept.line.hidden = !d.values; kept.say(d); },
+  });
+  formEl = h('form', {
     class: 'inline-form',
+    oninput: () => auto.changed(),
     onsubmit: async (ev) => {
       ev.preventDefault();
       const value = text.input.value.trim();
       if (!value) { text.input.focus(); return; }
-      await ctx.save('note', crypto.randomUUID(), { subject_type: subjectType, subject_id: subjectId, text: value });
+      const fields = { subject_type: subjectType, subject_id: subjectId, text: value };
+      const problems = validateRecord('note', fields, { creating: true }).map((p) => [p.field === 'text' ? text.input : null, p.message]);
+      showErrors(errors, problems);
+      if (problems.length) { auto.flush(); return; }
+      await ctx.save('note', crypto.randomUUID(), fields);
       text.input.value = '';
+      await auto.saved();
       saved.textContent = `Note saved on this phone at ${nowIso().slice(11, 16)} UTC.`;
+      noteSaved.set(key, { text: saved.textContent, until: Date.now() + NOTE_SAVED_MS });
       ctx.rerender();
     },
-  }, text.wrap, h('button', { type: 'submit', class: 'secondary' }, 'Add note'), saved);
+  }, errors, text.wrap, h('button', { type: 'submit', class: 'secondary' }, 'Add note'), saved, kept.line);
+  return formEl;
 }

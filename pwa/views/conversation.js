@@ -1,21 +1,26 @@
 // A doorstep conversation: who, the reason given, barriers, the parent's view,
-// agreed actions (action, owner, due date) and the next contact.
+// agreed actions (action, owner, due date) and the next contact. Kept on the
+// phone as it is typed (drafts.js); a rejected one opens with the server's messages.
 import {
   h, title, field, checkbox, BARRIERS, personName, fmtDate, fmtDateTime, changedFields, showErrors, pendingMark, nextId,
+  serverProblems, autosaveLine,
 } from './ui.js';
 import { validateRecord, fieldLabel as L, fieldHelp } from '../validate.js';
+import { recordKey, createAutosave, loadDraft, rejectedErrors } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
+import { keptChange, discardButton, REJECTED_INTRO } from './drafts.js';
 
 export async function renderConversation(ctx, { caseId, id, visitId }) {
   const loaded = await loadCase(ctx, caseId);
   const existing = await ctx.get('conversation', id);
-  if (!loaded && !existing) return missingCase();
+  const draft = await loadDraft(ctx.drafts, recordKey('conversation', id));
+  if (!loaded && !existing && !draft) return missingCase();
   const who = loaded ? personName(loaded.pupil) : 'this pupil';
   const visits = (await ctx.load(['visit'])).visit
     .filter((v) => v.case_id === caseId && v.status === 'submitted')
     .sort((a, b) => (visitTime(a) < visitTime(b) ? 1 : -1));
-  if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who, visits);
-  return form(ctx, caseId, id, existing, who, visits, visitId);
+  if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who, visits, draft);
+  return form(ctx, caseId, id, { existing, draft, who, visits, visitId });
 }
 
 function visitTime(v) {
@@ -28,12 +33,13 @@ function visitLabel(v) {
   return `Home visit, ${at ? fmtDateTime(at) : 'time not known'}`;
 }
 
-function readOnly(ctx, caseId, c, who, visits) {
+async function readOnly(ctx, caseId, c, who, visits, draft) {
   const actions = c.agreed_actions || [];
   const visit = c.visit_id && visits.find((v) => v.id === c.visit_id);
   const node = h('section', {},
     title(`Conversation about ${who}`),
     h('p', { class: 'muted' }, 'Submitted: read-only. Add a note below to correct it.'), pendingMark(c),
+    draft && draft.rejected ? keptChange(ctx, draft) : null,
     h('dl', { class: 'facts' },
       h('dt', {}, L('spoke_with')), h('dd', {}, c.spoke_with || ''),
       h('dt', {}, 'Held during'), h('dd', {}, visit
@@ -46,26 +52,30 @@ function readOnly(ctx, caseId, c, who, visits) {
     h('h2', {}, L('agreed_actions')),
     actions.length ? h('ul', {}, actions.map((a) => h('li', {}, a.action,
       a.owner ? ` (${a.owner})` : '', a.due_on ? `, by ${fmtDate(a.due_on)}` : ''))) : h('p', {}, 'None.'),
-    noteForm(ctx, 'conversation', c.id, 'Correction note'),
+    await noteForm(ctx, 'conversation', c.id, 'Correction note', { caseId }),
     h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
   return { node, title: 'Conversation', live: true };
 }
 
-function form(ctx, caseId, id, existing, who, visits, visitId) {
-  let saved = existing;
-  const chosenVisit = existing ? existing.visit_id || '' : visitId || '';
+function form(ctx, caseId, id, { existing, draft, who, visits, visitId }) {
+  let saved = existing; // the state last written to this phone
+  const rejected = draft && draft.rejected;
+  // what the form opens with: the record, and what the server rejected laid over it
+  const start = { ...(existing || {}), ...(rejected ? rejected.fields : {}) };
+  const chosenVisit = existing || rejected ? start.visit_id || '' : visitId || '';
   const visitOptions = [['', 'Not on a visit'], ...visits.map((v) => [v.id, visitLabel(v)])];
   if (chosenVisit && !visits.some((v) => v.id === chosenVisit)) visitOptions.push([chosenVisit, 'A visit not on this phone']);
   const onVisit = field(L('visit_id'), { kind: 'select', value: chosenVisit, options: visitOptions,
     hint: fieldHelp('visit_id') });
-  const spoke = field(L('spoke_with'), { value: existing?.spoke_with || '', autocomplete: 'off', hint: fieldHelp('spoke_with') });
-  const reason = field(L('reason_given'), { kind: 'textarea', value: existing?.reason_given || '' });
+  const spoke = field(L('spoke_with'), { value: start.spoke_with || '', autocomplete: 'off', hint: fieldHelp('spoke_with') });
+  const reason = field(L('reason_given'), { kind: 'textarea', value: start.reason_given || '' });
   const barriers = Object.entries(BARRIERS).map(([value, label]) =>
-    checkbox(label, { value, checked: (existing?.barriers || []).includes(value) }));
-  const view = field(L('parent_view'), { kind: 'textarea', value: existing?.parent_view || '' });
-  const next = field(L('next_contact_on'), { kind: 'date', value: existing?.next_contact_on || '' });
+    checkbox(label, { value, checked: (start.barriers || []).includes(value) }));
+  const view = field(L('parent_view'), { kind: 'textarea', value: start.parent_view || '' });
+  const next = field(L('next_contact_on'), { kind: 'date', value: start.next_contact_on || '' });
   const list = h('ol', { class: 'action-rows' });
   const rows = [];
+  let auto = null;
   function addRow(a = {}) {
     const n = rows.length + 1;
     const action = field(`Action ${n}`, { value: a.action || '' });
@@ -73,15 +83,42 @@ function form(ctx, caseId, id, existing, who, visits, visitId) {
     const due = field(`Action ${n} due date`, { kind: 'date', value: a.due_on || '' });
     const row = { action, owner, due };
     const li = h('li', {}, action.wrap, owner.wrap, due.wrap,
-      h('button', { type: 'button', class: 'link', onclick: () => { li.remove(); rows.splice(rows.indexOf(row), 1); } }, `Remove action ${n}`));
+      h('button', {
+        type: 'button', class: 'link',
+        onclick: () => { li.remove(); rows.splice(rows.indexOf(row), 1); if (auto) auto.changed(); },
+      }, `Remove action ${n}`));
     row.li = li;
     rows.push(row);
     list.append(li);
     return row;
   }
-  (existing?.agreed_actions || []).forEach(addRow);
+  (start.agreed_actions || []).forEach(addRow);
   const errors = h('div', { class: 'error', role: 'alert', hidden: true });
   const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
+
+  // The form's raw state, as typed (kept as the draft, empty action rows too), and back.
+  function snapshot() {
+    return {
+      visit_id: onVisit.input.value, spoke_with: spoke.input.value, reason_given: reason.input.value,
+      barriers: barriers.filter((b) => b.input.checked).map((b) => b.input.value),
+      parent_view: view.input.value,
+      agreed_actions: rows.map((r) => ({ action: r.action.input.value, owner: r.owner.input.value, due_on: r.due.input.value })),
+      next_contact_on: next.input.value,
+    };
+  }
+  function restore(s) {
+    onVisit.input.value = s.visit_id ?? '';
+    spoke.input.value = s.spoke_with ?? '';
+    reason.input.value = s.reason_given ?? '';
+    for (const b of barriers) b.input.checked = (s.barriers || []).includes(b.input.value);
+    view.input.value = s.parent_view ?? '';
+    rows.splice(0);
+    list.replaceChildren();
+    (s.agreed_actions || []).forEach(addRow);
+    next.input.value = s.next_contact_on ?? '';
+  }
+  const pristine = snapshot();
+  if (draft && draft.values) restore(draft.values);
 
   // rows with anything in them are sent (an empty row is dropped); an owner or a date
   // without an action is a problem the schema finds (the action is required)
@@ -106,51 +143,78 @@ function form(ctx, caseId, id, existing, who, visits, visitId) {
   const submit = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
   const controls = {
     visit_id: onVisit.input, spoke_with: spoke.input, reason_given: reason.input, parent_view: view.input,
-    next_contact_on: next.input, barriers: barriers[0].input,
+    next_contact_on: next.input, barriers: barriers[0].input, agreed_actions: rows[0]?.action.input,
   };
   // a problem with agreed_actions.<i>.<part> is shown next to that row's control
   function control(problem, kept) {
     const [, i, part] = problem.path.split('.');
     const row = i !== undefined && kept[Number(i)];
-    if (!row) return controls[problem.field] || submit;
+    if (!row) return controls[problem.field] || null;
     return { action: row.action.input, owner: row.owner.input, due_on: row.due.input }[part] || row.action.input;
   }
 
+  const kept = autosaveLine(draft);
+  let formEl = null;
+  auto = createAutosave({
+    store: ctx.drafts, key: recordKey('conversation', id), snapshot, pristine,
+    meta: () => ({ type: 'conversation', id, case_id: caseId, route: `#/case/${caseId}/conversation/${id}`, title: `Conversation: ${who}` }),
+    alive: () => !!formEl && formEl.isConnected, onSaved: kept.say,
+  });
+
+  // Checked before it is queued: a problem blocks sending, never typing (the draft keeps it).
   async function save(status) {
     const v = values(status);
-    const kept = filledRows();
+    const filled = filledRows();
     const problems = validateRecord('conversation', { ...(saved || {}), ...v }, { creating: !saved })
-      .map((p) => [control(p, kept), p.code === 'missing' && p.path.endsWith('.action')
+      .map((p) => [control(p, filled), p.code === 'missing' && p.path.endsWith('.action')
         ? 'Describe the action, or remove it.' : p.message]);
     showErrors(errors, problems);
-    if (problems.length) return;
+    if (problems.length) { auto.flush(); return; }
     const fields = changedFields(saved, v);
     if (!saved) fields.case_id = caseId;
     if (Object.keys(fields).length) await ctx.save('conversation', id, fields);
     saved = { ...(saved || {}), ...v };
     if (status === 'submitted') {
+      auto.discard(); // sent: the draft has done its job (the next screen reads drafts after this)
       ctx.flash('Conversation submitted. It is saved on this phone and will be sent when there is signal.');
       ctx.rerender();
     } else {
+      await auto.saved();
+      kept.say(null);
+      discard.refresh();
       savedMsg.textContent = 'Draft saved on this phone.';
     }
   }
 
+  const discard = discardButton(ctx, {
+    auto, saved: () => !!saved, what: 'conversation', after: () => (saved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)),
+  });
+  formEl = h('form', {
+    onsubmit: (e) => { e.preventDefault(); save('submitted'); },
+    oninput: () => auto.changed(),
+    onchange: () => auto.changed(),
+  },
+  errors,
+  onVisit.wrap,
+  spoke.wrap, reason.wrap,
+  h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
+  view.wrap,
+  h('fieldset', {}, h('legend', {}, L('agreed_actions')), list,
+    h('button', { type: 'button', class: 'secondary', onclick: () => { addRow().action.input.focus(); auto.changed(); } }, 'Add action')),
+  next.wrap,
+  h('div', { class: 'actions' },
+    h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
+    submit),
+  savedMsg,
+  kept.line,
+  discard);
+  if (rejected) showErrors(errors, serverProblems(rejectedErrors(draft), controls), { focus: false, intro: REJECTED_INTRO });
+
+  const heading = rejected ? `Conversation about ${who}: needs correcting`
+    : existing ? `Conversation about ${who} (draft)` : `Record conversation: ${who}`;
   const node = h('section', {},
-    title(existing ? `Conversation about ${who} (draft)` : `Record conversation: ${who}`),
-    h('form', { onsubmit: (e) => { e.preventDefault(); save('submitted'); } },
-      errors,
-      onVisit.wrap,
-      spoke.wrap, reason.wrap,
-      h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
-      view.wrap,
-      h('fieldset', {}, h('legend', {}, L('agreed_actions')), list,
-        h('button', { type: 'button', class: 'secondary', onclick: () => addRow().action.input.focus() }, 'Add action')),
-      next.wrap,
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
-        submit),
-      savedMsg),
+    title(heading),
+    formEl,
     h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
   return { node, title: 'Record conversation', live: false };
 }

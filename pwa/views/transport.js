@@ -1,6 +1,10 @@
 // Transport runs for the driver: today's runs, stops in order, one-tap events
-// stamped with the time and the last known position.
+// stamped with the time and the last known position. A tap is saved at once (there
+// is nothing half-typed to keep); an event the server rejected is kept under Drafts
+// and linked from its stop, to correct or discard.
 import { h, title, personName, fmtDate, fmtTime, today, nowIso, STOP_STATUS, RUN_STATUS, pendingMark } from './ui.js';
+import { validateRecord } from '../validate.js';
+import { recordKey, rejectedErrors } from '../drafts.js';
 
 export async function renderRuns(ctx) {
   const data = await ctx.load(['transport_run', 'transport_stop', 'school']);
@@ -42,11 +46,20 @@ export async function renderRun(ctx, { id }) {
   const gps = h('p', { class: 'muted', 'aria-live': 'polite' },
     ctx.lastPosition() ? 'Location on.' : 'Waiting for location. Events save without it.');
   ctx.watchPosition((fix) => { gps.textContent = `Location on (±${Math.round(fix.accuracy || 0)} m).`; });
+  const problem = h('div', { class: 'error', role: 'alert', hidden: true });
+  const drafts = new Map((await ctx.drafts.listDrafts()).filter((d) => d.rejected).map((d) => [d.key, d]));
 
   async function stamp(stop, status) {
     const p = ctx.lastPosition();
     const fields = { status, event_at: nowIso() };
     if (p) Object.assign(fields, { event_lat: p.lat, event_lon: p.lon });
+    // the server's limits (schema.js) before it is queued
+    const problems = validateRecord('transport_stop', fields);
+    if (problems.length) {
+      problem.hidden = false;
+      problem.replaceChildren(h('p', {}, problems.map((x) => x.message).join(' ')));
+      return;
+    }
     await ctx.save('transport_stop', stop.id, fields);
     if (run.status === 'planned') await ctx.save('transport_run', id, { status: 'in_progress', departed_at: nowIso() });
     ctx.rerender();
@@ -57,7 +70,8 @@ export async function renderRun(ctx, { id }) {
     h('p', { class: 'muted' }, [fmtDate(run.date), run.vehicle, run.seats ? `${run.seats} seats` : null,
       school?.day_starts ? `school starts ${school.day_starts}` : null].filter(Boolean).join(' · ')),
     h('p', {}, `Status: ${runStatus(run)}`, pendingMark(run)),
-    gps,
+    rejectedLine(drafts.get(recordKey('transport_run', id)), `#/correct/transport_run/${id}`, 'Correct the run'),
+    gps, problem,
     h('ol', { class: 'stops' }, stops.map((s, i) => {
       const pupil = pupils.get(s.pupil_id);
       const hh = households.get(s.household_id || pupil?.household_id);
@@ -70,6 +84,7 @@ export async function renderRun(ctx, { id }) {
         h('p', {}, s.eta ? `ETA ${fmtTime(s.eta)}` : 'No ETA',
           ' · ', h('strong', {}, STOP_STATUS[s.status] || 'Waiting'),
           s.event_at ? ` at ${fmtTime(s.event_at)}` : '', pendingMark(s)),
+        rejectedLine(drafts.get(recordKey('transport_stop', s.id)), `#/correct/transport_stop/${s.id}`, `Correct the stop for ${name}`),
         lat != null && lon != null
           ? h('p', {}, h('a', {
             class: 'button-link', target: '_blank', rel: 'noopener',
@@ -88,4 +103,13 @@ export async function renderRun(ctx, { id }) {
       }, run.arrived_at ? `Arrived at school ${fmtTime(run.arrived_at)}` : 'Arrived at school')),
     h('p', {}, h('a', { href: '#/runs' }, 'Back to runs')));
   return { node, title: 'Run', live: true };
+}
+
+/** A rejected event on this run or stop: the server's reason and where to correct it. */
+function rejectedLine(draft, href, label) {
+  if (!draft) return null;
+  return h('p', { class: 'needs-correcting' },
+    h('span', { class: 'badge needs-correcting' }, 'Needs correcting'), ' ',
+    rejectedErrors(draft).map((e) => e.message).join('; '), ' ',
+    h('a', { href }, label));
 }

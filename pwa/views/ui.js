@@ -154,10 +154,10 @@ export function pendingMark(rec) {
 }
 
 /** Field errors from the last showErrors: removed (with their aria-describedby) by the next. */
-function clearErrors() {
-  for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
-  for (const note of document.querySelectorAll('.field-error')) {
-    const input = note.dataset.for && document.getElementById(note.dataset.for);
+function clearErrors(root = document) {
+  for (const el of root.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
+  for (const note of root.querySelectorAll('.field-error')) {
+    const input = note.dataset.for && root.querySelector(`#${CSS.escape(note.dataset.for)}`);
     if (input) {
       const rest = (input.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== note.id);
       if (rest.length) input.setAttribute('aria-describedby', rest.join(' '));
@@ -170,14 +170,18 @@ function clearErrors() {
 /**
  * Show field errors: a summary (role=alert) linking to each control, and the message
  * next to the control itself (aria-invalid, and aria-describedby pointing at it).
+ * `errors` is [[control or null, message]]; a message without a control (about the
+ * whole change) is in the summary only. `intro` replaces "Please fix this:"; `focus:
+ * false` leaves the focus where it is (a form being built, not yet on the screen).
  */
-export function showErrors(box, errors) {
+export function showErrors(box, errors, { intro, focus = true } = {}) {
   box.replaceChildren();
-  clearErrors();
+  clearErrors(box.closest('form') || document);
   if (!errors.length) { box.hidden = true; return; }
   box.hidden = false;
-  box.append(h('p', {}, errors.length === 1 ? 'Please fix this:' : 'Please fix these:'),
+  box.append(h('p', {}, intro || (errors.length === 1 ? 'Please fix this:' : 'Please fix these:')),
     h('ul', {}, errors.map(([input, msg]) => {
+      if (!input) return h('li', {}, msg);
       input.setAttribute('aria-invalid', 'true');
       const note = h('p', { class: 'field-error', id: nextId('e'), dataset: { for: input.id } }, msg);
       const described = input.getAttribute('aria-describedby');
@@ -186,7 +190,56 @@ export function showErrors(box, errors) {
       else input.before(note);
       return h('li', {}, h('a', { href: `#${input.id}`, onclick: (e) => { e.preventDefault(); input.focus(); } }, msg));
     })));
-  errors[0][0].focus();
+  if (focus) (errors.find(([input]) => input)?.[0] || box).focus();
+}
+
+/**
+ * Ask before something is thrown away: a modal dialog, "Keep it" focused. Resolves
+ * true only when the officer confirms. It closes by itself (false) when `anchor`
+ * leaves the screen, e.g. when the app locks.
+ */
+export function confirmDialog({ heading, text, yes, no = 'Keep it', anchor = null }) {
+  return new Promise((resolve) => {
+    const hid = nextId('d');
+    const tid = nextId('d');
+    let watch = null;
+    const close = (answer) => {
+      clearInterval(watch);
+      if (dlg.open) dlg.close();
+      dlg.remove();
+      resolve(answer);
+    };
+    const keep = h('button', { type: 'button', class: 'secondary', onclick: () => close(false) }, no);
+    const dlg = h('dialog', { class: 'confirm', 'aria-labelledby': hid, 'aria-describedby': tid },
+      h('h2', { id: hid }, heading),
+      h('p', { id: tid }, text),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'danger', onclick: () => close(true) }, yes),
+        keep));
+    dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(false); });
+    document.body.append(dlg);
+    dlg.showModal();
+    keep.focus();
+    if (anchor) watch = setInterval(() => { if (!anchor.isConnected) close(false); }, 250);
+  });
+}
+
+/** The server's errors of a rejected change beside the form's controls: [[control or null, message]]. */
+export function serverProblems(errors, controls) {
+  return errors.map((e) => [(e.field && controls[e.field]) || null, e.message]);
+}
+
+/** A line saying where the draft is, updated by each autosave (not a live region: it changes as you type). */
+export function autosaveLine(draft) {
+  const line = h('p', { class: 'muted autosave' });
+  const say = (d) => {
+    line.dataset.savedAt = (d && d.values && d.updated_at) || '';
+    line.textContent = d && d.values && d.updated_at
+      ? `Kept on this phone as you type (last at ${fmtTime(d.updated_at)}). Not sent until you save or submit.`
+      : 'Kept on this phone as you type. Not sent until you save or submit.';
+  };
+  say(draft);
+  return { line, say };
 }
 
 export const humanType = (t) => typeLabel(t);

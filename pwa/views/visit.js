@@ -1,23 +1,28 @@
 // Record a home visit: time and GPS captured when allowed (never blocking),
 // outcome, child seen, safeguarding concern, barriers, notes. Draft or submit;
-// a submitted visit is read-only and corrected by notes.
+// a submitted visit is read-only and corrected by notes. What the form holds is
+// kept on the phone as it is typed (drafts.js); a visit the server rejected
+// opens here with the server's messages beside the fields.
 import {
   h, title, field, checkbox, OUTCOMES, BARRIERS, personName, fmtDateTime, toLocalInput, fromLocalInput,
-  changedFields, showErrors, nowIso, pendingMark, nextId,
+  changedFields, showErrors, nowIso, pendingMark, nextId, serverProblems, autosaveLine,
 } from './ui.js';
 import { validateRecord, fieldLabel as L, fieldHelp } from '../validate.js';
+import { recordKey, createAutosave, loadDraft, rejectedErrors } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
+import { keptChange, discardButton, REJECTED_INTRO } from './drafts.js';
 
 export async function renderVisit(ctx, { caseId, id }) {
   const loaded = await loadCase(ctx, caseId);
   const existing = await ctx.get('visit', id);
-  if (!loaded && !existing) return missingCase();
+  const draft = await loadDraft(ctx.drafts, recordKey('visit', id));
+  if (!loaded && !existing && !draft) return missingCase();
   const who = loaded ? personName(loaded.pupil) : 'this pupil';
-  if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who);
-  return form(ctx, caseId, id, existing, loaded, who);
+  if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who, draft);
+  return form(ctx, caseId, id, { existing, draft, loaded, who });
 }
 
-function readOnly(ctx, caseId, v, who) {
+async function readOnly(ctx, caseId, v, who, draft) {
   const rows = [
     [L('started_at'), v.started_at ? fmtDateTime(v.started_at) : 'not recorded'],
     [L('outcome'), OUTCOMES[v.outcome] || v.outcome || 'not recorded'],
@@ -29,54 +34,81 @@ function readOnly(ctx, caseId, v, who) {
   const node = h('section', { class: 'visit' },
     title(`Visit to ${who}`),
     h('p', { class: 'muted' }, 'Submitted: read-only. Add a note below to correct it.'), pendingMark(v),
+    draft && draft.rejected ? keptChange(ctx, draft) : null,
     v.safeguarding_concern ? h('div', { class: 'concern-box' }, h('h2', {}, L('safeguarding_concern')), h('p', {}, v.concern_details || '')) : null,
     h('dl', { class: 'facts' }, rows.map(([k, val]) => [h('dt', {}, k), h('dd', {}, val)])),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: () => ctx.go(`#/case/${caseId}/visit/${v.id}/conversation/${crypto.randomUUID()}`) },
         'Record conversation on this visit')),
-    noteForm(ctx, 'visit', v.id, 'Correction note'),
+    await noteForm(ctx, 'visit', v.id, 'Correction note', { caseId }),
     h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
   return { node, title: 'Visit', live: true };
 }
 
-function form(ctx, caseId, id, existing, loaded, who) {
+function form(ctx, caseId, id, { existing, draft, loaded, who }) {
   let saved = existing; // the state last written to this phone
-  const gps = existing && existing.lat != null
-    ? { lat: existing.lat, lon: existing.lon, accuracy: existing.accuracy_m } : null;
-  let position = gps;
+  const rejected = draft && draft.rejected;
+  // what the form opens with: the record, and what the server rejected laid over it
+  const start = { ...(existing || {}), ...(rejected ? rejected.fields : {}) };
+  let position = start.lat != null ? { lat: start.lat, lon: start.lon, accuracy: start.accuracy_m } : null;
   const where = h('p', { class: 'muted', 'aria-live': 'polite' },
     position ? 'Location captured.' : 'Getting your location… (the visit saves without it)');
-  if (!position) {
-    ctx.currentPosition().then((p) => {
-      if (p) { position = p; where.textContent = `Location captured (±${Math.round(p.accuracy || 0)} m).`; }
-      else where.textContent = 'Location not available. The visit saves without it.';
-    });
-  }
-  const started = field(L('started_at'), { kind: 'datetime-local', value: toLocalInput(existing?.started_at) });
+  const started = field(L('started_at'), { kind: 'datetime-local', value: toLocalInput(start.started_at) });
   const outcome = field(L('outcome'), {
-    kind: 'select', value: existing?.outcome || '',
+    kind: 'select', value: start.outcome || '',
     options: [['', 'Choose the outcome…'], ...Object.entries(OUTCOMES)],
   });
-  const childSeen = checkbox(L('child_seen'), { checked: !!existing?.child_seen });
-  const concern = checkbox(L('safeguarding_concern'), { checked: !!existing?.safeguarding_concern });
+  const childSeen = checkbox(L('child_seen'), { checked: !!start.child_seen });
+  const concern = checkbox(L('safeguarding_concern'), { checked: !!start.safeguarding_concern });
   const details = field(L('concern_details'), {
-    kind: 'textarea', value: existing?.concern_details || '', hint: fieldHelp('concern_details'),
+    kind: 'textarea', value: start.concern_details || '', hint: fieldHelp('concern_details'),
   });
-  const detailsWrap = h('div', { class: 'concern-details', hidden: !existing?.safeguarding_concern }, details.wrap);
+  const detailsWrap = h('div', { class: 'concern-details', hidden: !start.safeguarding_concern }, details.wrap);
   concern.input.addEventListener('change', () => {
     detailsWrap.hidden = !concern.input.checked;
     if (concern.input.checked) details.input.focus();
   });
   const barriers = Object.entries(BARRIERS).map(([value, label]) =>
-    checkbox(label, { value, checked: (existing?.barriers || []).includes(value) }));
-  const notes = field(L('notes'), { kind: 'textarea', value: existing?.notes || '', rows: 5 });
+    checkbox(label, { value, checked: (start.barriers || []).includes(value) }));
+  const notes = field(L('notes'), { kind: 'textarea', value: start.notes || '', rows: 5 });
   const errors = h('div', { class: 'error', role: 'alert', hidden: true });
   const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
+
+  // The form's raw state, as typed (kept as the draft), and back.
+  function snapshot() {
+    return {
+      started_at: started.input.value, outcome: outcome.input.value,
+      child_seen: childSeen.input.checked, safeguarding_concern: concern.input.checked,
+      concern_details: details.input.value,
+      barriers: barriers.filter((b) => b.input.checked).map((b) => b.input.value),
+      notes: notes.input.value, position,
+    };
+  }
+  function restore(s) {
+    started.input.value = s.started_at ?? '';
+    outcome.input.value = s.outcome ?? '';
+    childSeen.input.checked = !!s.child_seen;
+    concern.input.checked = !!s.safeguarding_concern;
+    detailsWrap.hidden = !concern.input.checked;
+    details.input.value = s.concern_details ?? '';
+    for (const b of barriers) b.input.checked = (s.barriers || []).includes(b.input.value);
+    notes.input.value = s.notes ?? '';
+    if (s.position) { position = s.position; where.textContent = 'Location captured.'; }
+  }
+  const pristine = snapshot();
+  if (draft && draft.values) restore(draft.values);
+  if (!position) {
+    ctx.currentPosition().then((p) => {
+      if (position) return;
+      if (p) { position = p; where.textContent = `Location captured (±${Math.round(p.accuracy || 0)} m).`; }
+      else where.textContent = 'Location not available. The visit saves without it.';
+    });
+  }
 
   function values(status) {
     const v = {
       case_id: caseId,
-      household_id: loaded?.household?.id || existing?.household_id || null,
+      household_id: loaded?.household?.id || start.household_id || null,
       started_at: fromLocalInput(started.input.value),
       outcome: outcome.input.value || null,
       child_seen: childSeen.input.checked,
@@ -91,47 +123,72 @@ function form(ctx, caseId, id, existing, loaded, who) {
     return v;
   }
 
-  const submit = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
-  // the control each field's problems are shown next to (schema.js rules, pwa/validate.js)
+  // the control each field's problems are shown next to (schema.js rules, pwa/validate.js; the server's)
   const controls = {
     started_at: started.input, outcome: outcome.input, child_seen: childSeen.input,
     safeguarding_concern: concern.input, concern_details: details.input, notes: notes.input,
     barriers: barriers[0].input,
   };
+  const kept = autosaveLine(draft);
+  let formEl = null;
+  const auto = createAutosave({
+    store: ctx.drafts, key: recordKey('visit', id), snapshot, pristine, ignore: ['position'],
+    meta: () => ({ type: 'visit', id, case_id: caseId, route: `#/case/${caseId}/visit/${id}`, title: `Home visit: ${who}` }),
+    alive: () => !!formEl && formEl.isConnected, onSaved: kept.say,
+  });
 
+  // Checked before it is queued: a problem blocks sending, never typing (the draft keeps it).
   async function save(status) {
     const next = values(status);
     const problems = validateRecord('visit', { ...(saved || {}), ...next }, { creating: !saved })
-      .map((p) => [controls[p.field] || submit, p.message]);
+      .map((p) => [controls[p.field] || null, p.message]);
     showErrors(errors, problems);
-    if (problems.length) return;
+    if (problems.length) { auto.flush(); return; }
     const fields = changedFields(saved, next);
     if (!saved) fields.case_id = caseId;
     if (Object.keys(fields).length) await ctx.save('visit', id, fields);
     saved = { ...(saved || {}), ...next };
     if (status === 'submitted') {
+      auto.discard(); // sent: the draft has done its job (the next screen reads drafts after this)
       ctx.flash('Visit submitted. It is saved on this phone and will be sent when there is signal.');
       ctx.rerender();
     } else {
+      await auto.saved();
+      kept.say(null);
+      discard.refresh();
       savedMsg.textContent = 'Draft saved on this phone.';
     }
   }
 
+  const submit = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
+  const discard = discardButton(ctx, {
+    auto, saved: () => !!saved, what: 'visit', after: () => (saved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)),
+  });
+  formEl = h('form', {
+    onsubmit: (e) => { e.preventDefault(); save('submitted'); },
+    oninput: () => auto.changed(),
+    onchange: () => auto.changed(),
+  },
+  errors,
+  started.wrap, where,
+  outcome.wrap,
+  childSeen.wrap,
+  h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
+  h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
+  notes.wrap,
+  h('div', { class: 'actions' },
+    h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
+    submit),
+  savedMsg,
+  kept.line,
+  discard);
+  if (rejected) showErrors(errors, serverProblems(rejectedErrors(draft), controls), { focus: false, intro: REJECTED_INTRO });
+
+  const heading = rejected ? `Visit to ${who}: needs correcting` : existing ? `Visit to ${who} (draft)` : `Record visit: ${who}`;
   const node = h('section', { class: 'visit' },
-    title(existing ? `Visit to ${who} (draft)` : `Record visit: ${who}`),
+    title(heading),
     loaded?.household ? h('p', { class: 'muted' }, loaded.household.address) : null,
-    h('form', { onsubmit: (e) => { e.preventDefault(); save('submitted'); } },
-      errors,
-      started.wrap, where,
-      outcome.wrap,
-      childSeen.wrap,
-      h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
-      h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
-      notes.wrap,
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
-        submit),
-      savedMsg),
+    formEl,
     h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
   return { node, title: 'Record visit', live: false };
 }
