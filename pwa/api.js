@@ -2,6 +2,35 @@
 // and refresh-on-expiry with rotating refresh tokens (one refresh at a time).
 
 export const PROTOCOL_VERSION = '1';
+/** Every request gives up after this long (docs/pwa.md, "Sync status"). */
+export const DEFAULT_TIMEOUT_MS = 20_000;
+
+/** The request timeout from the page's `?timeout=SECONDS` (tests), else the default. */
+export function timeoutMsFrom(search = '') {
+  const raw = new URLSearchParams(search).get('timeout');
+  if (raw === null || !/^\d+(\.\d+)?$/.test(raw)) return DEFAULT_TIMEOUT_MS;
+  return Math.min(120_000, Math.max(500, Math.round(Number(raw) * 1000)));
+}
+
+/** Retry-After as seconds: a number of seconds or an HTTP date; NaN when neither. */
+export function retryAfterSeconds(value, now = Date.now()) {
+  if (value === null || value === undefined || value === '') return NaN;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? NaN : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * The phone's report on every call (docs/protocol.md §2.7): `unsent` changes in its outbox,
+ * the shell version it runs and its last successful sync (empty when it has none).
+ */
+export function statusHeaders({ unsent, appVersion, lastSync } = {}) {
+  const out = {};
+  if (Number.isInteger(unsent) && unsent >= 0) out['Doorstep-Unsent'] = String(unsent);
+  if (typeof appVersion === 'string' && /^[\x20-\x7e]{1,64}$/.test(appVersion)) out['Doorstep-App-Version'] = appVersion;
+  out['Doorstep-Last-Sync'] = typeof lastSync === 'string' && /^[\x20-\x7e]{1,40}$/.test(lastSync) ? lastSync : '';
+  return out;
+}
 
 export class ApiError extends Error {
   constructor(status, code, message, details = {}) {
@@ -15,10 +44,15 @@ export class ApiError extends Error {
 
 /**
  * `getSession`/`setSession` load and store {access_token, refresh_token,
- * device_id, user, …}; `lock(name, fn)` runs fn exclusively (Web Locks in the
- * browser), so two tabs never present the same refresh token twice.
+ * device_id, user, …}; `deviceStatus()` (optional) gives {unsent, appVersion,
+ * lastSync} for the status headers of every request; `lock(name, fn)` runs fn exclusively (Web Locks in the
+ * browser), so two tabs never present the same refresh token twice. A request
+ * that has not answered within `timeoutMs` is aborted: ApiError `timeout`.
  */
-export function createApi({ base = '/api', getSession, setSession, fetchImpl, lock = (_n, fn) => fn() }) {
+export function createApi({
+  base = '/api', getSession, setSession, fetchImpl, lock = (_n, fn) => fn(), timeoutMs = DEFAULT_TIMEOUT_MS,
+  deviceStatus = null,
+}) {
   const doFetch = fetchImpl || ((...a) => globalThis.fetch(...a));
   let refreshing = null;
 
@@ -26,15 +60,27 @@ export function createApi({ base = '/api', getSession, setSession, fetchImpl, lo
     const headers = { Accept: 'application/json', 'Doorstep-Protocol': PROTOCOL_VERSION };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
+    if (deviceStatus) {
+      try { Object.assign(headers, statusHeaders(await deviceStatus())); } catch { /* sent without the report */ }
+    }
     let resp;
     let text;
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = timeoutMs > 0 ? setTimeout(() => { timedOut = true; abort.abort(); }, timeoutMs) : null;
     try {
       resp = await doFetch(base + path, {
         method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store',
+        signal: abort.signal,
       });
       text = await resp.text();
     } catch (err) {
+      if (timedOut) {
+        throw new ApiError(0, 'timeout', `The server did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, { timeout_ms: timeoutMs });
+      }
       throw new ApiError(0, 'network', 'No connection to the server.', { cause: String(err) });
+    } finally {
+      clearTimeout(timer);
     }
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
@@ -42,7 +88,7 @@ export function createApi({ base = '/api', getSession, setSession, fetchImpl, lo
       const e = (data && data.error) || {};
       const details = { ...(e.details || {}) };
       const retryAfter = resp.headers && resp.headers.get && resp.headers.get('Retry-After');
-      if (retryAfter && details.retry_after === undefined) details.retry_after = Number(retryAfter);
+      if (retryAfter && details.retry_after === undefined) details.retry_after = retryAfterSeconds(retryAfter);
       throw new ApiError(resp.status, e.code || `http_${resp.status}`, e.message || `The server answered ${resp.status}.`, details);
     }
     return data;

@@ -2,10 +2,12 @@
 // and the service worker. Screens live in views/, storage in db.js, sync in
 // sync.js, sign-in / PIN / lock / wipe in session.js.
 import * as db from './db.js';
-import { createApi } from './api.js';
+import { createApi, timeoutMsFrom } from './api.js';
 import { createSyncEngine, createScheduler } from './sync.js';
-import { createSession } from './session.js';
-import { createIdleTimer, idleMsFrom } from './lock.js';
+import { syncStatus, syncNowRefusal, syncNowFailed } from './status.js';
+import { createSession, defaultDeviceName } from './session.js';
+import { createIdleTimer, idleMsFrom, saveThenLock } from './lock.js';
+import { flushAll as flushDrafts } from './drafts.js';
 import { h } from './views/ui.js';
 import { renderSignin } from './views/signin.js';
 import { renderLock, renderSetPin } from './views/pin.js';
@@ -15,19 +17,27 @@ import { renderVisit } from './views/visit.js';
 import { renderConversation } from './views/conversation.js';
 import { renderHousehold } from './views/household.js';
 import { renderRuns, renderRun } from './views/transport.js';
-import { renderProblems } from './views/problems.js';
+import { renderProblems, countProblems } from './views/problems.js';
+import { renderFollowUps, countFollowUps } from './views/followups.js';
+import { renderSettings } from './views/settings.js';
+import { renderDrafts, renderCorrection } from './views/drafts.js';
 
 const SYNC_EVERY_MS = 60_000;
 const DAY_MS = 24 * 3600 * 1000;
 
 const main = document.getElementById('main');
 const statusEl = document.getElementById('sync-status');
+const syncBar = document.getElementById('sync-bar');
+const detailEl = document.getElementById('sync-detail');
+const replyEl = document.getElementById('sync-reply');
 const syncBtn = document.getElementById('sync-now');
 const nav = document.getElementById('nav');
 const banners = document.getElementById('banners');
 
 const state = {
-  session: null, phase: 'idle', error: null, retryMessage: null, position: null, lastFix: null, watching: false,
+  session: null, phase: 'idle', error: null, position: null, lastFix: null, watching: false,
+  // the sync status (status.js): the last failure since a sync worked, when the retry runs, "Sync now"'s answer
+  failure: null, retryAt: null, reply: null,
   persisted: null, upgrade: false, updateReady: false, flash: null, signinMessage: null, locating: false,
   // the lock (session.js): a PIN is set / the data key is not in memory / signed in, PIN not set yet
   hasPin: false, locked: false, pending: null, resetting: false, lockMessage: null, wipeReport: null,
@@ -47,14 +57,19 @@ const api = createApi({
   },
   setSession: async (s) => { state.session = s; await db.setMeta('session', s); },
   lock: webLock,
+  timeoutMs: timeoutMsFrom(location.search),
+  deviceStatus: () => deviceStatus(),
 });
 const engine = createSyncEngine({ store: db, api });
 let scheduler = null;
-const idle = createIdleTimer({ idleMs: idleMsFrom(location.search), onIdle: () => session.lock() });
+const idle = createIdleTimer({ idleMs: idleMsFrom(location.search), onIdle: () => lockNow() });
+// The forms' drafts are sealed and stored before the key goes (drafts.js), so unlocking reopens them.
+const lockNow = () => saveThenLock({ save: flushDrafts, lock: () => session.lock() });
 
 // --- sync -------------------------------------------------------------------
 function startSync() {
   if (scheduler) scheduler.stop();
+  Object.assign(state, { phase: 'idle', failure: null, retryAt: null });
   const me = createScheduler({
     engine,
     isOnline: () => navigator.onLine,
@@ -63,12 +78,15 @@ function startSync() {
       if (scheduler !== me) return;
       state.phase = s.phase;
       state.error = s.error || null;
-      state.retryMessage = s.message || null;
+      // A failure stands until a sync works: a retry under way does not flip it to "Syncing…".
+      if (s.phase === 'error') Object.assign(state, { failure: s.failure, retryAt: s.retryAt });
+      else if (s.phase === 'syncing') state.retryAt = null;
+      else Object.assign(state, { failure: null, retryAt: null });
       refreshStatus();
       if (s.phase === 'synced' && s.result && (s.result.pushed || s.result.pulled)) liveRerender();
       if (s.phase === 'synced' && state.wipeReport) session.flushReports();
     },
-    onStop: (kind) => stopped(kind),
+    onStop: (kind, err) => stopped(kind, err),
   });
   scheduler = me;
   me.run('startup');
@@ -85,9 +103,9 @@ async function stopSync(graceMs = 0) {
 
 const syncNow = (reason) => (scheduler ? scheduler.run(reason) : Promise.resolve());
 
-async function stopped(kind) {
+async function stopped(kind, err) {
   if (kind === 'revoked') {
-    await session.wipeDevice('The office has signed this phone out of Doorstep, and the data on it has been removed. Sign in again to carry on.');
+    await session.revokedWipe(err); // says how many unsent changes went with the data
   } else if (kind === 'upgrade') {
     state.upgrade = true;
     refreshStatus();
@@ -107,15 +125,21 @@ async function stopped(kind) {
   }
 }
 
-function deviceName() {
-  const ua = navigator.userAgent;
-  const platform = navigator.userAgentData?.platform
-    || (/Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Linux/.test(ua) ? 'Linux' : 'browser');
-  return `Doorstep on ${platform}`;
+// What every API call reports (docs/protocol.md §2.7): unsent changes, the shell version, the last sync.
+let appVersion = '';
+async function readAppVersion() {
+  try {
+    const shells = (await caches.keys()).filter((n) => n.startsWith(db.SHELL_CACHE_PREFIX));
+    if (shells.length) appVersion = shells[shells.length - 1]; // the newest shell
+  } catch { /* no Cache Storage: not reported */ }
+}
+async function deviceStatus() {
+  const [sum, last] = await Promise.all([db.outboxSummary(), db.getMeta('last_synced_at')]);
+  return { unsent: sum.entries, appVersion, lastSync: last || '' };
 }
 
 const session = createSession({
-  state, db, api, deviceName,
+  state, db, api, deviceName: () => defaultDeviceName(navigator),
   hooks: { render, refreshStatus, startSync, stopSync, syncNow, requestPersist, idle },
 });
 
@@ -177,6 +201,8 @@ const ctx = {
   getMeta: (k) => db.getMeta(k),
   notices: () => db.listNotices(),
   dismiss: async (id) => { await db.dismissNotice(id); refreshStatus(); },
+  /** The drafts store (drafts.js): forms as typed, rejected changes to correct. */
+  drafts: { getDraft: db.getDraft, putDraft: db.putDraft, deleteDraft: db.deleteDraft, listDrafts: db.listDrafts },
   /** Resolves once the change is in IndexedDB; only then may a screen say "saved". */
   save: async (type, id, fields, op = 'put') => {
     const entry = await db.addChange({ type, id, op, fields });
@@ -192,7 +218,9 @@ const ctx = {
   currentPosition: () => currentPosition(),
   watchPosition: (onFix) => watchPosition(onFix),
   lastPosition: () => (state.lastFix && Date.now() - state.lastFix.at < 120000 ? state.lastFix : null),
-  signIn: (u, p) => session.signIn(u, p),
+  signIn: (u, p, name) => session.signIn(u, p, name),
+  defaultDeviceName: () => defaultDeviceName(navigator),
+  deviceStatus: () => deviceStatus(),
   signOut: () => session.signOut(),
   unlock: (pin) => session.unlock(pin),
   setPin: (pin) => session.setPin(pin),
@@ -211,6 +239,10 @@ const ROUTES = [
   [/^#\/runs$/, renderRuns, [], 'runs'],
   [/^#\/run\/([\w-]+)$/, renderRun, ['id'], 'runs'],
   [/^#\/problems$/, renderProblems, [], 'problems'],
+  [/^#\/followups$/, renderFollowUps, [], 'followups'],
+  [/^#\/settings$/, renderSettings, [], 'settings'],
+  [/^#\/drafts$/, renderDrafts, [], 'drafts'],
+  [/^#\/correct\/([\w-]+)\/([\w-]+)$/, renderCorrection, ['type', 'id'], 'drafts'],
 ];
 
 function route(hash) {
@@ -247,6 +279,7 @@ async function render({ keepFocus = false } = {}) {
   }
   if (seq !== renderSeq) return;
   nav.hidden = !state.session || state.locked;
+  refreshDrafts();
   for (const a of nav.querySelectorAll('a')) {
     if (a.dataset.section === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -265,6 +298,16 @@ async function render({ keepFocus = false } = {}) {
   }
 }
 
+/** "Drafts (n)" in the navigation: forms kept on this phone and changes to correct (drafts.js). */
+async function refreshDrafts() {
+  const link = nav.querySelector('[data-section=drafts]');
+  if (!link || !state.session || state.locked) return;
+  try {
+    const { drafts } = await db.draftSummary();
+    setText(link, drafts ? `Drafts (${drafts})` : 'Drafts');
+  } catch (err) { console.warn('drafts', err); }
+}
+
 /** Re-render a list or detail screen after a sync, never a form being filled in. */
 function liveRerender(force = false) {
   if (!current || !current.live || !state.session || state.locked) return;
@@ -276,36 +319,85 @@ function liveRerender(force = false) {
 }
 
 // --- status bar ----------------------------------------------------------------
+// One model (status.js): the live line (role=status) changes only with the state or
+// the count; the age and the next try tick in the line under it, which is not announced.
 let statusSeq = 0;
+let statusModel = null;
 
 async function refreshStatus() {
   const seq = ++statusSeq;
-  const online = navigator.onLine;
   syncBtn.hidden = !state.session || state.locked;
-  if (!state.session || state.locked) {
-    const what = state.locked ? 'Locked' : state.pending ? 'Set a PIN to carry on' : 'Not signed in';
-    setText(statusEl, `${online ? 'Online' : 'Offline'} · ${what}`);
-    renderBanners({ warnings: [] });
-    return;
+  const signedIn = !!state.session && !state.locked;
+  let sum = { records: 0, entries: 0, oldest: null };
+  let last = null;
+  let notices = 0;
+  // The outbox count and the last sync time are stored in the clear: shown while locked too.
+  if (signedIn || (state.hasPin && !state.pending)) {
+    try {
+      [sum, last, notices] = await Promise.all([db.outboxSummary(), db.getMeta('last_synced_at'), signedIn ? countProblems(ctx) : 0]);
+    } catch (err) { console.warn('status', err); }
   }
-  const [sum, last, notices] = await Promise.all([db.outboxSummary(), db.getMeta('last_synced_at'), db.noticeCount()]);
   if (seq !== statusSeq) return;
-  const parts = [online ? 'Online' : 'Offline'];
-  const waiting = sum.records;
-  if (state.phase === 'syncing' && online) parts.push('Syncing…');
-  if (waiting) parts.push(`${waiting} ${waiting === 1 ? 'change' : 'changes'} waiting`);
-  else if (!online) parts.push('Nothing waiting');
-  else if (state.phase !== 'syncing' && state.phase !== 'error' && last) parts.push('All synced');
-  if (state.phase === 'error' && online) parts.push(state.retryMessage || 'Sync failed, retrying');
-  parts.push(last ? `Last synced ${new Date(last).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}` : 'Not synced yet');
-  setText(statusEl, parts.join(' · '));
+  statusModel = {
+    online: navigator.onLine, signedIn, locked: state.locked, needsPin: !!state.pending,
+    signedOut: !state.session && state.hasPin, upgrade: state.upgrade,
+    phase: state.phase, failure: state.failure, retryAt: state.retryAt, lastSyncedAt: last, waiting: sum.records,
+  };
+  paintStatus();
+  if (!signedIn) { renderBanners({ warnings: [] }); return; }
   const problems = nav.querySelector('[data-section=problems]');
   setText(problems, notices ? `Problems (${notices})` : 'Problems');
+  showFollowUps(); // not awaited: it catches its own errors
   const warnings = [];
   if (state.persisted === false && sum.oldest && Date.now() - Date.parse(sum.oldest) > DAY_MS) {
     warnings.push('Warning: this phone may clear Doorstep\'s storage, and some changes have waited more than a day. Get a signal and sync now.');
   }
   renderBanners({ warnings });
+}
+
+/** The follow-ups link (views/followups.js): shown while the office's reviews ask for something. */
+async function showFollowUps() {
+  const link = nav.querySelector('[data-section=followups]');
+  if (!link) return;
+  let count = 0;
+  try { count = await countFollowUps(ctx); } catch (err) { console.warn('follow-ups', err); }
+  setText(link, count ? `Follow-ups (${count})` : 'Follow-ups');
+  link.hidden = !count && link.getAttribute('aria-current') !== 'page';
+}
+
+/** Draw the model: cheap, so the clock repaints the age and the countdown every second. */
+function paintStatus() {
+  if (!statusModel) return;
+  const now = Date.now();
+  const view = syncStatus({ ...statusModel, online: navigator.onLine }, now);
+  setText(statusEl, view.text);
+  setText(detailEl, view.detail);
+  if (syncBar.dataset.state !== view.state) syncBar.dataset.state = view.state;
+  const r = state.reply;
+  if (r && (r.state !== view.state || now > r.until)) sayAboutSync('');
+}
+
+/** "Sync now"'s answer, in its own polite live region; the same words again are announced again. */
+function sayAboutSync(text) {
+  state.reply = text ? { text, state: syncBar.dataset.state, until: Date.now() + 20_000 } : null;
+  replyEl.textContent = '';
+  if (text) setTimeout(() => { if (state.reply && state.reply.text === text) replyEl.textContent = text; }, 150);
+}
+
+async function onSyncNow() {
+  await refreshStatus();
+  const refusal = statusModel && syncNowRefusal(statusModel, Date.now());
+  if (refusal) { sayAboutSync(refusal); return; }
+  sayAboutSync('');
+  await syncNow('manual');
+  if (state.phase === 'error' && state.failure) {
+    await refreshStatus();
+    const retryIn = state.retryAt ? state.retryAt - Date.now() : 0;
+    sayAboutSync(syncNowFailed(state.failure, { waiting: statusModel ? statusModel.waiting : 0, retryIn }));
+  } else if (!navigator.onLine) {
+    await refreshStatus();
+    sayAboutSync(syncNowRefusal({ ...statusModel, online: false }));
+  }
 }
 
 function setText(el, text) {
@@ -351,11 +443,16 @@ function watchActivity() {
   // Timers sleep while the app is in the background: check on the way back.
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') idle.check(); });
   // Brought back from the back/forward cache: a reopen, so lock.
-  window.addEventListener('pageshow', (ev) => { if (ev.persisted) session.lock(); });
+  window.addEventListener('pageshow', (ev) => { if (ev.persisted) lockNow(); });
+  // Leaving the app (another app, the tab closing): what a form holds is written now.
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flushDrafts(); });
+  window.addEventListener('pagehide', () => { flushDrafts(); });
 }
 
 async function init() {
   registerWorker();
+  readAppVersion();
+  navigator.serviceWorker?.addEventListener('controllerchange', readAppVersion);
   try {
     await db.ready();
     await session.init(); // locked when a PIN is set: the data key is never stored
@@ -364,11 +461,14 @@ async function init() {
     return;
   }
   window.addEventListener('hashchange', () => render());
+  db.onDraftsChanged(() => refreshDrafts());
   window.addEventListener('online', () => { refreshStatus(); syncNow('online'); });
-  window.addEventListener('offline', () => refreshStatus());
-  syncBtn.addEventListener('click', () => { if (!navigator.onLine) refreshStatus(); syncNow('manual'); });
+  // Offline outranks a failure from before: back online, the next sync starts afresh.
+  window.addEventListener('offline', () => { Object.assign(state, { failure: null, retryAt: null }); refreshStatus(); });
+  syncBtn.addEventListener('click', onSyncNow);
   setInterval(() => { if (navigator.onLine) syncNow('timer'); }, SYNC_EVERY_MS);
   setInterval(() => refreshStatus(), 30_000);
+  setInterval(paintStatus, 1000); // the age and the next try; not announced
   watchActivity();
   await render();
   await refreshStatus();
