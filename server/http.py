@@ -38,10 +38,13 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_json(request: Request, max_bytes: int | None = None) -> dict[str, Any]:
-    """The body as a JSON object, or a 422 that says what is wrong with it."""
+async def read_json(request: Request, max_bytes: int | None = None, *, optional: bool = False) -> dict[str, Any]:
+    """The body as a JSON object, or a 422 that says what is wrong with it; with ``optional``,
+    no body at all is ``{}``."""
     raw = await read_body(request, max_bytes or state(request).settings.max_body_bytes)
     if not raw.strip():
+        if optional:
+            return {}
         raise invalid("the request needs a JSON object body")
     try:
         data = orjson.loads(raw)

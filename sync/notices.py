@@ -64,7 +64,7 @@ def _notices(txn: Txn, conflicts: list[Conflict], log: list[AppliedChange]) -> l
     ids = {notice_id(c.lost["by"], c): c for c in mine}
     existing = txn.get("notice", ids)
     users = {c.kept.get("by") for c in mine} - {None}
-    nodes = {_node(c.kept.get("hlc")) for c in mine} | {_node(c.lost.get("hlc")) for c in mine}
+    nodes = {node_of(c.kept.get("hlc")) for c in mine} | {node_of(c.lost.get("hlc")) for c in mine}
     names, devices = txn.people(users, nodes - {None})
     pushed = {(row.type, row.entity_id, row.hlc): row.change_id for row in log}
     out = []
@@ -82,12 +82,12 @@ def _notices(txn: Txn, conflicts: list[Conflict], log: list[AppliedChange]) -> l
             "field": c.field,
             "your_text": as_text(c.type, c.field, c.lost.get("value")),
             "your_at": _wall(c.lost.get("hlc")),
-            "your_device": _device(_node(c.lost.get("hlc")), devices),
+            "your_device": _device(node_of(c.lost.get("hlc")), devices),
             "their_text": as_text(c.type, c.field, c.kept.get("value")),
             "replaced_at": _wall(c.kept.get("hlc")),
             "replaced_by": c.kept.get("by"),
             "replaced_by_name": names.get(c.kept.get("by") or "") or _system_name(c.kept.get("by")),
-            "replaced_on": _device(_node(c.kept.get("hlc")), devices),
+            "replaced_on": _device(node_of(c.kept.get("hlc")), devices),
             "change_id": at_push if at_push and _is_uuid(at_push) else None,
         }
         out.append((Record("notice", id_), fields, f"notice:{id_}"))
@@ -175,7 +175,8 @@ def _commit(txn: Txn, writes: list[tuple[Record, dict[str, Any], str]], stamp: s
 
 # -- words ---------------------------------------------------------------------------
 
-def _node(stamp: Any) -> str | None:
+def node_of(stamp: Any) -> str | None:
+    """The node id of an HLC stamp (the device id, ``server``, ``office-…``), or None."""
     if not isinstance(stamp, str) or stamp.count("-") < 2:
         return None
     return stamp.split("-", 2)[2]
@@ -186,6 +187,12 @@ def _wall(stamp: Any) -> str | None:
     if not isinstance(stamp, str) or not stamp[:15].isdigit():
         return None
     return utc_iso(dt.datetime.fromtimestamp(int(stamp[:15]) / 1000, dt.timezone.utc))
+
+
+def device_name(stamp: Any, devices: dict[str, str]) -> str | None:
+    """The name of the device an HLC stamp came from (its node id): a known device's name, the
+    server, the office pages; None when unknown."""
+    return _device(node_of(stamp), devices)
 
 
 def _device(node: str | None, devices: dict[str, str]) -> str | None:

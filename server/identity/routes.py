@@ -9,11 +9,9 @@ from starlette.routing import Route
 
 from sync import ADMIN, OFFICE
 
-import orjson
-
 from .. import audit, paging
 from ..errors import ApiError, invalid, not_found
-from ..http import authenticate, client_address, query_int, read_body, read_json, state, string_field, uuid_param
+from ..http import authenticate, client_address, query_int, read_json, state, string_field, uuid_param
 from ..jsonresp import JSONResponse
 from ..state import AppState
 from . import accounts, devices, status
@@ -100,15 +98,7 @@ def device_item(r: dict) -> dict:
 
 async def _revoke_body(request: Request) -> tuple[str, str]:
     """The optional body ``{"kind": "lost"|"returned", "reason": "…"}``: (kind, reason); no body is lost."""
-    raw = await read_body(request, 64 * 1024)
-    if not raw.strip():
-        return "lost", ""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise invalid("the body is not valid JSON", position=getattr(exc, "pos", None)) from None
-    if not isinstance(data, dict):
-        raise invalid("the body must be a JSON object")
+    data = await read_json(request, 64 * 1024, optional=True)
     kind = data.get("kind", "lost")
     if kind not in devices.KINDS:
         raise invalid("kind must be lost or returned", field="kind")

@@ -8,6 +8,7 @@ import orjson
 
 import sync
 from sync import Actor
+from sync.notices import device_name, node_of
 from sync.resolve import NO_VALUE
 from sync.schema import FIELDS
 
@@ -115,16 +116,7 @@ def _device_names(txn: SqliteTxn) -> dict[str, str]:
 
 def _origin(stamp: Any, devices: dict[str, str]) -> str:
     """Which device an HLC stamp came from (its node id)."""
-    if not isinstance(stamp, str) or stamp.count("-") < 2:
-        return "unknown"
-    node = stamp.split("-", 2)[2]
-    if node in devices:
-        return devices[node]
-    if node == "server":
-        return "the server"
-    if node.startswith("office-"):
-        return "office pages"
-    return node
+    return device_name(stamp, devices) or node_of(stamp) or "unknown"
 
 
 def describe(txn: SqliteTxn, type_: str, entity_id: str) -> dict[str, Any]:
