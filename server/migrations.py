@@ -23,13 +23,11 @@ ENTITY_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-@migrations()
-def m001_entities(db: Database) -> None:
-    for table, links in ENTITY_TABLES.values():
-        generated = "".join(
-            f",\n  {col} TEXT GENERATED ALWAYS AS (json_extract(data, '$.{col}')) VIRTUAL"
-            for col in links)
-        db.execute(f"""
+def _entity_table(db: Database, table: str, links: tuple[str, ...]) -> None:
+    """An entity table as m001 makes them (later migrations add columns), with its indexes."""
+    generated = "".join(
+        f",\n  {col} TEXT GENERATED ALWAYS AS (json_extract(data, '$.{col}')) VIRTUAL" for col in links)
+    db.execute(f"""
 CREATE TABLE IF NOT EXISTS {table} (
   id TEXT PRIMARY KEY,
   data TEXT NOT NULL,
@@ -41,9 +39,15 @@ CREATE TABLE IF NOT EXISTS {table} (
   flags TEXT NOT NULL DEFAULT '{{}}',
   created_at TEXT, created_by TEXT, updated_at TEXT, updated_by TEXT{generated}
 )""")
-        db.execute(f"CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq)")
-        for col in links:
-            db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{col} ON {table}({col})")
+    db.execute(f"CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq)")
+    for col in links:
+        db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{col} ON {table}({col})")
+
+
+@migrations()
+def m001_entities(db: Database) -> None:
+    for table, links in ENTITY_TABLES.values():
+        _entity_table(db, table, links)
 
 
 @migrations()
@@ -280,25 +284,9 @@ def m018_notices_reviews(db: Database) -> None:
     others (the pull item, ``created_seq``), copied from ``visits``."""
     for type_ in ("notice", "review"):
         table, links = ENTITY_TABLES[type_]
-        generated = "".join(
-            f",\n  {col} TEXT GENERATED ALWAYS AS (json_extract(data, '$.{col}')) VIRTUAL" for col in links)
-        db.execute(f"""
-CREATE TABLE IF NOT EXISTS {table} (
-  id TEXT PRIMARY KEY,
-  data TEXT NOT NULL,
-  meta TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  deleted_hlc TEXT,
-  flags TEXT NOT NULL DEFAULT '{{}}',
-  created_at TEXT, created_by TEXT, updated_at TEXT, updated_by TEXT{generated}
-)""")
+        _entity_table(db, table, links)
         have = {r[1] for r in db.execute(f"PRAGMA table_xinfo({table})").fetchall()}
         for _cid, name, decl, notnull, default, _pk in db.execute("PRAGMA table_info(visits)").fetchall():
             if name not in have:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}"
                            + (f" NOT NULL DEFAULT {default}" if notnull and default is not None else ""))
-        db.execute(f"CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq)")
-        for col in links:
-            db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{col} ON {table}({col})")
