@@ -85,10 +85,20 @@ def merge_put(record: Record, fields: dict[str, Any], stamp: str, base_version: 
         other_device = not _same_device(meta.hlc, stamp)
         unseen = base_version is None or base_version < meta.version
         if stamp > meta.hlc:
+            if current == value:  # no conflict; remember a device whose equal value this one never saw
+                shared = _unseen_shared(meta, stamp, base_version, other_device and unseen)
+                _write(record, name, value, written if shared is None else
+                       FieldMeta(stamp, new_version, by, shared), out)
+                continue
             _write(record, name, value, written, out)
-            if other_device and unseen and current != value:
+            if other_device and unseen:
                 out.conflicts.append(ConflictDraft(name, Side(value, by, stamp),
                                                    Side(current, meta.by, meta.hlc)))
+            elif _unseen_shared(meta, stamp, base_version, False) is not None:
+                # the field's last write took over this value from another device with an equal
+                # write; this change had not seen that device's write either: it replaces it
+                s = meta.shared
+                out.conflicts.append(ConflictDraft(name, Side(value, by, stamp), Side(current, s.by, s.hlc)))
         else:
             out.lost.append(name)
             if other_device and current != value:
@@ -97,6 +107,18 @@ def merge_put(record: Record, fields: dict[str, Any], stamp: str, base_version: 
     if out.written:
         record.version = new_version
     return out
+
+
+def _unseen_shared(meta: FieldMeta, stamp: str, base_version: int | None, takeover: bool) -> FieldMeta | None:
+    """The other device's write of a field's current value that a write stamped ``stamp`` (made
+    on ``base_version``) has not seen: ``meta`` itself when this write takes it over
+    (``takeover``), else the equal write ``meta`` took over (``meta.shared``), if any."""
+    if takeover:
+        return FieldMeta(meta.hlc, meta.version, meta.by)
+    s = meta.shared
+    if s is None or _same_device(s.hlc, stamp) or (base_version is not None and base_version >= s.version):
+        return None
+    return s
 
 
 def _write(record: Record, name: str, value: Any, meta: FieldMeta, out: MergeOutcome) -> None:

@@ -31,18 +31,25 @@ class Actor:
 
 @dataclass(slots=True)
 class FieldMeta:
-    """The last write of one field: its HLC, the entity version it made, who."""
+    """The last write of one field: its HLC, the entity version it made, who; and ``shared``,
+    the other device's write it took over with an equal value without having seen it (merge.py:
+    a later change by this write's device that had still not seen ``shared`` replaces that
+    device's value too, so it records a conflict)."""
 
     hlc: str
     version: int
     by: str
+    shared: FieldMeta | None = None
 
     def as_list(self) -> list[Any]:
-        return [self.hlc, self.version, self.by]
+        s = self.shared
+        return [self.hlc, self.version, self.by] if s is None else \
+            [self.hlc, self.version, self.by, s.hlc, s.version, s.by]
 
     @classmethod
     def from_list(cls, raw: list[Any]) -> FieldMeta:
-        return cls(raw[0], int(raw[1]), raw[2])
+        shared = cls(raw[3], int(raw[4]), raw[5]) if len(raw) >= 6 else None
+        return cls(raw[0], int(raw[1]), raw[2], shared)
 
 
 @dataclass(slots=True)

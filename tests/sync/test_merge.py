@@ -89,6 +89,38 @@ def test_equal_values_never_conflict() -> None:
     assert merge_put(record(), {"access_notes": "Dog"}, st(150, "dev-a"), 1, A).conflicts == []
 
 
+def test_an_equal_value_taken_over_unseen_still_conflicts_when_its_taker_changes_it() -> None:
+    """dev-a writes "Dog" too without having seen dev-b's "Dog" (no conflict: equal), then
+    changes it to "Cat", still not having seen dev-b's write: dev-b's value is replaced by a
+    device that never saw it, so a conflict keeps it (Known gap 5 before 2026-12-06)."""
+    r = record()
+    assert merge_put(r, {"access_notes": "Dog"}, st(300, "dev-a"), 1, A).conflicts == []
+    assert r.meta["access_notes"] == FieldMeta(st(300, "dev-a"), 3, A, FieldMeta(st(200, "dev-b"), 2, B))
+    out = merge_put(r, {"access_notes": "Cat"}, st(301, "dev-a"), 1, A)
+    assert [sides(c) for c in out.conflicts] == [
+        ("access_notes", "Cat", A, st(301, "dev-a"), "Dog", B, st(200, "dev-b"))]
+    assert r.fields["access_notes"] == "Cat" and r.meta["access_notes"].shared is None
+
+
+def test_an_equal_value_taken_over_then_seen_is_an_edit() -> None:
+    r = record()
+    merge_put(r, {"access_notes": "Dog"}, st(300, "dev-a"), 1, A)
+    assert merge_put(r, {"access_notes": "Cat"}, st(301, "dev-a"), 2, A).conflicts == []  # saw v2
+    r = record()
+    merge_put(r, {"access_notes": "Dog"}, st(300, "dev-a"), 1, A)
+    assert merge_put(r, {"access_notes": "Cat"}, st(301, "dev-b"), 1, B).conflicts != []  # dev-a's value, unseen
+    r = record()
+    merge_put(r, {"access_notes": "Dog"}, st(300, "dev-a"), 2, A)  # had seen dev-b's write: nothing shared
+    assert r.meta["access_notes"].shared is None
+
+
+def test_field_meta_round_trips_through_its_list_form() -> None:
+    shared = FieldMeta(st(300, "dev-a"), 3, A, FieldMeta(st(200, "dev-b"), 2, B))
+    assert FieldMeta.from_list(shared.as_list()) == shared
+    plain = FieldMeta(st(1, "d"), 1, A)
+    assert plain.as_list() == [st(1, "d"), 1, A] and FieldMeta.from_list(plain.as_list()) == plain
+
+
 def test_a_field_never_written_is_simply_written() -> None:
     r = record()
     out = merge_put(r, {"language": "cy"}, st(1, "dev-a"), None, A)
