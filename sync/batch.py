@@ -27,7 +27,8 @@ from .schema import (
     missing_required,
     validate_fields,
 )
-from .scope import Scope, TypeFilter, everything, members, officer_scope
+from .scope import Scope, TypeFilter, everything, hangs_on, officer_scope, once_held
+from .scope_watch import ScopeWatch, decides_scope
 from .store import Txn
 from .types import OFFICER, Actor, AppliedChange, Change, Conflict, Record, Result, ScopeEvent
 
@@ -50,9 +51,7 @@ REFERENCES_OF = {t: [(f, target) for (rt, f), target in REFERENCES.items() if rt
 USER_REFERENCES_OF = {t: [(f, role) for (rt, f), role in USER_REFERENCES.items() if rt == t] for t in ENTITY_TYPES}
 # Fields a new record must have, per type (``missing_required`` names what is missing).
 REQUIRED = {t: tuple(name for name, spec in specs.items() if spec.required) for t, specs in ENTITY_TYPES.items()}
-SCOPE_ROOTS = {"case": ("assigned_officer_id", "status", "pupil_id"), "pupil": ("household_id",),
-               "transport_run": ("driver_id",),
-               "transport_stop": ("run_id", "pupil_id", "household_id")}
+
 
 class Batch:
     """The changes of one push, applied in order inside the caller's write transaction."""
@@ -71,7 +70,7 @@ class Batch:
         self.events: list[ScopeEvent] = []
         self.seen: dict[str, AppliedChange] = {}
         self.applied: dict[str, AppliedChange] = {}  # change ids logged before this batch
-        self.before: dict[str, set[tuple[str, str]]] = {}
+        self.watch = ScopeWatch(txn, self.load, self.flush)
         self.touched: list[tuple[str, str]] = []
         self._scope: Scope | None = None
         self._filters: dict[str, TypeFilter | None] = {}
@@ -242,8 +241,8 @@ class Batch:
             self._check_same_case(after)
         if t == "case" and "stage" in fields:
             self._check_ladder(change.id, fields["stage"], record)
-        if t in SCOPE_ROOTS and any(f in fields for f in SCOPE_ROOTS[t]):
-            self._note_scope_change(t, fields, record)
+        if decides_scope(t, fields):
+            self.watch.note(t, fields, record)
         if creating:
             record = Record(t, change.id)
             self.working[(t, change.id)] = record
@@ -335,11 +334,14 @@ class Batch:
             return False
         if t in FIELD_EVENTS and (record is None or record.created_by == self.actor.user_id
                                   or t == "transport_stop"):
-            anchor = ("transport_run", after.get("run_id")) if t == "transport_stop" \
-                else ("case", after.get("case_id"))
-            if anchor[1] and self.txn.has_scope_event(self.actor.user_id, anchor[0], anchor[1]):
+            if all(id_ and self._had(type_, id_) for type_, id_ in hangs_on(t, after)):
                 return True
         raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
+
+    def _had(self, type_: str, id_: str) -> bool:
+        """The officer made this record, or a scope event shows it was once in their scope."""
+        ref = self.load(type_, id_)
+        return ref is not None and once_held(self.txn, self.actor.user_id, ref)
 
     def _check_ladder(self, case_id: str, stage: str, record: Record | None) -> None:
         self.flush()
@@ -370,41 +372,9 @@ class Batch:
                 raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
         return record, merge_delete(record, change.hlc, self.actor.user_id)
 
-    # -- scope events --------------------------------------------------------
-    def _note_scope_change(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
-        users: set[str] = set()
-        current = record.fields if record else {}
-        if t == "case":
-            users |= {current.get("assigned_officer_id"), fields.get("assigned_officer_id")}
-        elif t == "transport_run":
-            users |= {current.get("driver_id"), fields.get("driver_id")}
-        elif t == "transport_stop":
-            for run_id in {current.get("run_id"), fields.get("run_id")} - {None}:
-                run = self.load("transport_run", run_id)
-                if run is not None:
-                    users.add(run.fields.get("driver_id"))
-        elif t == "pupil" and record is not None:
-            self.flush()
-            users |= {c.fields.get("assigned_officer_id")
-                      for c in self.txn.find("case", "pupil_id", [record.id])}
-            stops = self.txn.find("transport_stop", "pupil_id", [record.id])
-            runs = self.txn.get("transport_run", {s.fields.get("run_id") for s in stops} - {None})
-            users |= {r.fields.get("driver_id") for r in runs.values()}
-        users.discard(None)
-        pending = [u for u in users if u not in self.before]
-        if pending:
-            self.flush()
-            for user in pending:
-                self.before[user] = members(self.txn, officer_scope(self.txn, user))
-
     def finish(self) -> None:
         self.flush()
-        for user, before in self.before.items():
-            after = members(self.txn, officer_scope(self.txn, user))
-            for type_, id_ in sorted(after - before):
-                self.events.append(ScopeEvent(user, type_, id_, "entered"))
-            for type_, id_ in sorted(before - after):
-                self.events.append(ScopeEvent(user, type_, id_, "removed"))
+        self.events += self.watch.events()
         for event in self.events:
             event.seq = self.next_seq()
         if self.events:
