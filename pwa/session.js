@@ -3,49 +3,14 @@
 // what a wipe or a forgotten PIN cost. app.js wires it to the screens; the
 // keyring and the data key are in db.js, the rules in lock.js.
 import { MAX_PIN_ATTEMPTS } from './lock.js';
+import { countLocalWork, signedOutMessage } from './localwork.js';
+import { FORGOT_REASON, WIPE_REASON, lostNotices, lostReport, reportedLost, sendReport, wipeMessage, wipeReportEvent } from './reports.js';
+
+export { lostNotices, lostReport, wipeMessage } from './reports.js';
 
 const LOCK_GRACE_MS = 10_000; // how long a lock waits for a sync under way to store its answer
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-
-/** The audit event for changes that were never sent and cannot be read any more. */
-export function lostReport(event, lost, extra = {}) {
-  const ids = [...new Set(lost.map((c) => c.id))].slice(0, 1000);
-  return {
-    event,
-    details: {
-      ...extra,
-      count: lost.length,
-      // `sent`: pushed once without an answer, so it may have reached the server after all
-      changes: lost.slice(0, 1000).map(({ type, op, created_at, sent }) => ({ type, op, created_at, sent: !!sent })),
-    },
-    entity_ids: ids,
-  };
-}
-
-/** Notices that keep the officer told about lost changes until dismissed. */
-export function lostNotices(lost, reason, at = new Date().toISOString()) {
-  return lost.map((c) => ({
-    id: `lost-${c.change_id}`, change_id: c.change_id, status: 'unreadable', type: c.type, entity_id: c.id,
-    op: c.op, fields: {}, lost_fields: [], errors: [], reason, recorded_at: c.created_at, at,
-  }));
-}
-
-const FORGOT_REASON = 'It was recorded on this phone but not sent before the PIN was reset, and it cannot be read without the old PIN. The office has been told. Record it again if you can.';
-const WIPE_REASON = 'It was recorded on this phone but not sent before ten wrong PINs wiped the phone. The office has been told. Record it again if you can.';
-
-function wipeReportEvent(report) {
-  return lostReport('pin_wipe', report.lost || [], {
-    wiped_at: report.at, attempts: report.attempts,
-    previous_device_id: report.previous_device_id, previous_user_id: report.previous_user_id,
-  });
-}
-
-export function wipeMessage(report) {
-  const n = (report && report.lost && report.lost.length) || 0;
-  return `Ten wrong PINs were entered, so Doorstep's data on this phone was wiped.${n
-    ? ` ${plural(n, 'change', 'changes')} that had not been sent could not be kept; you will see which after you sign in.` : ''} Sign in to carry on.`;
-}
 
 /**
  * The name a phone gets when the officer gives none: browser and platform ("Chrome on
@@ -180,7 +145,7 @@ export function createSession({ state, db, api, deviceName = () => defaultDevice
 
   // --- sign-in, PIN -------------------------------------------------------------
   async function sendReports(session, reports) {
-    for (const r of reports) await api.reportEvent(r, session);
+    for (const r of reports) await sendReport(api, r, session);
   }
 
   /** Sign in with username and password, naming this phone; what follows depends on the phone's state. */
@@ -199,7 +164,7 @@ export function createSession({ state, db, api, deviceName = () => defaultDevice
         state.wipeReport = null;
       } catch (err) { console.warn('pin_wipe report', err); }
     }
-    state.pending = { session, lost: (report && report.lost) || [], reason: WIPE_REASON };
+    state.pending = { session, lost: reportedLost(report), reason: WIPE_REASON };
     state.signinMessage = null;
     idle.start();
     if (location.hash && location.hash !== '#/') location.hash = '#/';
@@ -245,16 +210,18 @@ export function createSession({ state, db, api, deviceName = () => defaultDevice
   async function forgotPinSignIn(username, password, name) {
     const data = await api.login(username, password, name);
     const session = toSession(data, name);
-    const [lost, info] = await Promise.all([db.lostChanges(), db.lockInfo()]);
-    if (lost.length) {
+    const [lost, info, work] = await Promise.all([db.lostChanges(), db.lockInfo(), countLocalWork(db)]);
+    // drafts and changes to correct are sealed too: counted (the officer confirmed) and reported with the changes
+    if (lost.length || work.drafts || work.needsCorrecting) {
       await sendReports(session, [lostReport('outbox_unreadable', lost, {
         reason: 'pin_forgotten', previous_device_id: info.deviceId, previous_user_id: info.userId,
+        drafts: work.drafts, needs_correcting: work.needsCorrecting,
       })]);
     }
     lockGen += 1;
     state.locked = false;
     state.resetting = false;
-    state.pending = { session, lost, reset: true, reason: FORGOT_REASON };
+    state.pending = { session, lost, reset: true, reason: FORGOT_REASON, dropped: work };
     idle.start();
     location.hash = '#/';
     await render();
@@ -291,7 +258,7 @@ export function createSession({ state, db, api, deviceName = () => defaultDevice
     const report = state.wipeReport;
     if (!report || !state.session || state.locked) return;
     try {
-      await api.reportEvent(wipeReportEvent(report));
+      await sendReport(api, wipeReportEvent(report));
       await db.clearWipeReport();
       if (state.wipeReport === report) state.wipeReport = null;
     } catch (err) { console.warn('pin_wipe report', err); }
@@ -308,19 +275,20 @@ export function createSession({ state, db, api, deviceName = () => defaultDevice
   }
 
   // --- wipe, sign out --------------------------------------------------------------
-  async function wipeQuietly() {
+  async function wipeQuietly({ report = null } = {}) {
     lockGen += 1;
     idle.stop();
     await stopSync(0);
     Object.assign(state, { session: null, pending: null, hasPin: false, locked: false, resetting: false });
-    await db.wipe();
+    await db.wipe({ report });
+    if (report) state.wipeReport = report; // sent after the next sign-in
     wiped();
     // Only the shell cache is kept; ask the worker to fetch it again in case it is missing.
     navigator.serviceWorker?.controller?.postMessage('precache');
   }
 
-  async function wipeDevice(message) {
-    await wipeQuietly();
+  async function wipeDevice(message, { report = null } = {}) {
+    await wipeQuietly({ report });
     state.signinMessage = message;
     location.hash = '#/';
     await render();
@@ -346,17 +314,40 @@ export function createSession({ state, db, api, deviceName = () => defaultDevice
     await wipeDevice(revokedMessage({ kind: details.kind || null, unsent, maybeSent, finalSent }));
   }
 
-  /** Push the outbox first; only an empty outbox lets the phone be wiped. */
-  async function signOut() {
-    let { entries } = await db.outboxSummary();
-    if (entries && navigator.onLine) { await syncNow('manual'); ({ entries } = await db.outboxSummary()); }
-    if (entries) {
-      state.flash = `${plural(entries, 'change is', 'changes are')} still waiting. Sign out once they have synced, or they would be lost.`;
+  /**
+   * Sign out: nothing is left on the phone. Work not at the office goes only with `discard`
+   * (the officer saw how much and confirmed: views/signout.js), and is reported to the audit
+   * log (`device_wiped`, reason `signed_out`) — offline, in the wipe report for the next sign-in.
+   */
+  async function signOut({ discard = false } = {}) {
+    const work = await countLocalWork(db);
+    if (work.unsent) {  // never deleted by a sign-out, asked or not (views/signout.js)
+      state.flash = 'Nothing was deleted: changes not sent yet never are by signing out. Sync, then sign out.';
       render({ keepFocus: true });
-      return;
+      return false;
+    }
+    if (work.total && !discard) {
+      state.flash = 'Nothing was deleted: this phone holds work that has not reached the office. Sign out again to see what it is.';
+      render({ keepFocus: true });
+      return false;
+    }
+    let report = null;
+    if (work.total) {
+      const [lost, info] = await Promise.all([db.lostChanges(), db.lockInfo()]);
+      const details = {
+        reason: 'signed_out', unsent: work.unsent, drafts: work.drafts, needs_correcting: work.needsCorrecting,
+        previous_device_id: info.deviceId, previous_user_id: info.userId,
+      };
+      try {
+        await sendReport(api, lostReport('device_wiped', lost, details));
+      } catch (err) {
+        console.warn('device_wiped report', err);
+        report = { event: 'device_wiped', at: new Date().toISOString(), lost, details };
+      }
     }
     try { await api.logout(); } catch { /* offline or already gone: the data goes anyway */ }
-    await wipeDevice('You have signed out. Nothing is left on this phone.');
+    await wipeDevice(signedOutMessage(work, { told: !report }), { report });
+    return true;
   }
 
   return {

@@ -6,8 +6,9 @@
   wrote, for that officer: both values as text, who wrote the other and on which device, when.
 * ``review``: the office's review of a visit or conversation (state, comment, who, when), one
   record per reviewed record, travelling with its case. A review that asks for follow-up is
-  answered by the officer's next note on the reviewed record, conversation on the reviewed visit,
-  or visit or conversation naming it in ``follow_up_of``: the server then fills ``answered_*``.
+  answered by the officer's next note on the reviewed record, or submitted conversation on the
+  reviewed visit or visit or conversation naming it in ``follow_up_of`` (a draft answers nothing
+  yet): the server then fills ``answered_*``.
 
 Both are written inside the caller's write transaction (the push's for notices and answers, the
 office review's for reviews), as new versions in the change log like any other write.
@@ -96,10 +97,21 @@ def _notices(txn: Txn, conflicts: list[Conflict], log: list[AppliedChange]) -> l
 
 def _answers(txn: Txn, log: list[AppliedChange], now_iso: str) -> list[tuple[Record, dict[str, Any], str]]:
     found: dict[str, tuple[str, str]] = {}
+    # a visit or conversation answers once it is submitted (a draft may still change or go),
+    # by the links the whole record has then, whichever change set them
+    submitted: dict[str, list[str]] = {}
+    for row in log:
+        if row.type in ("visit", "conversation") and (row.fields or {}).get("status") == "submitted":
+            submitted.setdefault(row.type, []).append(row.entity_id)
+    records = {(t, r.id): r for t, ids in submitted.items() for r in txn.get(t, ids).values()}
     for row in log:
         if row.type not in ANSWERING or not row.fields:
             continue
-        f = row.fields
+        if row.type != "note":
+            record = records.get((row.type, row.entity_id))
+            if record is None or row.fields.get("status") != "submitted":
+                continue
+        f = row.fields if row.type == "note" else record.fields
         subjects = []
         if row.type == "note" and f.get("subject_type") in ("visit", "conversation"):
             subjects.append(f.get("subject_id"))

@@ -18,6 +18,14 @@ export async function loadCase(ctx, caseId) {
   return { c, pupil, school, household };
 }
 
+/** A case on this phone whose pupil lives in the household, or null (its contacts are edited through a case). */
+export async function caseOfHousehold(ctx, householdId) {
+  const data = await ctx.load(['pupil', 'case']);
+  const pupils = new Set(data.pupil.filter((p) => p.household_id === householdId).map((p) => p.id));
+  const c = data.case.find((x) => pupils.has(x.pupil_id));
+  return c ? c.id : null;
+}
+
 export function missingCase() {
   return {
     node: h('section', {}, title('Case not on this device'),
@@ -191,10 +199,15 @@ const noteSaved = new Map();
 const NOTE_SAVED_MS = 60_000;
 
 /**
- * A note form: corrections to submitted records are notes. What is typed is kept
- * on the phone (one draft per subject) until the note is added.
+ * A note form: corrections to submitted records are notes, and so are answers to
+ * an office review (views/followups.js). What is typed is kept on the phone (one
+ * draft per subject, wherever the form is) until the note is added. `route`: where
+ * the Drafts list resumes it; `button`: the submit button's words; `done()`:
+ * what follows a note added (else a line saying so, and the screen again).
  */
-export async function noteForm(ctx, subjectType, subjectId, label, { caseId = null } = {}) {
+export async function noteForm(ctx, subjectType, subjectId, label, {
+  caseId = null, route = location.hash || '#/', button = 'Add note', done = null,
+} = {}) {
   const key = formKey('note', subjectType, subjectId);
   const draft = await loadDraft(ctx.drafts, key);
   const text = field(label, { kind: 'textarea', rows: 3 });
@@ -204,7 +217,6 @@ export async function noteForm(ctx, subjectType, subjectId, label, { caseId = nu
   const snapshot = () => ({ text: text.input.value });
   const pristine = snapshot();
   if (draft && draft.values) text.input.value = draft.values.text ?? '';
-  const route = location.hash || '#/';
   const kept = autosaveLine(draft);
   kept.line.hidden = !(draft && draft.values);
   let formEl = null;
@@ -228,10 +240,11 @@ export async function noteForm(ctx, subjectType, subjectId, label, { caseId = nu
       await ctx.save('note', crypto.randomUUID(), fields);
       text.input.value = '';
       await auto.saved();
+      if (done) { done(); return; }
       saved.textContent = `Note saved on this phone at ${nowIso().slice(11, 16)} UTC.`;
       noteSaved.set(key, { text: saved.textContent, until: Date.now() + NOTE_SAVED_MS });
       ctx.rerender();
     },
-  }, errors, text.wrap, h('button', { type: 'submit', class: 'secondary' }, 'Add note'), saved, kept.line);
+  }, errors, text.wrap, h('button', { type: 'submit', class: done ? 'primary' : 'secondary' }, button), saved, kept.line);
   return formEl;
 }

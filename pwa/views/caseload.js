@@ -3,6 +3,7 @@ import { conversationTime } from './case.js';
 import {
   h, title, bandBadge, personName, fmtPct, fmtDate, distanceM, fmtDistance, BAND_RANK, pendingMark,
 } from './ui.js';
+import { signOutButton } from './signout.js';
 
 export async function renderCaseload(ctx) {
   const data = await ctx.load(['case', 'pupil', 'school', 'household', 'visit', 'conversation']);
@@ -51,7 +52,7 @@ export async function renderCaseload(ctx) {
       h('p', {}, `Signed in as ${me.display_name || me.username}.`),
       h('p', { class: 'actions' },
         h('a', { href: '#/settings', class: 'button-link' }, 'This phone'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => ctx.signOut() }, 'Sign out'))));
+        signOutButton(ctx))));
   return { node, title: 'Caseload', live: true };
 }
 

@@ -2,15 +2,16 @@
 // agreed actions (action, owner, due date) and the next contact. Kept on the
 // phone as it is typed (drafts.js); a rejected one opens with the server's messages.
 import {
-  h, title, field, checkbox, BARRIERS, personName, fmtDate, fmtDateTime, changedFields, showErrors, pendingMark, nextId,
-  serverProblems, autosaveLine,
+  h, title, field, checkbox, BARRIERS, personName, fmtDate, fmtDateTime, pendingMark,
 } from './ui.js';
-import { validateRecord, fieldLabel as L, fieldHelp } from '../validate.js';
-import { recordKey, createAutosave, loadDraft, rejectedErrors } from '../drafts.js';
+import { fieldLabel as L, fieldHelp } from '../validate.js';
+import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
-import { keptChange, discardButton, REJECTED_INTRO } from './drafts.js';
+import { keptChange } from './drafts.js';
+import { recordForm } from './form.js';
+import { followsText } from './followups.js';
 
-export async function renderConversation(ctx, { caseId, id, visitId }) {
+export async function renderConversation(ctx, { caseId, id, visitId, followUpOf = null }) {
   const loaded = await loadCase(ctx, caseId);
   const existing = await ctx.get('conversation', id);
   const draft = await loadDraft(ctx.drafts, recordKey('conversation', id));
@@ -20,7 +21,9 @@ export async function renderConversation(ctx, { caseId, id, visitId }) {
     .filter((v) => v.case_id === caseId && v.status === 'submitted')
     .sort((a, b) => (visitTime(a) < visitTime(b) ? 1 : -1));
   if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who, visits, draft);
-  return form(ctx, caseId, id, { existing, draft, who, visits, visitId });
+  // the reviewed record this conversation follows up (an office review asked for it), however it was opened
+  const follows = existing?.follow_up_of || draft?.rejected?.fields.follow_up_of || draft?.values?.follow_up_of || followUpOf;
+  return form(ctx, caseId, id, { existing, draft, who, visits, visitId, follows, followsWords: await followsText(ctx, follows) });
 }
 
 function visitTime(v) {
@@ -57,8 +60,7 @@ async function readOnly(ctx, caseId, c, who, visits, draft) {
   return { node, title: 'Conversation', live: true };
 }
 
-function form(ctx, caseId, id, { existing, draft, who, visits, visitId }) {
-  let saved = existing; // the state last written to this phone
+function form(ctx, caseId, id, { existing, draft, who, visits, visitId, follows, followsWords }) {
   const rejected = draft && draft.rejected;
   // what the form opens with: the record, and what the server rejected laid over it
   const start = { ...(existing || {}), ...(rejected ? rejected.fields : {}) };
@@ -75,7 +77,7 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId }) {
   const next = field(L('next_contact_on'), { kind: 'date', value: start.next_contact_on || '' });
   const list = h('ol', { class: 'action-rows' });
   const rows = [];
-  let auto = null;
+  let fx = null;
   function addRow(a = {}) {
     const n = rows.length + 1;
     const action = field(`Action ${n}`, { value: a.action || '' });
@@ -85,7 +87,7 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId }) {
     const li = h('li', {}, action.wrap, owner.wrap, due.wrap,
       h('button', {
         type: 'button', class: 'link',
-        onclick: () => { li.remove(); rows.splice(rows.indexOf(row), 1); if (auto) auto.changed(); },
+        onclick: () => { li.remove(); rows.splice(rows.indexOf(row), 1); if (fx) fx.changed(); },
       }, `Remove action ${n}`));
     row.li = li;
     rows.push(row);
@@ -93,39 +95,53 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId }) {
     return row;
   }
   (start.agreed_actions || []).forEach(addRow);
-  const errors = h('div', { class: 'error', role: 'alert', hidden: true });
   const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
 
-  // The form's raw state, as typed (kept as the draft, empty action rows too), and back.
-  function snapshot() {
-    return {
+  // rows with anything in them are sent (an empty row is dropped); an owner or a date
+  // without an action is a problem the schema finds (the action is required)
+  const filledRows = () => rows.filter((r) => r.action.input.value.trim() || r.owner.input.value.trim() || r.due.input.value);
+  const controls = {
+    visit_id: onVisit.input, spoke_with: spoke.input, reason_given: reason.input, parent_view: view.input,
+    next_contact_on: next.input, barriers: barriers[0].input, agreed_actions: rows[0]?.action.input,
+  };
+
+  fx = recordForm(ctx, {
+    type: 'conversation', id, draft, saved: existing,
+    // The form's raw state, as typed (kept as the draft, empty action rows too), and back.
+    snapshot: () => ({
       visit_id: onVisit.input.value, spoke_with: spoke.input.value, reason_given: reason.input.value,
       barriers: barriers.filter((b) => b.input.checked).map((b) => b.input.value),
       parent_view: view.input.value,
       agreed_actions: rows.map((r) => ({ action: r.action.input.value, owner: r.owner.input.value, due_on: r.due.input.value })),
       next_contact_on: next.input.value,
-    };
-  }
-  function restore(s) {
-    onVisit.input.value = s.visit_id ?? '';
-    spoke.input.value = s.spoke_with ?? '';
-    reason.input.value = s.reason_given ?? '';
-    for (const b of barriers) b.input.checked = (s.barriers || []).includes(b.input.value);
-    view.input.value = s.parent_view ?? '';
-    rows.splice(0);
-    list.replaceChildren();
-    (s.agreed_actions || []).forEach(addRow);
-    next.input.value = s.next_contact_on ?? '';
-  }
-  const pristine = snapshot();
-  if (draft && draft.values) restore(draft.values);
-
-  // rows with anything in them are sent (an empty row is dropped); an owner or a date
-  // without an action is a problem the schema finds (the action is required)
-  const filledRows = () => rows.filter((r) => r.action.input.value.trim() || r.owner.input.value.trim() || r.due.input.value);
+      follow_up_of: follows || '',
+    }),
+    restore: (s) => {
+      onVisit.input.value = s.visit_id ?? '';
+      spoke.input.value = s.spoke_with ?? '';
+      reason.input.value = s.reason_given ?? '';
+      for (const b of barriers) b.input.checked = (s.barriers || []).includes(b.input.value);
+      view.input.value = s.parent_view ?? '';
+      rows.splice(0);
+      list.replaceChildren();
+      (s.agreed_actions || []).forEach(addRow);
+      next.input.value = s.next_contact_on ?? '';
+    },
+    meta: () => ({ type: 'conversation', id, case_id: caseId, route: `#/case/${caseId}/conversation/${id}`, title: `Conversation: ${who}` }),
+    controls,
+    // a problem with agreed_actions.<i>.<part> is shown next to that row's control
+    control: (problem) => {
+      const [, i, part] = problem.path.split('.');
+      const row = i !== undefined && filledRows()[Number(i)];
+      if (!row) return controls[problem.field] || null;
+      return { action: row.action.input, owner: row.owner.input, due_on: row.due.input }[part] || row.action.input;
+    },
+    message: (p) => (p.code === 'missing' && p.path.endsWith('.action') ? 'Describe the action, or remove it.' : p.message),
+    discard: { what: 'conversation', after: (wasSaved) => (wasSaved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)) },
+  });
 
   function values(status) {
-    return {
+    const v = {
       case_id: caseId,
       visit_id: onVisit.input.value || null,
       spoke_with: spoke.input.value.trim() || null,
@@ -138,77 +154,32 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId }) {
       next_contact_on: next.input.value || null,
       status,
     };
+    if (follows) v.follow_up_of = follows;
+    return v;
   }
 
-  const submit = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
-  const controls = {
-    visit_id: onVisit.input, spoke_with: spoke.input, reason_given: reason.input, parent_view: view.input,
-    next_contact_on: next.input, barriers: barriers[0].input, agreed_actions: rows[0]?.action.input,
-  };
-  // a problem with agreed_actions.<i>.<part> is shown next to that row's control
-  function control(problem, kept) {
-    const [, i, part] = problem.path.split('.');
-    const row = i !== undefined && kept[Number(i)];
-    if (!row) return controls[problem.field] || null;
-    return { action: row.action.input, owner: row.owner.input, due_on: row.due.input }[part] || row.action.input;
-  }
-
-  const kept = autosaveLine(draft);
-  let formEl = null;
-  auto = createAutosave({
-    store: ctx.drafts, key: recordKey('conversation', id), snapshot, pristine,
-    meta: () => ({ type: 'conversation', id, case_id: caseId, route: `#/case/${caseId}/conversation/${id}`, title: `Conversation: ${who}` }),
-    alive: () => !!formEl && formEl.isConnected, onSaved: kept.say,
-  });
-
-  // Checked before it is queued: a problem blocks sending, never typing (the draft keeps it).
   async function save(status) {
-    const v = values(status);
-    const filled = filledRows();
-    const problems = validateRecord('conversation', { ...(saved || {}), ...v }, { creating: !saved })
-      .map((p) => [control(p, filled), p.code === 'missing' && p.path.endsWith('.action')
-        ? 'Describe the action, or remove it.' : p.message]);
-    showErrors(errors, problems);
-    if (problems.length) { auto.flush(); return; }
-    const fields = changedFields(saved, v);
-    if (!saved) fields.case_id = caseId;
-    if (Object.keys(fields).length) await ctx.save('conversation', id, fields);
-    saved = { ...(saved || {}), ...v };
+    if (!(await fx.send(values(status)))) return;
     if (status === 'submitted') {
-      auto.discard(); // sent: the draft has done its job (the next screen reads drafts after this)
+      fx.sent();
       ctx.flash('Conversation submitted. It is saved on this phone and will be sent when there is signal.');
       ctx.rerender();
     } else {
-      await auto.saved();
-      kept.say(null);
-      discard.refresh();
+      await fx.keptOpen();
       savedMsg.textContent = 'Draft saved on this phone.';
     }
   }
 
-  const discard = discardButton(ctx, {
-    auto, saved: () => !!saved, what: 'conversation', after: () => (saved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)),
-  });
-  formEl = h('form', {
-    onsubmit: (e) => { e.preventDefault(); save('submitted'); },
-    oninput: () => auto.changed(),
-    onchange: () => auto.changed(),
-  },
-  errors,
-  onVisit.wrap,
-  spoke.wrap, reason.wrap,
-  h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
-  view.wrap,
-  h('fieldset', {}, h('legend', {}, L('agreed_actions')), list,
-    h('button', { type: 'button', class: 'secondary', onclick: () => { addRow().action.input.focus(); auto.changed(); } }, 'Add action')),
-  next.wrap,
-  h('div', { class: 'actions' },
-    h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
-    submit),
-  savedMsg,
-  kept.line,
-  discard);
-  if (rejected) showErrors(errors, serverProblems(rejectedErrors(draft), controls), { focus: false, intro: REJECTED_INTRO });
+  const formEl = fx.form({ onsubmit: () => save('submitted') },
+    follows ? h('p', { class: 'info follows' }, followsWords) : null,
+    onVisit.wrap,
+    spoke.wrap, reason.wrap,
+    h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
+    view.wrap,
+    h('fieldset', {}, h('legend', {}, L('agreed_actions')), list,
+      h('button', { type: 'button', class: 'secondary', onclick: () => { addRow().action.input.focus(); fx.changed(); } }, 'Add action')),
+    next.wrap,
+    fx.footer(save, savedMsg));
 
   const heading = rejected ? `Conversation about ${who}: needs correcting`
     : existing ? `Conversation about ${who} (draft)` : `Record conversation: ${who}`;

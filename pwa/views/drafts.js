@@ -3,46 +3,12 @@
 // server's messages. "Not finished": forms kept as they were typed, and draft
 // visits and conversations already saved. Discarding always asks first.
 import {
-  h, title, field, checkbox, personName, fmtDateTime, toLocalInput, fromLocalInput, changedFields,
-  showErrors, serverProblems, autosaveLine, confirmDialog, humanType,
+  h, title, field, checkbox, personName, fmtDateTime, toLocalInput, fromLocalInput, confirmDialog, humanType,
 } from './ui.js';
-import { validateRecord, fieldLabel, codeLabels, codeLabel } from '../validate.js';
+import { fieldLabel, codeLabels, codeLabel } from '../validate.js';
 import { SCHEMA } from '../schema.js';
-import { recordKey, createAutosave, loadDraft, flushAll, rejectedErrors } from '../drafts.js';
-
-export const REJECTED_INTRO = 'The server did not accept this. Correct it and send it again, or discard it:';
-
-// --- shared with the forms -----------------------------------------------------
-/**
- * The form's "Discard" button: asks first, then throws the draft away. `saved()`
- * says whether the record is already saved on the phone (then only the changes
- * since go); `after()` shows what is left.
- */
-export function discardButton(ctx, { auto, saved, what, after }) {
-  const label = () => (saved() ? 'Discard changes' : 'Discard draft');
-  const btn = h('button', {
-    type: 'button',
-    class: 'secondary danger',
-    onclick: async () => {
-      const keep = saved();
-      const ok = await confirmDialog({
-        heading: keep ? 'Discard your changes?' : 'Discard this draft?',
-        text: keep
-          ? `What you changed in this ${what} since you last saved it will be deleted from this phone. What you saved stays.`
-          : `This ${what} will be deleted from this phone. It has not been sent, and it cannot be brought back.`,
-        yes: label(),
-        anchor: btn,
-      });
-      if (!ok) return;
-      await auto.discard();
-      ctx.flash(keep ? 'Changes discarded.' : 'Draft discarded.');
-      after();
-    },
-  }, label());
-  const wrap = h('div', { class: 'actions discard' }, btn);
-  wrap.refresh = () => { btn.textContent = label(); };
-  return wrap;
-}
+import { recordKey, loadDraft, flushAll, rejectedErrors } from '../drafts.js';
+import { recordForm } from './form.js';
 
 /** A value as people read it (codes by their labels). */
 function shown(name, value, type) {
@@ -247,46 +213,32 @@ export async function renderCorrection(ctx, { type, id }) {
     if (ed) editors[name] = ed;
     else fixed.push(name);
   }
-  const snapshot = () => Object.fromEntries(Object.entries(editors).map(([n, e]) => [n, e.raw()]));
-  const pristine = snapshot();
-  if (draft.values) for (const [n, v] of Object.entries(draft.values)) editors[n]?.set(v);
   const controls = Object.fromEntries(Object.entries(editors).map(([n, e]) => [n, e.input]));
-  const errors = h('div', { class: 'error', role: 'alert', hidden: true });
-  const kept = autosaveLine(draft);
-  let formEl = null;
-  const auto = createAutosave({
-    store: ctx.drafts, key, snapshot, pristine,
+  const fx = recordForm(ctx, {
+    type, id, draft, saved: existing,
+    snapshot: () => Object.fromEntries(Object.entries(editors).map(([n, e]) => [n, e.raw()])),
+    restore: (values) => { for (const [n, v] of Object.entries(values)) editors[n]?.set(v); },
     meta: () => ({ type, id, route: `#/correct/${type}/${id}`, title: label }),
-    alive: () => !!formEl && formEl.isConnected, onSaved: kept.say,
+    controls,
+    discard: { what: 'change', saved: () => false, after: () => ctx.go('#/drafts') },
   });
 
   async function send() {
     const next = { ...sent };
     for (const [n, e] of Object.entries(editors)) next[n] = e.parse(e.raw());
-    const problems = validateRecord(type, { ...(existing || {}), ...next }, { creating: !existing })
-      .map((p) => [controls[p.field] || null, p.message]);
-    showErrors(errors, problems);
-    if (problems.length) { auto.flush(); return; }
-    const fields = existing ? changedFields(existing, next) : next;
-    if (Object.keys(fields).length) await ctx.save(type, id, fields);
-    await auto.discard();
+    if (!(await fx.send(next))) return;
+    await fx.sent();
     ctx.flash('Sent again. It is saved on this phone and will be sent when there is signal.');
     ctx.go('#/drafts');
   }
 
-  formEl = h('form', {
-    onsubmit: (e) => { e.preventDefault(); send(); },
-    oninput: () => auto.changed(),
-    onchange: () => auto.changed(),
-  },
-  errors,
-  Object.values(editors).map((e) => e.wrap),
-  fixed.length ? [h('p', {}, 'Sent as it was:'),
-    h('dl', { class: 'facts' }, fixed.map((n) => [h('dt', {}, fieldLabel(n)), h('dd', {}, shown(n, sent[n], type))]))] : null,
-  h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Send again')),
-  kept.line,
-  discardButton(ctx, { auto, saved: () => false, what: 'change', after: () => ctx.go('#/drafts') }));
-  showErrors(errors, serverProblems(rejectedErrors(draft), controls), { focus: false, intro: REJECTED_INTRO });
+  const formEl = fx.form({ onsubmit: send },
+    Object.values(editors).map((e) => e.wrap),
+    fixed.length ? [h('p', {}, 'Sent as it was:'),
+      h('dl', { class: 'facts' }, fixed.map((n) => [h('dt', {}, fieldLabel(n)), h('dd', {}, shown(n, sent[n], type))]))] : null,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Send again')),
+    fx.kept.line,
+    fx.discard);
 
   const node = h('section', {},
     title(`${label}: needs correcting`),

@@ -1,9 +1,10 @@
 // Follow-ups the office asked for (docs/protocol.md §7.7): office reviews of visits and
 // conversations in this officer's cases marked "needs follow-up", with the office's comment.
 // One clears once answered — a note on the reviewed record, a conversation held on the
-// reviewed visit, or a visit or conversation that follows it up — on this phone as soon as
-// the answer is saved, and for the office when it syncs.
+// reviewed visit, or a submitted visit or conversation that follows it up — on this phone as
+// soon as the answer is saved, and for the office when it syncs.
 import { h, title, fmtDate, fmtDateTime, humanType, personName, nextId, pendingMark } from './ui.js';
+import { noteForm as makeNoteForm } from './case.js';
 
 const after = (rec, reviewedAt) => {
   const at = rec.created_at || rec._changed_at;
@@ -14,10 +15,12 @@ const after = (rec, reviewedAt) => {
 function localAnswer(r, data) {
   const note = data.note.find((n) => n.subject_id === r.subject_id && after(n, r.reviewed_at));
   if (note) return { type: 'note', rec: note };
-  const conv = data.conversation.find((c) => (c.follow_up_of === r.subject_id
+  // a visit or conversation answers once submitted, as on the server (a draft may still change or go)
+  const conv = data.conversation.find((c) => c.status === 'submitted' && (c.follow_up_of === r.subject_id
     || (r.subject_type === 'visit' && c.visit_id === r.subject_id)) && after(c, r.reviewed_at));
   if (conv) return { type: 'conversation', rec: conv };
-  const visit = data.visit.find((v) => v.follow_up_of === r.subject_id && after(v, r.reviewed_at));
+  const visit = data.visit.find((v) => v.status === 'submitted' && v.follow_up_of === r.subject_id
+    && after(v, r.reviewed_at));
   return visit ? { type: 'visit', rec: visit } : null;
 }
 
@@ -50,7 +53,7 @@ export async function renderFollowUps(ctx) {
   const names = await pupilNames(ctx, [...open, ...waiting.map((w) => w.review)]);
   const node = h('section', { class: 'followups' },
     title('Follow-ups'),
-    h('p', {}, 'Visits and conversations the office reviewed and asked you to follow up. Each clears when you add a note, a conversation or a follow-up visit for it.'),
+    h('p', {}, 'Visits and conversations the office reviewed and asked you to follow up. Each clears when you record a follow-up visit or conversation for it, or add a note.'),
     open.length
       ? h('ul', { class: 'notices' }, await Promise.all(open.map((r) => item(ctx, r, names))))
       : h('p', { class: 'empty' }, 'No follow-ups. Nothing the office asked for is waiting.'),
@@ -61,6 +64,19 @@ export async function renderFollowUps(ctx) {
         h('p', { class: 'muted' }, `Answered with a ${answer.type === 'visit' ? 'home visit' : answer.type}.`),
         pendingMark(answer.rec))))] : null);
   return { node, title: 'Follow-ups', live: true };
+}
+
+/**
+ * What a follow-up form says about the record it follows up: "Follows up the home
+ * visit of 23 Nov 2026, which the office asked you to follow up. …" Null without one.
+ */
+export async function followsText(ctx, id) {
+  if (!id) return null;
+  const visit = await ctx.get('visit', id);
+  const rec = visit || await ctx.get('conversation', id);
+  const kind = visit ? 'home visit' : rec ? 'conversation' : 'record';
+  const when = rec && (rec.started_at || rec.planned_for || rec.created_at);
+  return `Follows up the ${kind}${when ? ` of ${fmtDate(when)}` : ''}, which the office asked you to follow up. Once submitted, it answers the office's review.`;
 }
 
 async function pupilNames(ctx, reviews) {
@@ -80,22 +96,16 @@ async function item(ctx, r, names) {
   const when = subject ? (subject.started_at || subject.planned_for || subject.created_at) : null;
   const href = subject && r.case_id ? `#/case/${r.case_id}/${r.subject_type}/${r.subject_id}` : null;
   const headingId = nextId('fu');
-  const textId = nextId('fu-text');
-  const text = h('textarea', { id: textId, rows: 4, required: true });
-  const error = h('p', { class: 'field-error', hidden: true }, 'Write the note first.');
-  const noteForm = h('form', {
-    class: 'inline-form', hidden: true,
-    onsubmit: async (ev) => {
-      ev.preventDefault();
-      const value = text.value.trim();
-      if (!value) { error.hidden = false; text.setAttribute('aria-invalid', 'true'); text.focus(); return; }
-      await ctx.save('note', crypto.randomUUID(), { subject_type: r.subject_type, subject_id: r.subject_id, text: value });
+  // the same note form (and draft) as on the reviewed record's own page: kept as typed, checked first
+  const noteForm = await makeNoteForm(ctx, r.subject_type, r.subject_id, `Follow-up note on this ${kind.toLowerCase()}`, {
+    caseId: r.case_id, route: href || '#/followups', button: 'Save follow-up note',
+    done: () => {
       ctx.flash('Follow-up note saved on this phone. The office sees it when it syncs.');
       ctx.rerender();
     },
-  },
-  h('div', { class: 'field' }, h('label', { for: textId }, `Follow-up note on this ${kind.toLowerCase()}`), error, text),
-  h('button', { type: 'submit', class: 'primary' }, 'Save follow-up note'));
+  });
+  const typed = !!noteForm.querySelector('textarea').value; // a kept draft: open, as it was left
+  noteForm.hidden = !typed;
   return h('li', { class: 'followup', dataset: { review: r.id }, 'aria-labelledby': headingId },
     h('h2', { id: headingId }, `${kind}: ${names.get(r.case_id) || 'a pupil'}`),
     h('p', {}, href ? h('a', { href }, `Open the ${kind.toLowerCase()}${when ? ` of ${fmtDate(when)}` : ''}`)
@@ -104,17 +114,22 @@ async function item(ctx, r, names) {
       `, asked by ${r.reviewed_by_name || 'the office'}${r.reviewed_at ? `, ${fmtDateTime(r.reviewed_at)}` : ''}:`),
     r.comment ? h('blockquote', { class: 'comment' }, r.comment) : null,
     h('div', { class: 'actions' },
+      // the forms open with the link to the reviewed record set (follow_up_of): sending one answers the review
+      r.case_id ? h('button', {
+        type: 'button', class: 'primary', 'aria-describedby': headingId,
+        onclick: () => ctx.go(`#/case/${r.case_id}/visit/${crypto.randomUUID()}/follows/${r.subject_id}`),
+      }, 'Record follow-up visit') : null,
+      r.case_id ? h('button', {
+        type: 'button', class: 'secondary', 'aria-describedby': headingId,
+        onclick: () => ctx.go(`#/case/${r.case_id}/conversation/${crypto.randomUUID()}/follows/${r.subject_id}`),
+      }, 'Record follow-up conversation') : null,
       h('button', {
-        type: 'button', class: 'secondary', 'aria-expanded': 'false',
+        type: 'button', class: 'secondary', 'aria-expanded': String(typed), 'aria-describedby': headingId,
         onclick: (ev) => {
           noteForm.hidden = !noteForm.hidden;
           ev.currentTarget.setAttribute('aria-expanded', String(!noteForm.hidden));
-          if (!noteForm.hidden) text.focus();
+          if (!noteForm.hidden) noteForm.querySelector('textarea').focus();
         },
-      }, 'Add a note'),
-      r.subject_type === 'visit' && r.case_id ? h('button', {
-        type: 'button', class: 'secondary',
-        onclick: () => ctx.go(`#/case/${r.case_id}/visit/${r.subject_id}/conversation/${crypto.randomUUID()}`),
-      }, 'Record a conversation') : null),
+      }, 'Add a note')),
     noteForm);
 }

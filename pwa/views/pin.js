@@ -1,6 +1,7 @@
 // The PIN screens: set a PIN after signing in, and the lock screen.
 import { h, field, title, humanType, fmtDateTime } from './ui.js';
 import { newPinProblem, attemptsLeftMessage, PIN_MIN } from '../lock.js';
+import { lossSentence } from '../localwork.js';
 
 function pinField(label, autocomplete, hint) {
   return field(label, {
@@ -9,16 +10,21 @@ function pinField(label, autocomplete, hint) {
   });
 }
 
-function lostList(lost) {
-  if (!lost || !lost.length) return null;
-  const n = lost.length;
+/** What a forgotten PIN (or ten wrong ones) cost: the unsent changes, one by one, and the drafts deleted. */
+function lostList(lost, dropped) {
+  const n = (lost && lost.length) || 0;
+  const drafts = dropped ? lossSentence({ drafts: dropped.drafts, needsCorrecting: dropped.needsCorrecting }) : '';
+  if (!n && !drafts) return null;
   return h('div', { class: 'warn', 'data-testid': 'lost-changes' },
-    h('h2', {}, `${n} ${n === 1 ? 'change' : 'changes'} could not be kept`),
-    h('p', {}, `${n === 1 ? 'This change was' : 'These changes were'} recorded on this phone but not sent, and cannot be read any more. The office has been told. Record ${n === 1 ? 'it' : 'them'} again if you can.`),
-    h('ul', {}, lost.slice(0, 50).map((c) => h('li', {},
-      `${humanType(c.type)}${c.op === 'delete' ? ' (deletion)' : ''}, recorded ${fmtDateTime(c.created_at)}`,
-      c.sent ? ' (sent once without an answer: it may have reached the office)' : ''))),
-    n > 50 ? h('p', {}, `…and ${n - 50} more.`) : null);
+    n ? [
+      h('h2', {}, `${n} ${n === 1 ? 'change' : 'changes'} could not be kept`),
+      h('p', {}, `${n === 1 ? 'This change was' : 'These changes were'} recorded on this phone but not sent, and cannot be read any more. The office has been told. Record ${n === 1 ? 'it' : 'them'} again if you can.`),
+      h('ul', {}, lost.slice(0, 50).map((c) => h('li', {},
+        `${humanType(c.type)}${c.op === 'delete' ? ' (deletion)' : ''}, recorded ${fmtDateTime(c.created_at)}`,
+        c.sent ? ' (sent once without an answer: it may have reached the office)' : ''))),
+      n > 50 ? h('p', {}, `…and ${n - 50} more.`) : null,
+    ] : h('h2', {}, 'Drafts could not be kept'),
+    drafts ? h('p', { 'data-testid': 'lost-drafts' }, `Also deleted, as they could not be read without the old PIN: ${drafts}.`) : null);
 }
 
 export function renderSetPin(ctx, pending) {
@@ -55,7 +61,7 @@ export function renderSetPin(ctx, pending) {
   const who = pending.session && pending.session.user;
   const node = h('section', { class: 'signin', 'data-screen': 'set-pin' },
     title('Set a PIN for this phone'),
-    lostList(pending.lost),
+    lostList(pending.lost, pending.dropped),
     pending.legacy ? h('p', { class: 'notice' }, 'Doorstep now locks with a PIN. Set one to carry on; everything on this phone is kept.') : null,
     h('p', {}, `${who ? `Signed in as ${who.display_name || who.username}. ` : ''}Doorstep encrypts what it keeps on this phone with your PIN. You will need it to open the app, also without a signal.`),
     h('p', {}, 'Ten wrong PINs in a row wipe Doorstep\'s data on this phone.'),

@@ -4,10 +4,14 @@
 //   replaced afterwards by a change made without seeing it — with what replaced
 //   it, by whom, on which device and when, and their own text to copy;
 // - changes the server merged or rejected, and changes lost with a forgotten PIN
-//   or a wipe (notices this phone keeps itself, db.js).
+//   or a wipe (notices this phone keeps itself, db.js); a rejected change still
+//   kept to correct links to its correction (#/correct/…: its form, or the
+//   screen for the fields sent).
 import { h, title, fmtDate, fmtDateTime, humanType } from './ui.js';
 import { humanField } from '../outbox.js';
 import { codeLabel } from '../validate.js';
+import { recordKey, flushAll } from '../drafts.js';
+import { caseOfHousehold } from './case.js';
 
 const HEADINGS = {
   merged: 'someone else changed it first',
@@ -52,21 +56,27 @@ export async function countProblems(ctx) {
 export async function renderProblems(ctx) {
   const { synced, local } = await problemsList(ctx);
   const all = await ctx.notices();
+  // rejected changes still kept to correct (drafts.js): each problem links to its correction
+  await flushAll();
+  const toCorrect = new Set((await ctx.drafts.listDrafts()).filter((d) => d.rejected).map((d) => d.key));
   const node = h('section', {},
     title('Sync problems'),
     synced.length || local.length
       ? [h('p', {}, 'These changes did not reach the server as they were. The office can see what happened.'),
         h('ul', { class: 'notices' },
           await Promise.all(synced.map((n) => syncedItem(ctx, n, all))),
-          local.map((n) => localItem(ctx, n)))]
+          local.map((n) => localItem(ctx, n, toCorrect)))]
       : h('p', {}, 'Nothing needs your attention.'));
   return { node, title: 'Sync problems', live: true };
 }
 
-function localItem(ctx, n) {
-  return h('li', {},
+function localItem(ctx, n, toCorrect) {
+  const correct = n.status !== 'merged' && n.status !== 'unreadable' && toCorrect.has(recordKey(n.type, n.entity_id));
+  return h('li', { dataset: { change: n.change_id || '' } },
     h('h2', {}, `${humanType(n.type)}: ${HEADINGS[n.status] || HEADINGS.rejected}`),
     h('p', {}, n.reason),
+    correct ? h('p', {}, h('a', { class: 'button-link', href: `#/correct/${n.type}/${n.entity_id}` },
+      `Correct this ${humanType(n.type).toLowerCase()}`)) : null,
     h('p', { class: 'muted' }, n.status === 'unreadable'
       ? `Recorded ${fmtDateTime(n.recorded_at)}.` : `Your change from ${fmtDateTime(n.at)}:`),
     Object.keys(n.fields || {}).length ? h('dl', { class: 'facts' }, Object.entries(n.fields)
@@ -121,10 +131,8 @@ async function recordLink(ctx, n) {
   const label = n.about || humanType(n.record_type);
   let href = null;
   if (n.record_type === 'household') {
-    const data = await ctx.load(['pupil', 'case']);
-    const pupils = new Set(data.pupil.filter((p) => p.household_id === n.record_id).map((p) => p.id));
-    const c = data.case.find((x) => pupils.has(x.pupil_id));
-    if (c) href = `#/case/${c.id}/household`;
+    const caseId = await caseOfHousehold(ctx, n.record_id);
+    if (caseId) href = `#/case/${caseId}/household`;
   } else if (n.case_id && await ctx.get('case', n.case_id)) {
     if (n.record_type === 'visit' || n.record_type === 'conversation') {
       if (await ctx.get(n.record_type, n.record_id)) href = `#/case/${n.case_id}/${n.record_type}/${n.record_id}`;

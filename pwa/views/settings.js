@@ -2,6 +2,7 @@
 // name, so an officer's two phones can be told apart), who is signed in, the app version,
 // the last sync and what is waiting. Every sync reports the last three to the server.
 import { h, title, fmtDateTime } from './ui.js';
+import { signOutButton } from './signout.js';
 
 export async function renderSettings(ctx) {
   const s = ctx.session || {};
@@ -17,6 +18,7 @@ export async function renderSettings(ctx) {
       h('dt', {}, 'App version'), h('dd', { 'data-field': 'app-version' }, status.appVersion || 'Not known'),
       h('dt', {}, 'Last synced'), h('dd', {}, last ? fmtDateTime(last) : 'Not yet'),
       h('dt', {}, 'Waiting to send'), h('dd', { 'data-field': 'unsent' }, unsent ? `${unsent} ${unsent === 1 ? 'change' : 'changes'}` : 'Nothing')),
-    h('p', {}, 'The office sees this phone by its name, with its last sync, what is waiting to be sent and the app version. To rename it, sign out and sign in again.'));
+    h('p', {}, 'The office sees this phone by its name, with its last sync, what is waiting to be sent and the app version. To rename it, sign out and sign in again.'),
+    h('div', { class: 'actions' }, signOutButton(ctx)));
   return { node, title: 'This phone', live: true };
 }

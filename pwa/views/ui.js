@@ -198,7 +198,17 @@ export function showErrors(box, errors, { intro, focus = true } = {}) {
  * true only when the officer confirms. It closes by itself (false) when `anchor`
  * leaves the screen, e.g. when the app locks.
  */
-export function confirmDialog({ heading, text, yes, no = 'Keep it', anchor = null }) {
+export async function confirmDialog({ heading, text, yes, no = 'Keep it', anchor = null }) {
+  return (await choiceDialog({ heading, body: text, choices: [{ value: true, label: yes }], no, anchor })) === true;
+}
+
+/**
+ * A modal dialog with a choice: `body` (text, or nodes) says what is at stake;
+ * each of `choices` (`{value, label, class}`, class "danger" unless given) is a
+ * button resolving to its value; `no` (focused, and Escape) resolves null, as
+ * does `anchor` leaving the screen or `alive()` turning false (the app locked).
+ */
+export function choiceDialog({ heading, body, choices, no = 'Keep it', anchor = null, alive = null }) {
   return new Promise((resolve) => {
     const hid = nextId('d');
     const tid = nextId('d');
@@ -209,18 +219,18 @@ export function confirmDialog({ heading, text, yes, no = 'Keep it', anchor = nul
       dlg.remove();
       resolve(answer);
     };
-    const keep = h('button', { type: 'button', class: 'secondary', onclick: () => close(false) }, no);
+    const keep = h('button', { type: 'button', class: 'secondary', onclick: () => close(null) }, no);
     const dlg = h('dialog', { class: 'confirm', 'aria-labelledby': hid, 'aria-describedby': tid },
       h('h2', { id: hid }, heading),
-      h('p', { id: tid }, text),
+      typeof body === 'string' ? h('p', { id: tid }, body) : h('div', { id: tid }, body),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'danger', onclick: () => close(true) }, yes),
+        choices.filter(Boolean).map((c) => h('button', { type: 'button', class: c.class || 'danger', onclick: () => close(c.value) }, c.label)),
         keep));
-    dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(false); });
+    dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(null); });
     document.body.append(dlg);
     dlg.showModal();
     keep.focus();
-    if (anchor) watch = setInterval(() => { if (!anchor.isConnected) close(false); }, 250);
+    if (anchor || alive) watch = setInterval(() => { if ((anchor && !anchor.isConnected) || (alive && !alive())) close(null); }, 250);
   });
 }
 

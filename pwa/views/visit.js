@@ -5,21 +5,25 @@
 // opens here with the server's messages beside the fields.
 import {
   h, title, field, checkbox, OUTCOMES, BARRIERS, personName, fmtDateTime, toLocalInput, fromLocalInput,
-  changedFields, showErrors, nowIso, pendingMark, nextId, serverProblems, autosaveLine,
+  nowIso, pendingMark,
 } from './ui.js';
-import { validateRecord, fieldLabel as L, fieldHelp } from '../validate.js';
-import { recordKey, createAutosave, loadDraft, rejectedErrors } from '../drafts.js';
+import { fieldLabel as L, fieldHelp } from '../validate.js';
+import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
-import { keptChange, discardButton, REJECTED_INTRO } from './drafts.js';
+import { keptChange } from './drafts.js';
+import { recordForm } from './form.js';
+import { followsText } from './followups.js';
 
-export async function renderVisit(ctx, { caseId, id }) {
+export async function renderVisit(ctx, { caseId, id, followUpOf = null }) {
   const loaded = await loadCase(ctx, caseId);
   const existing = await ctx.get('visit', id);
   const draft = await loadDraft(ctx.drafts, recordKey('visit', id));
   if (!loaded && !existing && !draft) return missingCase();
   const who = loaded ? personName(loaded.pupil) : 'this pupil';
   if (existing && existing.status === 'submitted') return readOnly(ctx, caseId, existing, who, draft);
-  return form(ctx, caseId, id, { existing, draft, loaded, who });
+  // the reviewed record this visit follows up (an office review asked for it), however it was opened
+  const follows = existing?.follow_up_of || draft?.rejected?.fields.follow_up_of || draft?.values?.follow_up_of || followUpOf;
+  return form(ctx, caseId, id, { existing, draft, loaded, who, follows, followsText: await followsText(ctx, follows) });
 }
 
 async function readOnly(ctx, caseId, v, who, draft) {
@@ -45,11 +49,11 @@ async function readOnly(ctx, caseId, v, who, draft) {
   return { node, title: 'Visit', live: true };
 }
 
-function form(ctx, caseId, id, { existing, draft, loaded, who }) {
-  let saved = existing; // the state last written to this phone
+function form(ctx, caseId, id, { existing, draft, loaded, who, follows, followsText: followsWords }) {
   const rejected = draft && draft.rejected;
   // what the form opens with: the record, and what the server rejected laid over it
   const start = { ...(existing || {}), ...(rejected ? rejected.fields : {}) };
+  const followsLine = follows ? h('p', { class: 'info follows' }, followsWords) : null;
   let position = start.lat != null ? { lat: start.lat, lon: start.lon, accuracy: start.accuracy_m } : null;
   const where = h('p', { class: 'muted', 'aria-live': 'polite' },
     position ? 'Location captured.' : 'Getting your location… (the visit saves without it)');
@@ -71,32 +75,39 @@ function form(ctx, caseId, id, { existing, draft, loaded, who }) {
   const barriers = Object.entries(BARRIERS).map(([value, label]) =>
     checkbox(label, { value, checked: (start.barriers || []).includes(value) }));
   const notes = field(L('notes'), { kind: 'textarea', value: start.notes || '', rows: 5 });
-  const errors = h('div', { class: 'error', role: 'alert', hidden: true });
   const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
 
-  // The form's raw state, as typed (kept as the draft), and back.
-  function snapshot() {
-    return {
+  const fx = recordForm(ctx, {
+    type: 'visit', id, draft, saved: existing,
+    // The form's raw state, as typed (kept as the draft), and back.
+    snapshot: () => ({
       started_at: started.input.value, outcome: outcome.input.value,
       child_seen: childSeen.input.checked, safeguarding_concern: concern.input.checked,
       concern_details: details.input.value,
       barriers: barriers.filter((b) => b.input.checked).map((b) => b.input.value),
-      notes: notes.input.value, position,
-    };
-  }
-  function restore(s) {
-    started.input.value = s.started_at ?? '';
-    outcome.input.value = s.outcome ?? '';
-    childSeen.input.checked = !!s.child_seen;
-    concern.input.checked = !!s.safeguarding_concern;
-    detailsWrap.hidden = !concern.input.checked;
-    details.input.value = s.concern_details ?? '';
-    for (const b of barriers) b.input.checked = (s.barriers || []).includes(b.input.value);
-    notes.input.value = s.notes ?? '';
-    if (s.position) { position = s.position; where.textContent = 'Location captured.'; }
-  }
-  const pristine = snapshot();
-  if (draft && draft.values) restore(draft.values);
+      notes: notes.input.value, position, follow_up_of: follows || '',
+    }),
+    restore: (s) => {
+      started.input.value = s.started_at ?? '';
+      outcome.input.value = s.outcome ?? '';
+      childSeen.input.checked = !!s.child_seen;
+      concern.input.checked = !!s.safeguarding_concern;
+      detailsWrap.hidden = !concern.input.checked;
+      details.input.value = s.concern_details ?? '';
+      for (const b of barriers) b.input.checked = (s.barriers || []).includes(b.input.value);
+      notes.input.value = s.notes ?? '';
+      if (s.position) { position = s.position; where.textContent = 'Location captured.'; }
+    },
+    ignore: ['position'],
+    meta: () => ({ type: 'visit', id, case_id: caseId, route: `#/case/${caseId}/visit/${id}`, title: `Home visit: ${who}` }),
+    // where each field's problems show (schema.js rules, pwa/validate.js; the server's)
+    controls: {
+      started_at: started.input, outcome: outcome.input, child_seen: childSeen.input,
+      safeguarding_concern: concern.input, concern_details: details.input, notes: notes.input,
+      barriers: barriers[0].input,
+    },
+    discard: { what: 'visit', after: (wasSaved) => (wasSaved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)) },
+  });
   if (!position) {
     ctx.currentPosition().then((p) => {
       if (position) return;
@@ -118,71 +129,33 @@ function form(ctx, caseId, id, { existing, draft, loaded, who }) {
       notes: notes.input.value.trim() || null,
       status,
     };
+    if (follows) v.follow_up_of = follows;
     if (position) Object.assign(v, { lat: position.lat, lon: position.lon, accuracy_m: position.accuracy ?? null });
     if (status === 'submitted') v.ended_at = nowIso();
     return v;
   }
 
-  // the control each field's problems are shown next to (schema.js rules, pwa/validate.js; the server's)
-  const controls = {
-    started_at: started.input, outcome: outcome.input, child_seen: childSeen.input,
-    safeguarding_concern: concern.input, concern_details: details.input, notes: notes.input,
-    barriers: barriers[0].input,
-  };
-  const kept = autosaveLine(draft);
-  let formEl = null;
-  const auto = createAutosave({
-    store: ctx.drafts, key: recordKey('visit', id), snapshot, pristine, ignore: ['position'],
-    meta: () => ({ type: 'visit', id, case_id: caseId, route: `#/case/${caseId}/visit/${id}`, title: `Home visit: ${who}` }),
-    alive: () => !!formEl && formEl.isConnected, onSaved: kept.say,
-  });
-
-  // Checked before it is queued: a problem blocks sending, never typing (the draft keeps it).
   async function save(status) {
-    const next = values(status);
-    const problems = validateRecord('visit', { ...(saved || {}), ...next }, { creating: !saved })
-      .map((p) => [controls[p.field] || null, p.message]);
-    showErrors(errors, problems);
-    if (problems.length) { auto.flush(); return; }
-    const fields = changedFields(saved, next);
-    if (!saved) fields.case_id = caseId;
-    if (Object.keys(fields).length) await ctx.save('visit', id, fields);
-    saved = { ...(saved || {}), ...next };
+    if (!(await fx.send(values(status)))) return;
     if (status === 'submitted') {
-      auto.discard(); // sent: the draft has done its job (the next screen reads drafts after this)
+      fx.sent();
       ctx.flash('Visit submitted. It is saved on this phone and will be sent when there is signal.');
       ctx.rerender();
     } else {
-      await auto.saved();
-      kept.say(null);
-      discard.refresh();
+      await fx.keptOpen();
       savedMsg.textContent = 'Draft saved on this phone.';
     }
   }
 
-  const submit = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
-  const discard = discardButton(ctx, {
-    auto, saved: () => !!saved, what: 'visit', after: () => (saved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)),
-  });
-  formEl = h('form', {
-    onsubmit: (e) => { e.preventDefault(); save('submitted'); },
-    oninput: () => auto.changed(),
-    onchange: () => auto.changed(),
-  },
-  errors,
-  started.wrap, where,
-  outcome.wrap,
-  childSeen.wrap,
-  h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
-  h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
-  notes.wrap,
-  h('div', { class: 'actions' },
-    h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
-    submit),
-  savedMsg,
-  kept.line,
-  discard);
-  if (rejected) showErrors(errors, serverProblems(rejectedErrors(draft), controls), { focus: false, intro: REJECTED_INTRO });
+  const formEl = fx.form({ onsubmit: () => save('submitted') },
+    followsLine,
+    started.wrap, where,
+    outcome.wrap,
+    childSeen.wrap,
+    h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
+    h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
+    notes.wrap,
+    fx.footer(save, savedMsg));
 
   const heading = rejected ? `Visit to ${who}: needs correcting` : existing ? `Visit to ${who} (draft)` : `Record visit: ${who}`;
   const node = h('section', { class: 'visit' },

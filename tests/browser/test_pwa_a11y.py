@@ -77,8 +77,25 @@ def test_every_screen_is_accessible_on_a_phone(devices, demo) -> None:
     problems += check_screen(page, "conversation-form", axe)
 
     page.get_by_role("link", name="Back to case").click()
+    expect(page.get_by_role("link", name="Drafts (1)")).to_be_visible()  # the conversation's action row, kept
     page.get_by_role("link", name="Edit contacts and access notes").click()
     problems += check_screen(page, "household", axe)
+    page.get_by_label("Access notes").fill("x" * 2001)
+    page.get_by_role("button", name="Save household details").click()
+    expect(page.get_by_role("alert")).to_contain_text("Access notes is too long")
+    problems += check_screen(page, "household-errors", axe)
+    page.get_by_role("button", name="Discard changes").click()
+    page.get_by_role("dialog").get_by_role("button", name="Discard changes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(case["name"])
+
+    page.get_by_role("link", name="Caseload", exact=True).click()
+    page.get_by_role("link", name="This phone").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("This phone")
+    problems += check_screen(page, "settings", axe)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("dialog", name="Sign out and delete work not sent?")).to_be_visible()
+    problems += check_screen(page, "sign-out-confirm", axe)
+    page.get_by_role("dialog").get_by_role("button", name="Stay signed in").click()
 
     page.get_by_role("link", name="Transport").click()
     problems += check_screen(page, "runs", axe)
@@ -95,6 +112,7 @@ def test_every_screen_is_accessible_on_a_phone(devices, demo) -> None:
     problems += check_screen(page, "lock-wrong-pin", axe)
     page.get_by_role("button", name="Forgot PIN?").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Forgot your PIN?")
+    expect(page.get_by_test_id("at-stake")).to_contain_text("1 draft not finished")
     problems += check_screen(page, "forgot-pin", axe)
     page.get_by_role("button", name="Back to unlock").click()
     phone.unlock()

@@ -4,6 +4,7 @@ Drafts list resumes it; discarding asks first (pwa/drafts.js, docs/pwa.md)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -259,4 +260,55 @@ def test_a_version_1_database_is_upgraded_with_its_data(devices, demo) -> None:
     assert version[0] == 2 and "drafts" in version[1], version
     assert phone.meta("hlc") == "001795421700000-000000-old-device"
     phone.sign_in("officer2")
+    assert not phone.errors
+
+
+def test_the_household_form_is_kept_as_typed_and_checked_before_it_is_sent(devices, demo) -> None:
+    """The contacts and access notes form keeps its draft and checks the declared schema, like the visit form."""
+    case = demo.open_cases("officer4")[12]
+    hh_id = case["pupil"]["household_id"]
+    marker = uuid.uuid4().hex[:8]
+    phone = devices()
+    page = phone.open()
+    phone.sign_in("officer4")
+    phone.open_case(case)
+    page.get_by_role("link", name="Edit contacts and access notes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contacts and access notes")
+    n = len(case["household"].get("contacts") or []) + 1
+    too_long = f"{marker} " + "Side gate. " * 200  # over the 2,000 characters the schema allows
+    page.get_by_label("Access notes").fill(too_long)
+    page.get_by_role("button", name="Add contact").click()
+    page.get_by_label(f"Contact {n} phone").fill("07700 900123")  # a phone number without a name
+    # Away before the autosave's pause, and back through the Drafts list: kept as typed.
+    page.get_by_role("link", name="Caseload", exact=True).click()
+    page.get_by_role("link", name="Drafts (1)").click()
+    page.get_by_role("link", name=f"Resume Contacts and access notes: {case['name']}").click()
+    expect(page.get_by_label("Access notes")).to_have_value(too_long)
+    expect(page.get_by_label(f"Contact {n} phone")).to_have_value("07700 900123")
+    expect(page.get_by_label(f"Contact {n} name")).to_have_value("")
+
+    # Checked against the schema before anything is queued; the problems show beside the fields.
+    page.get_by_role("button", name="Save household details").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Access notes is too long")
+    expect(alert).to_contain_text("Give the contact's name, or remove the contact.")
+    expect(page.get_by_label(f"Contact {n} name")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Access notes")).to_have_accessible_description(re.compile("at most 2,000 characters"))
+    assert not phone.idb()["outbox"], "nothing was queued"
+    assert len(drafts_rows(phone)) == 1
+
+    page.reload()  # still kept
+    phone.unlock()
+    expect(page.get_by_label("Access notes")).to_have_value(too_long)
+    short = f"{marker} Side gate, ring twice."
+    page.get_by_label("Access notes").fill(short)
+    page.get_by_label(f"Contact {n} name").fill(f"Aunt {marker}")
+    page.get_by_role("button", name="Save household details").click()
+    # (the "saved" flash can be cleared by the sync's redraw at once: the server's copy is the check)
+    expect(page.get_by_role("heading", level=1)).to_have_text(case["name"])
+    phone.wait_synced()
+    server = demo.office.record("household", hh_id)
+    assert server["access_notes"] == short
+    assert {"name": f"Aunt {marker}", "relationship": None, "phone": "07700 900123"} in server["contacts"]
+    assert not drafts_rows(phone), "sent: the draft has done its job"
     assert not phone.errors

@@ -6,7 +6,8 @@
   to copy; the second officer's phone shows nothing.
 - The office marks a visit "Needs follow-up" with a comment on the office page; the officer's
   phone lists it under Follow-ups; a follow-up note clears it, on the phone at once and in the
-  office once it syncs.
+  office once it syncs. So do a follow-up visit and a follow-up conversation, opened from the
+  item with the link to the reviewed visit (`follow_up_of`) already set.
 
 Both new screens are checked with axe at 360 × 640.
 """
@@ -21,6 +22,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from .conftest import Demo, demo_password
+from .test_pwa_a11y import check_screen
 from .test_pwa_conflicts import edit_household
 
 pytestmark = pytest.mark.browser
@@ -185,7 +187,8 @@ def test_an_office_review_asking_for_follow_up_reaches_the_phone_and_a_note_clea
     expect(item).to_contain_text(re.compile(r"Needs follow-up, asked by .+, \d{1,2} \w{3} \d{4}, \d\d:\d\d:"))
     expect(item.get_by_role("link", name=re.compile(r"^Open the home visit"))).to_have_attribute(
         "href", f"#/case/{case['case']['id']}/visit/{visit}")
-    expect(item.get_by_role("button", name="Record a conversation")).to_be_visible()
+    expect(item.get_by_role("button", name="Record follow-up visit")).to_be_visible()
+    expect(item.get_by_role("button", name="Record follow-up conversation")).to_be_visible()
     problems = serious(page)
     item.get_by_role("button", name="Add a note").click()
     problems += [f"note form: {p}" for p in serious(page)]
@@ -194,6 +197,11 @@ def test_an_office_review_asking_for_follow_up_reaches_the_phone_and_a_note_clea
 
     phone.offline()  # answered offline: it clears on the phone at once
     item.get_by_label("Follow-up note on this home visit").fill("Bus pass renewed on Friday; school told.")
+    # Called away mid-note: it is kept like any form, and the item opens with it.
+    page.get_by_role("link", name="Caseload", exact=True).click()
+    page.get_by_role("link", name="Follow-ups (1)").click()
+    expect(item.get_by_role("button", name="Add a note")).to_have_attribute("aria-expanded", "true")
+    expect(item.get_by_label("Follow-up note on this home visit")).to_have_value("Bus pass renewed on Friday; school told.")
     item.get_by_role("button", name="Save follow-up note").click()
     expect(page.get_by_text("Follow-up note saved on this phone.")).to_be_visible()
     expect(page.get_by_text("No follow-ups. Nothing the office asked for is waiting.")).to_be_visible()
@@ -209,4 +217,65 @@ def test_an_office_review_asking_for_follow_up_reaches_the_phone_and_a_note_clea
     note = demo.office.record("note", review["answered_id"])
     assert note["subject_id"] == visit and note["text"] == "Bus pass renewed on Friday; school told."
     assert "Followed up by the officer: a note reached the office" in office_sees_the_answer(browser, server_url, visit)
+    assert not phone.errors, phone.errors
+
+
+def submitted_visit(demo: Demo, username: str, case: dict[str, Any], notes: str) -> str:
+    """A visit the officer submitted (through the API), for the office to review."""
+    demo.user(username)
+    officer = next(api for api in demo._apis if api.username == username)
+    visit = str(uuid.uuid4())
+    officer.put("visit", visit, {"case_id": case["case"]["id"], "started_at": "2026-11-23T09:30:00Z",
+                                 "outcome": "spoke_to_parent", "child_seen": False, "notes": notes,
+                                 "status": "submitted"}, None)
+    return visit
+
+
+def test_a_follow_up_visit_or_conversation_opened_from_the_review_answers_it(devices, demo, browser, server_url) -> None:
+    case = demo.open_cases("officer3")[9]
+    first = submitted_visit(demo, "officer3", case, "Dad says the alarm clock broke.")
+    second = submitted_visit(demo, "officer3", case, "Nobody in; neighbour says they moved.")
+    office_review(browser, server_url, first, f"Visit again in the morning {uuid.uuid4().hex[:6]}")
+    office_review(browser, server_url, second, f"Ring the family {uuid.uuid4().hex[:6]}")
+    phone = devices()
+    page = phone.open()
+    phone.sign_in("officer3")
+    page.get_by_role("button", name="Sync now").click()
+    phone.wait_synced()
+
+    page.get_by_role("link", name="Follow-ups (2)").click()
+    problems = check_screen(page, "follow-ups", Axe())
+    item = page.locator("li.followup").filter(has=page.locator(f"a[href$='/visit/{first}']"))
+    item.get_by_role("button", name="Record follow-up visit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Record visit: {case['name']}")
+    expect(page.locator("p.follows")).to_contain_text("Follows up the home visit of 23 Nov 2026")
+    problems += check_screen(page, "follow-up-visit", Axe())
+    page.get_by_label("Outcome").select_option("spoke_to_parent")
+    page.get_by_label("Notes", exact=True).fill("Alarm clock bought; Dad walks him in.")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
+
+    # The other, with a conversation: left half done, resumed from Drafts, the link kept.
+    page.get_by_role("link", name="Follow-ups (1)").click()
+    other = page.locator("li.followup").filter(has=page.locator(f"a[href$='/visit/{second}']"))
+    other.get_by_role("button", name="Record follow-up conversation").click()
+    expect(page.locator("p.follows")).to_contain_text("Follows up the home visit of 23 Nov 2026")
+    page.get_by_label("Who was spoken to").fill("Neighbour at number 12")
+    page.get_by_role("link", name="Caseload", exact=True).click()
+    page.get_by_role("link", name="Drafts (1)").click()
+    page.get_by_role("link", name=f"Resume Conversation: {case['name']}").click()
+    expect(page.locator("p.follows")).to_contain_text("Follows up the home visit")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
+    assert not problems, "\n".join(problems)
+
+    # Both answered: cleared on the phone (the link goes), and for the office once synced.
+    expect(page.get_by_role("link", name=re.compile("^Follow-ups"))).to_have_count(0)
+    phone.wait_synced()
+    reviews = {r["subject_id"]: r for r in demo.office.records("review") if r["subject_id"] in (first, second)}
+    assert reviews[first]["answered_type"] == "visit" and reviews[second]["answered_type"] == "conversation"
+    visit = demo.office.record("visit", reviews[first]["answered_id"])
+    assert visit["follow_up_of"] == first and visit["status"] == "submitted"
+    conversation = demo.office.record("conversation", reviews[second]["answered_id"])
+    assert conversation["follow_up_of"] == second and conversation["spoke_with"] == "Neighbour at number 12"
     assert not phone.errors, phone.errors

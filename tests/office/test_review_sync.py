@@ -83,6 +83,18 @@ def test_a_conversation_on_the_visit_or_a_visit_that_follows_it_up_answers_too(w
         ("visit", follow)
 
 
+def test_a_draft_follow_up_answers_nothing_until_it_is_submitted(world, office_page):
+    office, officer, ids = world
+    reviewed = add_visit(officer, ids["case"])
+    ask_follow_up(office_page(), reviewed)
+    follow = add_visit(officer, ids["case"], follow_up_of=reviewed, status="draft")  # saved, not final
+    assert reviews(officer)[review_id(reviewed)]["fields"].get("answered_id") is None
+    r = officer.push([officer.change("visit", follow, {"status": "submitted"}, base_version=1)])
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    f = reviews(officer)[review_id(reviewed)]["fields"]
+    assert (f["answered_type"], f["answered_id"]) == ("visit", follow)  # the link was set by the draft
+
+
 def test_the_office_writing_a_note_does_not_answer_for_the_officer(world, office_page):
     office, officer, ids = world
     visit = add_visit(officer, ids["case"])

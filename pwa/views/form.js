@@ -1,0 +1,129 @@
+// What every form that edits one record shares — a visit, a conversation, the
+// household's contacts and access notes, a change to correct (views/drafts.js):
+// the draft kept on this phone as it is typed (drafts.js), the checks against the
+// schema the server declares before anything is queued (validate.js), the
+// server's messages of a rejected change beside the fields, and "Discard" that
+// asks first. The forms draw their fields; this wires them.
+import { h, showErrors, serverProblems, autosaveLine, changedFields, confirmDialog, nextId } from './ui.js';
+import { validateRecord } from '../validate.js';
+import { recordKey, createAutosave, rejectedErrors } from '../drafts.js';
+
+export const REJECTED_INTRO = 'The server did not accept this. Correct it and send it again, or discard it:';
+
+/**
+ * The form's "Discard" button: asks first, then throws the draft away. `saved()`
+ * says whether the record is already saved on the phone (then only the changes
+ * since go); `after()` shows what is left.
+ */
+export function discardButton(ctx, { auto, saved, what, after }) {
+  const label = () => (saved() ? 'Discard changes' : 'Discard draft');
+  const btn = h('button', {
+    type: 'button',
+    class: 'secondary danger',
+    onclick: async () => {
+      const keep = saved();
+      const ok = await confirmDialog({
+        heading: keep ? 'Discard your changes?' : 'Discard this draft?',
+        text: keep
+          ? `What you changed in this ${what} since you last saved it will be deleted from this phone. What you saved stays.`
+          : `This ${what} will be deleted from this phone. It has not been sent, and it cannot be brought back.`,
+        yes: label(),
+        anchor: btn,
+      });
+      if (!ok) return;
+      await auto.discard();
+      ctx.flash(keep ? 'Changes discarded.' : 'Draft discarded.');
+      after();
+    },
+  }, label());
+  const wrap = h('div', { class: 'actions discard' }, btn);
+  wrap.refresh = () => { btn.textContent = label(); };
+  return wrap;
+}
+
+/**
+ * Wire a form editing one record:
+ * - `type`, `id`: the record; `draft`: its draft (drafts.loadDraft) or null;
+ *   `saved`: the record as last written to this phone, or null (a new record);
+ * - `snapshot()`: the form's raw values (what a draft keeps); `restore(values)`
+ *   puts them back. The form as drawn when this is called is the baseline, and
+ *   the draft's values are laid over it here;
+ * - `meta()`: what the Drafts list shows (type, id, case_id, route, title);
+ *   `ignore`: snapshot keys that alone make no draft (a GPS fix);
+ * - `controls`: `{field: control}`, where messages show; `control(problem)` and
+ *   `message(problem)` may place and word this phone's own problems otherwise;
+ * - `discard`: `{what, after(wasSaved), saved?}` for a Discard button, or null
+ *   (`saved()`: is there a saved version the discard leaves? by default `saved`).
+ *
+ * `form(attrs, …children)` makes the <form> (its `onsubmit` gets no event to
+ * cancel); `send(values)` checks the record as it would be and queues the
+ * changed fields, or shows the problems and resolves false; then `sent()` (the
+ * work is final: the draft goes) or `keptOpen()` (saved, still being edited).
+ */
+export function recordForm(ctx, {
+  type, id, draft = null, saved = null, snapshot, restore, meta, ignore = [], controls,
+  control = (p) => controls[p.field] || null, message = (p) => p.message, discard = null,
+}) {
+  let last = saved;
+  const pristine = snapshot();
+  if (draft && draft.values) restore(draft.values);
+  const errors = h('div', { class: 'error', role: 'alert', hidden: true });
+  const kept = autosaveLine(draft);
+  let formEl = null;
+  const auto = createAutosave({
+    store: ctx.drafts, key: recordKey(type, id), snapshot, pristine, ignore, meta,
+    alive: () => !!formEl && formEl.isConnected, onSaved: kept.say,
+  });
+  const discardEl = discard
+    ? discardButton(ctx, { auto, saved: discard.saved || (() => !!last), what: discard.what, after: () => discard.after(!!last) })
+    : null;
+
+  return {
+    errors,
+    kept,
+    discard: discardEl,
+    get saved() { return last; },
+    changed: () => auto.changed(),
+    /** Checked before it is queued: a problem blocks sending, never typing (the draft keeps it). */
+    async send(values) {
+      const problems = validateRecord(type, { ...(last || {}), ...values }, { creating: !last })
+        .map((p) => [control(p), message(p)]);
+      showErrors(errors, problems);
+      if (problems.length) { auto.flush(); return false; }
+      const fields = changedFields(last, values);
+      if (Object.keys(fields).length) await ctx.save(type, id, fields);
+      last = { ...(last || {}), ...values };
+      return true;
+    },
+    /** Final (submitted, sent again): the draft has done its job (the next screen reads drafts after this). */
+    sent: () => auto.discard(),
+    /** Saved on the phone and still open (a draft record): the form as it is becomes the baseline. */
+    async keptOpen() {
+      await auto.saved();
+      kept.say(null);
+      if (discardEl) discardEl.refresh();
+    },
+    /** The end of a form that is saved as a draft or submitted: "Save draft" and "Submit"
+     * (`save(status)`), the saved line, the autosave line and "Discard". */
+    footer(save, savedMsg) {
+      return [
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
+          h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit')),
+        savedMsg, kept.line, discardEl,
+      ];
+    },
+    form({ onsubmit, ...attrs }, ...children) {
+      formEl = h('form', {
+        ...attrs,
+        onsubmit: (e) => { e.preventDefault(); onsubmit(); },
+        oninput: () => auto.changed(),
+        onchange: () => auto.changed(),
+      }, errors, children);
+      if (draft && draft.rejected) {
+        showErrors(errors, serverProblems(rejectedErrors(draft), controls), { focus: false, intro: REJECTED_INTRO });
+      }
+      return formEl;
+    },
+  };
+}
