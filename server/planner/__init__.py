@@ -8,6 +8,13 @@ See docs/routing.md.
 
 from __future__ import annotations
 
+from server.planner.county_model import (
+    CountyPlan,
+    CountyProblem,
+    CountyPupil,
+    CountySchool,
+    CountyVehicle,
+)
 from server.planner.instance import SolverUnavailable
 from server.planner.jsonio import plan_to_json, problem_from_json
 from server.planner.model import (
@@ -27,6 +34,11 @@ from server.planner.model import (
 from server.planner.planner import plan
 
 __all__ = [
+    "CountyPlan",
+    "CountyProblem",
+    "CountyPupil",
+    "CountySchool",
+    "CountyVehicle",
     "REASONS",
     "Location",
     "Plan",

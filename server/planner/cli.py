@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -18,12 +19,22 @@ from server.planner.model import ProblemError
 from server.planner.planner import plan
 
 
-def run(problem_path: str, out: TextIO) -> int:
+def run(
+    problem_path: str,
+    out: TextIO,
+    time_budget: float | None = None,
+    ride_limits: Mapping[str, int] | None = None,
+) -> int:
     """Plan the problem in `problem_path`, write the plan JSON to `out`.
 
     Returns 0 on success, 2 for an unreadable or invalid problem file (the
-    error goes to stderr), 1 when no solver can run.
+    error goes to stderr), 1 when no solver can run. `time_budget`: seconds
+    for the whole plan (None: sized to the problem); `ride_limits`: a county
+    problem's default ride limits (phase -> seconds; the server's settings).
     """
+    if time_budget is not None and not time_budget >= 0:
+        print("doorstep plan: --time-budget must be a number of seconds >= 0", file=sys.stderr)
+        return 2
     try:
         text = Path(problem_path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -31,12 +42,12 @@ def run(problem_path: str, out: TextIO) -> int:
         print(f"doorstep plan: cannot read {problem_path}: {reason}", file=sys.stderr)
         return 2
     try:
-        problem = problem_from_json(text)
+        problem = problem_from_json(text, ride_limits)
     except ProblemError as exc:
         print(f"doorstep plan: invalid problem in {problem_path}: {exc}", file=sys.stderr)
         return 2
     try:
-        result = plan(problem)
+        result = plan(problem, time_budget=time_budget)
     except SolverUnavailable as exc:
         print(f"doorstep plan: {exc}", file=sys.stderr)
         return 1
@@ -48,8 +59,9 @@ def run(problem_path: str, out: TextIO) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="doorstep plan", description=__doc__)
     parser.add_argument("--problem", required=True, help="problem JSON file")
+    parser.add_argument("--time-budget", type=float, help="seconds for the whole plan")
     args = parser.parse_args(argv)
-    return run(args.problem, sys.stdout)
+    return run(args.problem, sys.stdout, time_budget=args.time_budget)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def solve(
     threads: int,
     *,
     until: float | None = None,
+    timeout: float | None = None,
     no_improvement: int = NO_IMPROVEMENT,
     initial: list[list[int]] | None = None,
 ) -> list[list[int]]:
@@ -50,9 +51,12 @@ def solve(
     `initial` (job indices per vehicle, as returned) starts the search from
     that solution instead of a random one: the portfolio seeds PyVRP with
     VROOM's plan. The search stops after `no_improvement` iterations without
-    a better solution, at `until` (a time.perf_counter() value) if given, and
-    after MAX_RUNTIME_S, whichever comes first.
+    a better solution, at `until` (a time.perf_counter() value) if given,
+    after `timeout` seconds if given, and after MAX_RUNTIME_S, whichever
+    comes first.
     """
+    if timeout is not None:
+        until = min(until or float("inf"), time.perf_counter() + timeout)
     pyvrp = _import()
     import numpy as np
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from server.planner.county_model import CountyPlan, CountyProblem
 from server.planner.model import (
     DEFAULT_BOARDING_S,
     DEFAULT_DETOUR_FACTOR,
@@ -27,14 +28,22 @@ T = TypeVar("T")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
-def problem_from_json(data: str | bytes | Mapping[str, Any]) -> Problem:
-    """A Problem from JSON text or an already-parsed object; ProblemError if invalid."""
+def problem_from_json(
+    data: str | bytes | Mapping[str, Any], ride_limits: Mapping[str, int] | None = None
+) -> Problem | CountyProblem:
+    """A Problem from JSON text or an already-parsed object; ProblemError if
+    invalid. With `schools` (a list) it is a CountyProblem (section 6), whose
+    ride limits default to `ride_limits` (phase -> seconds) when given."""
     if isinstance(data, (str, bytes)):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise ProblemError(f"not valid JSON: {exc}") from exc
     top = _object(data, "problem")
+    if "schools" in top:
+        from server.planner.county_json import county_from_json
+
+        return county_from_json(top, ride_limits)
     _keys(
         top,
         "problem",
@@ -70,8 +79,12 @@ def problem_from_json(data: str | bytes | Mapping[str, Any]) -> Problem:
     )
 
 
-def plan_to_json(plan: Plan) -> dict[str, Any]:
+def plan_to_json(plan: Plan | CountyPlan) -> dict[str, Any]:
     """The plan as a JSON-ready dict."""
+    if isinstance(plan, CountyPlan):
+        from server.planner.county_json import county_plan_to_json
+
+        return county_plan_to_json(plan)
     return {
         "solver": plan.solver,
         "solver_version": plan.solver_version,

@@ -15,39 +15,74 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import overload
 
-from server.planner import diagnose, fallback_solver, ridetime, vroom_solver
+from server.planner import diagnose, fallback_solver, ridetime, runfix, vroom_solver
+from server.planner.budget import VROOM_SHARE, Budget, default_budget
 from server.planner.durations import duration_matrix
 from server.planner.instance import Fleet, Job, RoutingInstance, SolverUnavailable
-from server.planner.model import Plan, Problem, Pupil, Route, Stop, Unplaced
-from server.planner.schedule import Timing, schedule
+from server.planner.county_model import CountyPlan, CountyProblem
+from server.planner.model import Plan, Problem, Pupil, Route, Unplaced
+from server.planner.schedule import schedule
 
 SOLVER_CHOICES = ("auto", "vroom", "pyvrp", "fallback")
 REPAIR_ROUNDS = 3
-TIME_BUDGET_S = 1.6  # "auto": PyVRP improves VROOM's plan until plan() has run this long
 IMPROVE_NO_IMPROVEMENT = 1_000  # ... or until this many iterations bring nothing better,
 IMPROVE_PER_PUPIL = 50  # ... fewer on small problems: this many a pupil
 IMPROVE_MIN_S = 0.05  # not worth starting PyVRP with less time left than this
 IMPROVE_RESERVE_S = 0.05  # kept back for checking PyVRP's runs and building the Plan
 
 
+@overload
 def plan(
     problem: Problem,
     *,
+    solver: str = ...,
+    threads: int | None = ...,
+    time_budget: float | None = ...,
+) -> Plan: ...
+
+
+@overload
+def plan(
+    problem: CountyProblem,
+    *,
+    solver: str = ...,
+    threads: int | None = ...,
+    time_budget: float | None = ...,
+) -> CountyPlan: ...
+
+
+def plan(
+    problem: Problem | CountyProblem,
+    *,
     solver: str = "auto",
     threads: int | None = None,
-    time_budget: float = TIME_BUDGET_S,
-) -> Plan:
+    time_budget: float | None = None,
+) -> Plan | CountyPlan:
     """Plan the run.
 
     `solver`: "auto" (VROOM, then PyVRP improving on VROOM's plan while the
     `time_budget` lasts; PyVRP alone when pyvroom cannot be imported),
     "vroom", or "pyvrp" / "fallback" (one solver each). `time_budget` is in
-    seconds from the start of the call; VROOM and its repair rounds always
-    run to the end, PyVRP only in what is left. Raises SolverUnavailable when
-    no chosen solver can be imported and ValueError for an unknown choice.
+    seconds from the start of the call (default `budget.default_budget`, sized
+    to the number of pupils): every solver call, VROOM's, each repair round's
+    and PyVRP's, gets at most what is left of it. Raises SolverUnavailable
+    when no chosen solver can be imported and ValueError for an unknown
+    choice or a negative budget. A CountyProblem goes to
+    `county.plan_county` (VROOM with every constraint up front; `solver`
+    must be "auto" or "vroom").
     """
+    if isinstance(problem, CountyProblem):
+        if solver not in ("auto", "vroom"):
+            raise ValueError("a county problem is planned by VROOM: solver 'auto' or 'vroom'")
+        from server.planner.county import plan_county
+
+        return plan_county(problem, time_budget=time_budget, threads=threads)
     started = time.perf_counter()
+    budget = Budget(
+        default_budget(len(problem.pupils)) if time_budget is None else time_budget, started
+    )
     candidates = _candidates(solver)
     threads = threads or min(4, os.cpu_count() or 1)
     matrix = duration_matrix(problem)
@@ -110,11 +145,15 @@ def plan(
     for round_ in range(REPAIR_ROUNDS + 1):
         active = [i for i in range(len(pupils)) if i not in unplaced]
         current = instance(allowed)
-        chosen, orders, reason = _solve(candidates, chosen, current, active, threads)
+        # The first solve leaves PyVRP its share when it may run after it.
+        share = VROOM_SHARE if round_ == 0 and solver == "auto" else 1.0
+        chosen, orders, reason = _solve(
+            candidates, chosen, current, active, threads, budget, share
+        )
         fallback_reason = fallback_reason or reason
-        orders = [_settle(current, v, order) for v, order in enumerate(orders)]
-        broken = _violations(current, orders, max_ride)
-        if not broken or round_ == REPAIR_ROUNDS:
+        orders = [runfix.settle(current, v, order) for v, order in enumerate(orders)]
+        broken = runfix.violations(current, orders, max_ride)
+        if not broken or round_ == REPAIR_ROUNDS or budget.left() <= 0:
             break
         for i, v in broken:
             limit = max_ride[v]
@@ -140,7 +179,7 @@ def plan(
     # PyVRP's runs afterwards costs about what checking VROOM's did, so that
     # is kept back from its time, twice over.
     if solver == "auto" and chosen is vroom_solver:
-        until = started + time_budget - IMPROVE_RESERVE_S - 2 * finishing
+        until = budget.until - IMPROVE_RESERVE_S - 2 * finishing
         improved = _improve(current, best, unplaced, until, threads)
         if improved is not None:
             other = _finish(current, improved, max_ride, ride_limited, pupils, candidate_vehicles)
@@ -158,7 +197,7 @@ def plan(
             assert not order, "a planned run must be feasible"
             idle.append(vehicles[v].id)
         else:
-            routes.append(_route(vehicles[v].id, order, timing, current, problem))
+            routes.append(runfix.route(vehicles[v].id, order, timing, current, problem))
     return Plan(
         routes=tuple(routes),
         unplaced=tuple(unplaced[i] for i in sorted(unplaced)),
@@ -205,14 +244,14 @@ def _finish(
                 break
             for i in late:
                 ride_limited.setdefault(i, max_ride[v] or 0)
-            order = _settle(current, v, [i for i in order if i not in late])
+            order = runfix.settle(current, v, [i for i in order if i not in late])
         orders[v] = order
     placed = {i for order in orders for i in order}
     waiting = [i for i in candidate_vehicles if candidate_vehicles[i] and i not in placed]
     waiting.sort(key=lambda i: len(candidate_vehicles[i]))
     unplaced: dict[int, Unplaced] = {}
     for i in waiting:
-        if not _insert(current, orders, i, max_ride):
+        if not runfix.insert(current, orders, i, max_ride):
             used = [sum(current.jobs[k].seats for k in order) for order in orders]
             still = [v for v in candidate_vehicles[i] if i in current.allowed[v]]
             unplaced[i] = diagnose.left_over(
@@ -250,7 +289,7 @@ def _improve(
     except SolverUnavailable:
         return None
     return [
-        _settle(current, v, [active[k] for k in order]) for v, order in enumerate(orders)
+        runfix.settle(current, v, [active[k] for k in order]) for v, order in enumerate(orders)
     ]
 
 
@@ -270,13 +309,16 @@ def _solve(
     current: RoutingInstance,
     active: list[int],
     threads: int,
+    budget: Budget,
+    share: float = 1.0,
 ) -> tuple[ModuleType, list[list[int]], str | None]:
-    """Solve for the `active` pupils; orders come back as pupil indices."""
+    """Solve for the `active` pupils within `share` of what is left of the
+    budget; orders come back as pupil indices."""
     sub = _restricted(current, active)
     reasons: list[str] = []
     for module in [chosen] if chosen is not None else candidates:
         try:
-            orders = module.solve(sub, threads)
+            orders = module.solve(sub, threads, timeout=share * budget.left())
         except SolverUnavailable as exc:
             reasons.append(str(exc))
             continue
@@ -294,86 +336,4 @@ def _restricted(current: RoutingInstance, active: list[int]) -> RoutingInstance:
         jobs=tuple(current.jobs[i] for i in active),
         vehicles=current.vehicles,
         allowed=tuple(frozenset(position[i] for i in a if i in position) for a in current.allowed),
-    )
-
-
-def _settle(instance: RoutingInstance, vehicle: int, order: list[int]) -> list[int]:
-    """`order` made feasible by dropping as few stops as it greedily can.
-
-    The solvers' own routes are feasible; this guards against a solver that
-    hands back an infeasible one and against dropping a stop from a run whose
-    durations break the triangle inequality.
-    """
-    order = list(order)
-    while order and schedule(instance, vehicle, order) is None:
-        for k in range(len(order)):
-            trial = order[:k] + order[k + 1 :]
-            if not trial or schedule(instance, vehicle, trial) is not None:
-                order = trial
-                break
-        else:
-            order = order[:-1]
-    return order
-
-
-def _violations(
-    instance: RoutingInstance, orders: list[list[int]], max_ride: list[int | None]
-) -> list[tuple[int, int]]:
-    """(pupil, vehicle) for every ride over its vehicle's limit."""
-    broken: list[tuple[int, int]] = []
-    for v, order in enumerate(orders):
-        timing = schedule(instance, v, order) if order else None
-        if timing is not None:
-            broken += [(i, v) for i in ridetime.violations(instance, order, timing, max_ride[v])]
-    return broken
-
-
-def _insert(
-    instance: RoutingInstance, orders: list[list[int]], pupil: int, max_ride: list[int | None]
-) -> bool:
-    """Cheapest feasible insertion of `pupil` into some run; False if none."""
-    best: tuple[int, int, int] | None = None  # (extra travel, vehicle, position)
-    for v, order in enumerate(orders):
-        if pupil not in instance.allowed[v]:
-            continue
-        before = schedule(instance, v, order) if order else None
-        base = before.travel if before else 0
-        for k in range(len(order) + 1):
-            trial = order[:k] + [pupil] + order[k:]
-            timing = schedule(instance, v, trial)
-            if timing is None or ridetime.violations(instance, trial, timing, max_ride[v]):
-                continue
-            extra = timing.travel - base
-            if best is None or extra < best[0]:
-                best = (extra, v, k)
-    if best is None:
-        return False
-    _, v, k = best
-    orders[v].insert(k, pupil)
-    return True
-
-
-def _route(
-    vehicle_id: str, order: list[int], timing: Timing, instance: RoutingInstance, problem: Problem
-) -> Route:
-    stops = []
-    for k, i in enumerate(order):
-        job = instance.jobs[i]
-        stops.append(
-            Stop(
-                pupil_id=problem.pupils[i].id,
-                arrival=timing.arrivals[k],
-                wait=timing.pickups[k] - timing.arrivals[k],
-                pickup=timing.pickups[k],
-                departure=timing.pickups[k] + job.service,
-                load=timing.loads[k],
-                ride=timing.ride(k, job.service),
-            )
-        )
-    return Route(
-        vehicle_id=vehicle_id,
-        departure=timing.departure,
-        stops=tuple(stops),
-        school_arrival=timing.school_arrival,
-        travel=timing.travel,
     )

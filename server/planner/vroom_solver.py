@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import metadata
 from types import ModuleType
 
 from server.planner.instance import RoutingInstance, SolverUnavailable
 
 name = "vroom"
-EXPLORATION_LEVEL = 5
+EXPLORATION_LEVEL = 5  # the most thorough; for problems up to FULL_EXPLORATION_JOBS
+FULL_EXPLORATION_JOBS = 120
+REDUCED_EXPLORATION = ((300, 2), (None, 0))  # (up to so many jobs, level) beyond that
+
+
+def exploration_level(jobs: int) -> int:
+    """VROOM's exploration level for a problem of `jobs` jobs (or shipments).
+
+    VROOM's timeout bounds its local search, not the construction heuristics
+    that start each of its 4 x (level + 1) searches; on large problems those
+    alone can outlast a budget, so fewer searches are run there, each with
+    more of the time for its local search.
+    """
+    if jobs <= FULL_EXPLORATION_JOBS:
+        return EXPLORATION_LEVEL
+    for limit, level in REDUCED_EXPLORATION:
+        if limit is None or jobs <= limit:
+            return level
+    return 0
 
 
 def _import() -> ModuleType:
@@ -27,8 +46,21 @@ def version() -> str:
         return "unknown"
 
 
-def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
-    """Job indices per vehicle, in visiting order; unassigned jobs are absent."""
+def searches(level: int) -> int:
+    """How many searches (a construction heuristic each) VROOM runs at `level`."""
+    return 4 * (level + 1)
+
+
+def timeout_of(seconds: float | None) -> dt.timedelta | None:
+    """VROOM's timeout for `seconds` (None: no limit), in whole milliseconds."""
+    return None if seconds is None else dt.timedelta(milliseconds=max(0, int(seconds * 1000)))
+
+
+def solve(
+    instance: RoutingInstance, threads: int, *, timeout: float | None = None
+) -> list[list[int]]:
+    """Job indices per vehicle, in visiting order; unassigned jobs are absent.
+    VROOM stops its search after `timeout` seconds and returns its best."""
     vroom = _import()
     problem = vroom.Input()
     problem.set_durations_matrix(
@@ -68,7 +100,11 @@ def solve(instance: RoutingInstance, threads: int) -> list[list[int]]:
     if not jobs or not problem.vehicles:
         return routes
     problem.add_job(jobs)
-    solution = problem.solve(exploration_level=EXPLORATION_LEVEL, nb_threads=threads)
+    solution = problem.solve(
+        exploration_level=exploration_level(len(jobs)),
+        nb_threads=threads,
+        timeout=timeout_of(timeout),
+    )
     frame = solution.routes
     for vehicle, kind, job in zip(frame["vehicle_id"], frame["type"], frame.get("id", [])):
         if kind == "job":

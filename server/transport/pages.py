@@ -25,12 +25,12 @@ from sync.schema import is_uuid
 
 from .. import audit
 from ..errors import ApiError
-from ..office import labels
 from ..office.map_svg import MapRun, Place, route_map
-from ..office.pages import app_state, form, me, page, record_view, redirect, render
+from .. import jobs
+from ..office.pages import app_state, error_page, form, me, page, record_view, redirect, render
 from ..office.people import Directory
-from ..state import AppState
 from . import plan as planning
+from . import plan_jobs
 from . import runs as reads
 
 REASONS = {
@@ -44,9 +44,6 @@ REASONS = {
     "no_vehicle_capacity": "Not enough seats: every vehicle that could take this pupil is full.",
     "no_vehicle_time": "A seat is free, but fitting this pickup in would make someone late.",
 }
-STOP_STATUS = labels.STOP_STATUS  # sync/vocabulary.json
-RUN_STATUS = labels.RUN_STATUS
-ARRIVAL_CLASS = {"late_after_close": "concern", "late_before_close": "warn", "on_time": "ok"}
 CLOCK_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DEFAULT_FROM, DEFAULT_SEATS = "07:30", "4"
 # the office form reader takes at most 100 fields (pages.read_form): 6 vehicles of 7 fields leave room for 50 pupils
@@ -218,8 +215,10 @@ def _result_view(result: dict[str, Any], body: dict[str, Any], school: dict[str,
 
 
 async def _form_page(request: Request, choices: Choices, *, errors: list[str] | None = None,
-                     fresh: bool = False) -> Response:
-    """The planning form (and, after "Plan", the proposed runs), audited as a view of its pupils."""
+                     fresh: bool = False, answer: dict[str, Any] | None = None,
+                     job_id: str | None = None) -> Response:
+    """The planning form (and, with a planning job's ``answer``, the proposed runs), audited as a
+    view of its pupils."""
     st = app_state(request)
     user = me(request).user
 
@@ -233,19 +232,14 @@ async def _form_page(request: Request, choices: Choices, *, errors: list[str] | 
             choices.pupils = [p for p in reads.default_pupils(st, school["id"]) if p in pupils]
         out: dict[str, Any] = {"schools": schools, "school": school, "pupils": pupils, "directory": directory,
                                "plan": None, "errors": list(errors or [])}
-        if school and not fresh and not errors:
+        if school and answer is not None and not errors:
             body, problems = _check(choices, school, pupils, {u["id"]: u for u in directory.officers()})
             out["errors"] = problems
             if not problems:
-                try:
-                    result = planning.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": True}).answer
-                except ApiError as exc:
-                    out["errors"] = [_words(exc)]
-                else:
-                    out["plan"] = _result_view(result, body, school, pupils, directory)
-                    with st.db.write() as txn:
-                        audit.record(txn, user.id, None, "transport_plan", body["pupil_ids"],
-                                     {"dry_run": True, "runs": [], "via": "office"})
+                out["plan"] = _result_view(answer, body, school, pupils, directory)
+                with st.db.write() as txn:
+                    audit.record(txn, user.id, None, "transport_plan", body["pupil_ids"],
+                                 {"dry_run": True, "runs": [], "via": "office"})
         return out
 
     data = await run_in_threadpool(work)
@@ -256,6 +250,8 @@ async def _form_page(request: Request, choices: Choices, *, errors: list[str] | 
              if school and _is_date(choices.date) else None)
     return render(request, "transport.html", {
         "title": "Transport planning", "choices": choices, "vehicle_rows": rows, "close": close,
+        "default_arrive": planning.default_arrival(school.get("day_starts") if school else None),
+        "arrival_margin": planning.ARRIVAL_MARGIN_MIN, "job_id": job_id,
         "officers": data["directory"].officers(), **data}, status=422 if data["errors"] else 200,
         active="transport")
 
@@ -277,14 +273,74 @@ async def plan_form(request: Request) -> Response:
 
 @page
 async def plan_dry_run(request: Request) -> Response:
-    return await _form_page(request, _choices(form(request)))
+    """Check the form, then plan in the background (``plan_jobs``): the browser follows the job's
+    page, a progress bar until the proposal is ready."""
+    st = app_state(request)
+    user = me(request).user
+    choices = _choices(form(request))
+
+    def work() -> tuple[str | None, list[str]]:
+        school = next((s for s in reads.schools(st) if s["id"] == choices.school), None)
+        if school is None:
+            return None, []
+        with st.db.read() as txn:
+            officers = {u["id"]: u for u in Directory(txn).officers()}
+        body, problems = _check(choices, school, reads.candidates(st, school["id"]), officers)
+        if problems:
+            return None, problems
+        try:
+            queued = plan_jobs.start(st, Actor(user.id, user.role, None), None, {**body, "dry_run": True},
+                                     extra={"choices": choices.hidden()})
+        except ApiError as exc:
+            return None, [_words(exc)]
+        return queued["job_id"], []
+
+    job_id, problems = await run_in_threadpool(work)
+    if job_id is None:
+        return await _form_page(request, choices, errors=problems)
+    return redirect(f"/office/transport/plans/{job_id}")
+
+
+@page
+async def plan_progress(request: Request) -> Response:
+    """A planning job of this user's: a progress bar (time used of the budget) that refreshes itself
+    until the plan is made, then the form with the proposed runs."""
+    st = app_state(request)
+    user = me(request).user
+    job_id = request.path_params["job_id"]
+    job = await run_in_threadpool(jobs.get, st.db, job_id) if is_uuid(job_id) else None
+    if job is None or job["kind"] != plan_jobs.KIND or job["created_by"] != user.id:
+        return error_page(request, 404, "No such plan", "There is no such plan of yours. Plan the runs again.")
+    choices = _choices(FormData(job["args"].get("choices") or []))
+    if job["status"] == "done":
+        return await _form_page(request, choices, answer=(job.get("result") or {}).get("answer"), job_id=job_id)
+    if job["status"] in ("failed", "cancelled"):
+        why = job.get("error") or "it was cancelled"
+        return await _form_page(request, choices, errors=[f"The plan could not be made: {why}."])
+    shown = plan_jobs.status(st, job_id) or {}
+    progress = shown.get("progress", {})
+    return render(request, "transport_progress.html", {
+        "title": "Planning the runs", "job": shown, "choices": choices,
+        "elapsed": progress.get("elapsed_s", 0.0), "budget": progress.get("time_budget_s", 0.0),
+        "percent": round(100 * progress.get("fraction", 0.0))}, active="transport")
 
 
 @page
 async def create_runs(request: Request) -> Response:
     st = app_state(request)
     user = me(request).user
-    choices = _choices(form(request))
+    data = form(request)
+    choices = _choices(data)
+    job_id = data.get("job")
+
+    def _proposal(job_id: Any, user_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The answer of this user's finished dry-run job for exactly these choices, if any."""
+        job = jobs.get(st.db, job_id) if isinstance(job_id, str) and is_uuid(job_id) else None
+        if (job is None or job["kind"] != plan_jobs.KIND or job["status"] != "done"
+                or job["created_by"] != user_id or job["args"].get("body") != {**body, "dry_run": True}):
+            return None
+        answer: dict[str, Any] | None = (job.get("result") or {}).get("answer")
+        return answer
 
     def work() -> tuple[dict[str, Any] | None, list[str]]:
         school = next((s for s in reads.schools(st) if s["id"] == choices.school), None)
@@ -295,8 +351,13 @@ async def create_runs(request: Request) -> Response:
         body, problems = _check(choices, school, reads.candidates(st, school["id"]), officers)
         if problems:
             return None, problems
+        actor = Actor(user.id, user.role, None)
+        proposal = _proposal(job_id, user.id, body)
         try:
-            planned = planning.plan_runs(st, Actor(user.id, user.role, None), {**body, "dry_run": False})
+            if proposal is not None:  # the runs as proposed, not planned again
+                planned = planning.from_proposal(st, actor, body, proposal)
+            else:
+                planned = planning.plan_runs(st, actor, {**body, "dry_run": False})
             result = planned.answer
             with st.db.write() as txn:
                 planning.create(txn, planned, st.clock)
@@ -316,68 +377,12 @@ async def create_runs(request: Request) -> Response:
     return redirect("/office/transport/day?" + urlencode(query))
 
 
-def _day_view(st: AppState, day: dt.date, school_id: str) -> dict[str, Any]:
-    runs = reads.runs_on(st, day, school_id or None)
-    schools = {s["id"]: s for s in reads.schools(st)}
-    with st.db.read() as txn:
-        directory = Directory(txn)
-    homes = reads.addresses(st, [s.get("household_id") for r in runs for s in r["stops"]])
-    late, maps = [], []
-    for run in runs:
-        for key in ("vehicle", "seats", "status", "driver_id", "departed_at", "arrived_at"):
-            run.setdefault(key, None)
-        run["school"] = schools.get(run.get("school_id"), {})
-        run["driver"] = directory.name(run.get("driver_id"))
-        run["close"] = _clock_of(run["register_close"])
-        run["departed"] = _clock_of(run.get("departed_at"))
-        run["arrived"] = _clock_of(run.get("arrived_at"))
-        run["after_close"] = bool(run["arrived_at"]) and (dt.datetime.fromisoformat(run["arrived_at"])
-                                                          > dt.datetime.fromisoformat(run["register_close"]))
-        for n, stop in enumerate(run["stops"], start=1):
-            stop["n"] = n
-            stop["eta_clock"] = _clock_of(stop.get("eta"))
-            stop["event_clock"] = _clock_of(stop.get("event_at")) if stop.get("event_at") else ""
-            stop["address"] = homes.get(stop.get("household_id") or "") or "—"
-            stop["status_words"] = STOP_STATUS.get(stop.get("status") or "pending", stop.get("status"))
-            stop["arrival_class"] = ARRIVAL_CLASS.get(stop["arrival"]["code"], "")
-            stop["arrival_words"] = ("not picked up yet" if stop.get("status") in (None, "pending")
-                                     else stop["arrival"]["label"])
-            if stop["arrival"]["code"] == "late_after_close":
-                late.append({"name": stop.get("pupil_name"), "pupil_id": stop.get("pupil_id"), "run": run})
-    for school_id_ in dict.fromkeys(r.get("school_id") for r in runs):
-        school = schools.get(school_id_)
-        mine = [r for r in runs if r.get("school_id") == school_id_]
-        if not school or school.get("lat") is None:
-            continue
-        map_runs = [MapRun(f"{r.get('vehicle') or 'Vehicle'}, {r['driver']}",
-                           [Place(s["lat"], s["lon"], f"{s.get('pupil_name')}, {s['status_words'].lower()}")
-                            for s in r["stops"] if s.get("lat") is not None and s.get("lon") is not None])
-                    for r in mine]
-        maps.append({"school": school, "svg": route_map(f"day-map-{len(maps) + 1}", f"Runs to {school['name']}",
-                                                        Place(school["lat"], school["lon"], school["name"]),
-                                                        map_runs)})
-    return {"runs": runs, "late": late, "maps": maps, "schools": list(schools.values())}
-
-
-@page
-async def day_runs(request: Request) -> Response:
-    st = app_state(request)
-    q = request.query_params
-    day = dt.date.fromisoformat(q["date"]) if _is_date(q.get("date", "")) else next_school_day()
-    school = q.get("school", "") if is_uuid(q.get("school", "")) else ""
-    data = await run_in_threadpool(_day_view, st, day, school)
-    await run_in_threadpool(record_view, st, me(request).user.id,
-                            [s.get("pupil_id") for r in data["runs"] for s in r["stops"]], "transport day")
-    created, stops = q.get("created", ""), q.get("stops", "")
-    return render(request, "transport_day.html", {
-        "title": f"Transport runs on {labels.when(day.isoformat())}", "day": day, "school_id": school,
-        "created": int(created) if created.isdigit() else None, "created_stops": int(stops) if stops.isdigit() else 0,
-        "run_status": RUN_STATUS, **data}, active="transport")
-
+from . import day_pages  # noqa: E402  (it uses this module's helpers)
 
 routes = [
     Route("/office/transport", plan_form, methods=["GET"]),
     Route("/office/transport/plan", plan_dry_run, methods=["POST"]),
+    Route("/office/transport/plans/{job_id}", plan_progress, methods=["GET"]),
     Route("/office/transport/create", create_runs, methods=["POST"]),
-    Route("/office/transport/day", day_runs, methods=["GET"]),
+    Route("/office/transport/day", day_pages.day_runs, methods=["GET"]),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ from ..storage import SqliteTxn
 from . import runs as reads
 
 MAX_PUPILS, MAX_VEHICLES = 200, 30
+ARRIVAL_MARGIN_MIN = 10  # by default runs arrive this long before the school day starts, not at the register close
+MAX_BUDGET_S = 300.0
 
 
 @dataclass
@@ -37,6 +40,17 @@ def _utc(day: dt.date, at: str) -> str:
     return local.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def default_arrival(day_starts: str | None) -> str:
+    """The school's start less the margin: pupils arrive in time for the bell, not for the close."""
+    start = dt.datetime.combine(dt.date(2000, 1, 3), reads.clock(day_starts or "08:45"))
+    return (start - dt.timedelta(minutes=ARRIVAL_MARGIN_MIN)).strftime("%H:%M")
+
+
+def check(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
+    """The request checked against the database: 4xx now if it is wrong (reads only)."""
+    return _validate(st, body)
+
+
 def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
     school_id = body.get("school_id")
     if not is_uuid(school_id):
@@ -48,8 +62,8 @@ def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
         day = dt.date.fromisoformat(body.get("date") or "")
     except (TypeError, ValueError):
         raise invalid("date must be YYYY-MM-DD", field="date") from None
-    if not 2000 <= day.year <= 2100:
-        raise invalid("date must be a school day between 2000 and 2100", field="date")
+    if not reads.in_years(day):
+        raise invalid(f"date must be a school day between {reads.FIRST_YEAR} and {reads.LAST_YEAR}", field="date")
     pupil_ids = body.get("pupil_ids")
     if pupil_ids is None:
         pupil_ids = reads.default_pupils(st, school_id)
@@ -63,14 +77,19 @@ def _validate(st: AppState, body: dict[str, Any]) -> dict[str, Any]:
     arrive_by = body.get("arrive_by")
     close = reads.register_close(day, school.fields.get("day_starts"))
     if arrive_by is None:
-        arrive_by = close.strftime("%H:%M")
+        arrive_by = default_arrival(school.fields.get("day_starts"))
     elif not isinstance(arrive_by, str) or not _is_clock(arrive_by):
         raise invalid("arrive_by must be a time of day HH:MM", field="arrive_by")
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise invalid("dry_run must be true or false", field="dry_run")
+    budget = body.get("time_budget_s")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not 0.1 <= budget <= MAX_BUDGET_S):
+        raise invalid(f"time_budget_s must be 0.1 to {MAX_BUDGET_S:g} seconds", field="time_budget_s")
     return {"school": school, "day": day, "pupil_ids": pupil_ids, "vehicles": clean_vehicles,
-            "arrive_by": arrive_by, "dry_run": dry_run, "register_close": close}
+            "arrive_by": arrive_by, "dry_run": dry_run, "register_close": close,
+            "time_budget_s": None if budget is None else float(budget)}
 
 
 def _is_clock(value: str) -> bool:
@@ -111,9 +130,11 @@ def _vehicle(st: AppState, v: Any, n: int) -> dict[str, Any]:
             "available_from": available, "max_ride_s": max_ride}
 
 
-def plan_runs(st: AppState, actor: Actor, body: dict[str, Any]) -> Planned:
+def plan_runs(st: AppState, actor: Actor, body: dict[str, Any],
+              solve: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Planned:
     """Check the request and plan, writing nothing: ``create`` writes what was planned (unless it
-    was a dry run) inside the caller's write transaction."""
+    was a dry run) inside the caller's write transaction. ``solve`` (problem JSON -> plan JSON)
+    replaces planning in this process: the planning job solves in a process of its own."""
     req = _validate(st, body)
     school, day = req["school"], req["day"]
     pupils = reads.records(st, "pupil", req["pupil_ids"])
@@ -141,7 +162,8 @@ def plan_runs(st: AppState, actor: Actor, body: dict[str, Any]) -> Planned:
                             for veh in req["vehicles"]]}
     if problem_pupils:
         try:
-            result = plan_to_json(plan(problem_from_json(problem)))
+            parsed = problem_from_json(problem)
+            result = solve(problem) if solve else plan_to_json(plan(parsed, time_budget=req["time_budget_s"]))
         except ProblemError as exc:
             raise invalid(f"the plan cannot be made: {exc}") from None
         except SolverUnavailable as exc:
@@ -158,6 +180,18 @@ def plan_runs(st: AppState, actor: Actor, body: dict[str, Any]) -> Planned:
                     .strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "dry_run": req["dry_run"], "solver": result.get("solver"), "runs": runs, "unplaced": unplaced,
                     "plan": result}, creates)
+
+
+def from_proposal(st: AppState, actor: Actor, body: dict[str, Any], answer: dict[str, Any]) -> Planned:
+    """The runs of a dry run's ``answer`` (made from ``body``), to create exactly as proposed rather
+    than planning again. Their ids were fixed by the dry run, so creating them again writes the same
+    records, not a second set of runs."""
+    req = _validate(st, {**body, "dry_run": False})
+    runs = answer.get("runs") or []
+    homes = reads.records(st, "household", [s["household_id"] for r in runs for s in r["stops"]
+                                           if s.get("household_id")])
+    creates = sync.prepare(actor, _changes(st, req, runs, homes)) if runs else None
+    return Planned({**answer, "dry_run": False}, creates)
 
 
 def create(txn: SqliteTxn, planned: Planned, clock: sync.Clock) -> None:

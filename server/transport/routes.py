@@ -13,10 +13,11 @@ from sync import ADMIN, OFFICE
 from sync.schema import is_uuid
 
 from .. import audit
-from ..errors import invalid
+from ..errors import ApiError, invalid
 from ..http import audit_read, authenticate, read_json, state
 from ..jsonresp import JSONResponse
 from . import plan as planning
+from . import plan_jobs
 from . import runs as reads
 
 
@@ -38,6 +39,29 @@ async def plan(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
+async def start_plan_job(request: Request) -> Response:
+    """Queue a planning job: the request is checked now, the plan made in the background."""
+    st = state(request)
+    auth = await authenticate(request, OFFICE, ADMIN)
+    body = await read_json(request, 256 * 1024)
+    answer = await run_in_threadpool(plan_jobs.start, st, auth.actor, auth.device_id, body)
+    return JSONResponse(answer, status_code=202)
+
+
+async def plan_job(request: Request) -> Response:
+    """A planning job: its status, progress (time used / budget) and, once done, the plan."""
+    st = state(request)
+    auth = await authenticate(request, OFFICE, ADMIN)
+    job_id = request.path_params["job_id"]
+    found = await run_in_threadpool(plan_jobs.status, st, job_id) if is_uuid(job_id) else None
+    if found is None:
+        raise ApiError(404, "not_found", "no such planning job")
+    result = found["result"] or {}
+    await audit_read(request, auth, "read_transport",
+                     [s["pupil_id"] for r in result.get("runs", []) for s in r["stops"]], {"job": job_id})
+    return JSONResponse(found)
+
+
 async def runs(request: Request) -> Response:
     st = state(request)
     auth = await authenticate(request, OFFICE, ADMIN)
@@ -45,8 +69,8 @@ async def runs(request: Request) -> Response:
         day = dt.date.fromisoformat(request.query_params.get("date", ""))
     except ValueError:
         raise invalid("date must be YYYY-MM-DD", field="date") from None
-    if not 2000 <= day.year <= 2100:
-        raise invalid("date must be between 2000 and 2100", field="date")
+    if not reads.in_years(day):
+        raise invalid(f"date must be between {reads.FIRST_YEAR} and {reads.LAST_YEAR}", field="date")
     school_id = request.query_params.get("school_id")
     if school_id is not None and not is_uuid(school_id):
         raise invalid("school_id must be a school's id", field="school_id")
@@ -59,4 +83,6 @@ async def runs(request: Request) -> Response:
 routes = [
     Route("/api/transport/plan", plan, methods=["POST"]),
     Route("/api/transport/runs", runs, methods=["GET"]),
+    Route("/api/transport/plan-jobs", start_plan_job, methods=["POST"]),
+    Route("/api/transport/plan-jobs/{job_id}", plan_job, methods=["GET"]),
 ]

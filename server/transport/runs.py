@@ -13,6 +13,14 @@ from ..state import AppState
 
 LOCAL = ZoneInfo("Europe/London")
 REGISTER_OPEN_MIN = 30  # the register may stay open at most 30 minutes (DOMAIN.md)
+# The years a run's date may be in: what the API and the office pages accept, and what the OpenAPI
+# document states with DATE_PATTERN (tests/server/test_openapi_limits.py checks the two agree).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+DATE_PATTERN = r"^(20\d\d|2100)-\d\d-\d\d$"
+
+
+def in_years(day: dt.date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
 def clock(value: str) -> dt.time:

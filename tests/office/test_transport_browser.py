@@ -67,7 +67,9 @@ def test_the_office_plans_a_run_and_the_drivers_phone_shows_it_after_a_sync(desk
     assert_accessible(page, "transport planning form")
     page.get_by_role("button", name="Plan the runs").click()
 
-    expect(page.get_by_role("heading", level=2, name=re.compile(f"Proposed runs to {SCHOOL}"))).to_be_visible()
+    # planned in the background: a progress page refreshes itself until the proposal is ready
+    expect(page.get_by_role("heading", level=2, name=re.compile(f"Proposed runs to {SCHOOL}"))).to_be_visible(
+        timeout=90_000)
     expect(page.get_by_role("status")).to_contain_text("nothing is saved yet")
     expect(page.get_by_role("img", name=f"Proposed runs to {SCHOOL}")).to_be_visible()
     stops = page.locator(".stops-table tbody tr")

@@ -94,7 +94,7 @@ def test_the_portfolio_is_never_worse_than_vroom_alone(seed):
 
 def test_the_result_says_vroom_plus_pyvrp_when_pyvrp_improved(monkeypatch):
     # VROOM hobbled to deal pupils out in turn: PyVRP must do better.
-    def dealt(instance, threads):
+    def dealt(instance, threads, timeout=None):
         return [list(range(v, len(instance.jobs), len(instance.vehicles))) for v in range(3)]
 
     monkeypatch.setattr(vroom_solver, "solve", dealt)
@@ -136,12 +136,22 @@ def test_the_time_budget_is_honoured(pyvrp_calls, monkeypatch):
     assert result.solve_seconds <= elapsed
 
 
-def test_no_time_left_means_vroom_alone(pyvrp_calls):
+def test_no_time_left_means_vroom_alone(pyvrp_calls, monkeypatch):
+    # A zero budget: VROOM stops after its construction heuristics, PyVRP never starts.
+    timeouts = []
+    real = vroom_solver.solve
+
+    def solve(instance, threads, timeout=None):
+        timeouts.append(timeout)
+        return real(instance, threads, timeout=timeout)
+
+    monkeypatch.setattr(vroom_solver, "solve", solve)
     problem = scattered(20, 4, seats=6)
     result = plan(problem, time_budget=0)
+    check(problem, result)
     assert not pyvrp_calls
     assert result.solver == "vroom"
-    assert result.routes == plan(problem, solver="vroom").routes
+    assert timeouts == [0.0]
 
 
 def test_small_problems_stop_quickly(pyvrp_calls):

@@ -1,0 +1,102 @@
+"""The county problem as VROOM sees it: one shipment a unit (pickup at home,
+drop at school in the morning; the other way in the afternoon) with its up-front windows, capacity in seats, wheelchair
+places and (when someone travels alone) occupancy, an escort skill, and each
+vehicle's availability window and costs. VROOM places as many shipments as
+it can, then minimises cost: day rate + per km, with driving time as the tie
+break, all under the timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from server.planner import vroom_solver
+from server.planner.county_schedule import DROP, PICKUP, Step, Unit, Wagon
+
+MONEY = 100_000  # cost units a pound (VROOM's user costs are 32-bit: up to about £42,000)
+PER_HOUR = 360  # an hour's driving costs 360 units (0.36p): only breaks ties between equal costs
+ALONE = 1_000  # occupancy of a pupil travelling alone; everyone else takes 1
+ESCORT_SKILL = 1
+FIRST_UNIT_SKILL = 2  # unit u is skill FIRST_UNIT_SKILL + u where some vehicle may not take it
+
+
+def solve(
+    durations: Sequence[Sequence[int]],
+    distances: Sequence[Sequence[int]],
+    units: Sequence[Unit],
+    wagons: Sequence[Wagon],
+    costs: Sequence[tuple[float, float]],
+    allowed: Sequence[set[int]],
+    active: Sequence[int],
+    threads: int,
+    timeout: float,
+    level: int | None = None,
+) -> tuple[list[list[Step]], float]:
+    """Steps per vehicle, in visiting order (units VROOM left out are absent),
+    and the seconds VROOM's own solve took (building its input excluded).
+    `level`: VROOM's exploration level (default by problem size)."""
+    vroom = vroom_solver._import()
+    import numpy as np
+
+    runs: list[list[Step]] = [[] for _ in wagons]
+    usable = [v for v, w in enumerate(wagons) if allowed[v]]
+    if not active or not usable:
+        return runs, 0.0
+    problem = vroom.Input()
+    problem.set_durations_matrix(profile="car", matrix_input=np.asarray(durations, dtype=np.uint32))
+    problem.set_distances_matrix(profile="car", matrix_input=np.asarray(distances, dtype=np.uint32))
+    alone = any(units[u].alone for u in active)
+    restricted = any(set(active) - allowed[v] for v in usable)
+    for v in usable:
+        wagon = wagons[v]
+        capacity = [wagon.seats, wagon.wheelchair] + ([ALONE] if alone else [])
+        skills = {ESCORT_SKILL} if wagon.escort else set()
+        if restricted:
+            skills |= {FIRST_UNIT_SKILL + u for u in allowed[v]}
+        day_rate, per_km = costs[v]
+        problem.add_vehicle(
+            vroom.Vehicle(
+                v,
+                start=wagon.start,
+                capacity=capacity,
+                skills=skills,
+                time_window=vroom.TimeWindow(wagon.available_from, wagon.available_to),
+                costs=vroom.VehicleCosts(
+                    fixed=round(day_rate * MONEY), per_hour=PER_HOUR, per_km=round(per_km * MONEY)
+                ),
+            )
+        )
+    for u in active:
+        unit = units[u]
+        amount = [unit.seats, unit.wheelchair] + ([ALONE if unit.alone else 1] if alone else [])
+        skills = {ESCORT_SKILL} if unit.escort else set()
+        if restricted:
+            skills.add(FIRST_UNIT_SKILL + u)
+        problem.add_shipment(
+            vroom.ShipmentStep(
+                2 * u,
+                unit.pickup,
+                default_service=unit.boarding,
+                time_windows=[vroom.TimeWindow(unit.early, unit.late)],
+            ),
+            vroom.ShipmentStep(
+                2 * u + 1,
+                unit.drop,
+                time_windows=[vroom.TimeWindow(unit.drop_from, unit.drop_by)],
+            ),
+            amount=vroom.Amount(amount),
+            skills=skills,
+        )
+    started = time.perf_counter()
+    solution = problem.solve(
+        exploration_level=vroom_solver.exploration_level(len(active)) if level is None else level,
+        nb_threads=threads,
+        timeout=vroom_solver.timeout_of(timeout),
+    )
+    took = time.perf_counter() - started
+    frame = solution.routes
+    for vehicle, kind, ident in zip(frame["vehicle_id"], frame["type"], frame.get("id", [])):
+        if kind in ("pickup", "delivery"):
+            runs[int(vehicle)].append((PICKUP if kind == "pickup" else DROP, int(ident) // 2))
+    return runs, took
