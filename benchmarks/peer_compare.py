@@ -82,7 +82,8 @@ def pouch_push(url: str, db: str, docs: list[dict[str, Any]]):
 
     def job() -> tuple[int, list[float]]:
         latencies, items = [], 0
-        with httpx.Client(base_url=url, timeout=300, headers={"Content-Type": "application/json"}) as client:
+        with httpx.Client(base_url=url, timeout=300,
+                          headers={"Content-Type": "application/json", "Accept-Encoding": "identity"}) as client:
             for body in bodies:
                 t0 = time.perf_counter()
                 r = client.post(f"/{db}/_bulk_docs", content=body)
@@ -100,7 +101,7 @@ def pouch_push(url: str, db: str, docs: list[dict[str, Any]]):
 
 def pouch_pull(url: str, db: str, max_pages: int = 10_000) -> Run:
     latencies, items, since = [], 0, "0"
-    with httpx.Client(base_url=url, timeout=300) as client:
+    with httpx.Client(base_url=url, timeout=300, headers={"Accept-Encoding": "identity"}) as client:
         start = time.perf_counter()
         for _ in range(max_pages):
             t0 = time.perf_counter()

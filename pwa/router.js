@@ -6,6 +6,7 @@ import { h } from './views/ui.js';
 import { renderSignin, renderForgotPin } from './views/signin.js';
 import { renderLock, renderSetPin } from './views/pin.js';
 import { renderCaseload } from './views/caseload.js';
+import { renderToday } from './views/today.js';
 import { renderCase, caseOfHousehold } from './views/case.js';
 import { renderVisit } from './views/visit.js';
 import { renderConversation } from './views/conversation.js';
@@ -52,6 +53,7 @@ export const ROUTES = [
   [rx('#/case/:id/visit/:id/conversation/:id'), renderConversation, ['caseId', 'visitId', 'id'], 'case'],
   [rx('#/case/:id/household'), renderHousehold, ['caseId'], 'case'],
   [rx('#/case/:id'), renderCase, ['id'], 'case'],
+  [rx('#/today'), renderToday, [], 'caseload'],
   [rx('#/runs'), renderRuns, [], 'runs'],
   [rx('#/run/:id'), renderRun, ['id'], 'runs'],
   [rx('#/problems'), renderProblems, [], 'problems'],

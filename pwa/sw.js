@@ -3,6 +3,7 @@
 // The server replaces VERSION with a hash of this file and of every file in SHELL
 // (server/pwa_shell.py), so any change installs a new shell; a node test checks the list.
 const VERSION = 'doorstep-shell-v5'; // db.js keeps caches named doorstep-shell-* on a wipe
+const HASHES = {}; // the server fills in each shell file's SHA-256 (16 hex digits): server/pwa_shell.py
 const SHELL = [
   './',
   'index.html',
@@ -48,14 +49,43 @@ const SHELL = [
   'views/pin.js',
   'views/form.js',
   'views/signout.js',
+  'views/today.js',
+  'find.js',
   'manifest.webmanifest',
   'icons/icon-192.png',
   'icons/icon-512.png',
   'icons/icon-maskable-512.png',
 ];
 
-function precache() {
-  return caches.open(VERSION).then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' }))));
+// Each file crosses the network once. The page has loaded most of the shell already when it
+// registers the worker: a file in the HTTP cache whose bytes are this release's (HASHES) is taken
+// from there; anything else is fetched (the shell is `no-cache`: a revalidation, never a stale
+// copy). index.html is the same answer as './' and is stored from that one fetch.
+const SAME_AS = { 'index.html': './' };
+
+async function sha16(res) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await res.arrayBuffer()));
+  return [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function fetchOnce(url) {
+  if (HASHES[url] && self.crypto?.subtle) {
+    try {
+      const hit = await fetch(url, { cache: 'only-if-cached', mode: 'same-origin' });
+      if (hit.ok && await sha16(hit.clone()) === HASHES[url]) return hit;
+    } catch { /* not in the HTTP cache */ }
+  }
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (!res.ok) throw new Error(`precache: ${url} answered ${res.status}`);
+  return res;
+}
+
+async function precache() {
+  const cache = await caches.open(VERSION);
+  const urls = SHELL.filter((url) => !SAME_AS[url]);
+  const byUrl = new Map(await Promise.all(urls.map(async (url) => [url, await fetchOnce(url)])));
+  for (const [alias, url] of Object.entries(SAME_AS)) byUrl.set(alias, byUrl.get(url).clone());
+  await Promise.all([...byUrl].map(([url, res]) => cache.put(url, res)));
 }
 
 self.addEventListener('install', (event) => {

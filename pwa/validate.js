@@ -119,11 +119,12 @@ const filled = (v, need) => {
 
 /**
  * Problems with a record about to be saved: [{field, path, code, message}] in field order, then rule
- * order; code is 'invalid' (kind, length, range, enum), 'missing' (required) or 'rule' (RULES).
+ * order; code is 'invalid' (kind, length, range, enum), 'missing' (required), 'rule' (RULES)
+ * or 'consistency' (a CONSISTENCY error; the warnings are `consistency(…, 'warning')`).
  * `record` is the whole record as it will be (saved fields plus the change); `creating`
  * adds the fields a new record must have. Unknown fields (and server-stamped ones) are ignored.
  */
-export function validateRecord(type, record, { creating = false, schema = SCHEMA } = {}) {
+export function validateRecord(type, record, { creating = false, schema = SCHEMA, now = Date.now() } = {}) {
   const decl = schema.types[type];
   if (!decl) throw new Error(`no type ${type} in the schema`);
   const out = [];
@@ -145,6 +146,43 @@ export function validateRecord(type, record, { creating = false, schema = SCHEMA
     if (Object.entries(rule.when).every(([k, v]) => full[k] === v) && !filled(full[rule.field], rule.need)) {
       out.push({ field: rule.field, path: rule.field, code: 'rule', message: rule.ask || rule.message });
     }
+  }
+  // consistency errors: one message a field (a field already wrong is not checked against others)
+  for (const p of consistency(type, full, 'error', { now, schema })) {
+    if (!out.some((o) => o.field === p.field)) out.push(p);
+  }
+  return out;
+}
+
+const instant = (v) => (typeof v === 'string' && v.length > 10 ? Date.parse(v) : v);
+
+/**
+ * The consistency rules (schema.consistency, from sync/schema.py's CONSISTENCY) a whole
+ * record breaks at one level ('error' or 'warning'): [{field, path, code: 'consistency',
+ * level, id, message}]. The phone also makes the tests against the clock ("future",
+ * "past") that the server cannot; `now` is when the officer records it.
+ */
+export function consistency(type, record, level, { now = Date.now(), schema = SCHEMA } = {}) {
+  const out = [];
+  for (const rule of schema.consistency || []) {
+    if (rule.type !== type || rule.level !== level) continue;
+    if (!Object.entries(rule.when).every(([k, allowed]) => allowed.includes(record[k] ?? null))) continue;
+    const value = record[rule.field];
+    let broken = true;
+    if (rule.test === 'before') {
+      const a = instant(value);
+      const b = instant(record[rule.other]);
+      broken = value != null && record[rule.other] != null && typeof a === typeof b && a > b;
+    } else if (rule.test === 'future') {
+      broken = typeof value === 'string' && Date.parse(value) > now + (rule.slack_s || 0) * 1000;
+    } else if (rule.test === 'past') {
+      const d = new Date(now);
+      const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+      broken = typeof value === 'string' && value.slice(0, 10) < today;
+    } else if (rule.test) {
+      broken = false; // a test this phone does not know yet: the server still checks its own
+    }
+    if (broken) out.push({ field: rule.field, path: rule.field, code: 'consistency', level, id: rule.id, message: rule.ask || rule.message });
   }
   return out;
 }

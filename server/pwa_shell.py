@@ -9,12 +9,14 @@ to remember to bump a number (docs/pwa.md).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from pathlib import Path
 
 _SHELL = re.compile(r"const SHELL = \[(.*?)\];", re.DOTALL)
 _VERSION = re.compile(r"const VERSION = '[^']*';")
+_HASHES = re.compile(r"const HASHES = \{[^}]*\};")
 _PREFIX = "doorstep-shell-"  # pwa/db.js keeps caches with this prefix on a wipe
 
 
@@ -31,15 +33,21 @@ def _file(pwa_dir: Path, name: str) -> Path:
 
 
 def stamped_worker(pwa_dir: Path) -> bytes:
-    """``sw.js`` with ``VERSION`` set to a hash of itself and of every shell file."""
+    """``sw.js`` with ``VERSION`` set to a hash of itself and of every shell file, and ``HASHES``
+    to each file's own SHA-256 (16 hex digits): the worker takes a file the page has just
+    loaded from the HTTP cache when its bytes are these (pwa/sw.js, docs/pwa.md)."""
     source = (pwa_dir / "sw.js").read_text(encoding="utf-8")
     digest = hashlib.sha256(source.encode())
+    hashes = {}
     for name in shell_files(source):
+        body = _file(pwa_dir, name).read_bytes()  # a listed file that is missing is a broken release
         digest.update(b"\0" + name.encode() + b"\0")
-        digest.update(_file(pwa_dir, name).read_bytes())  # a listed file that is missing is a broken release
+        digest.update(body)
+        hashes[name] = hashlib.sha256(body).hexdigest()[:16]
     stamped, count = _VERSION.subn(f"const VERSION = '{_PREFIX}{digest.hexdigest()[:16]}';", source, count=1)
     if count != 1:
         raise ValueError("sw.js has no VERSION constant")
+    stamped = _HASHES.sub(lambda _: f"const HASHES = {json.dumps(hashes, separators=(',', ':'))};", stamped, count=1)
     return stamped.encode()
 
 

@@ -1,9 +1,10 @@
 """Entity types of PROTOCOL.md §7, declared once as data, and validation of change fields.
 
 ``FIELDS`` declares every entity type's fields as plain data (kind, length,
-range, pattern, enum, nullable, required); ``ENUMS`` the code lists and
-``RULES`` the rules on a whole record (what a submitted visit or conversation
-must have). Everything else is built from them:
+range, pattern, enum, nullable, required) and ``ENUMS`` the code lists;
+``sync/rules.py`` the rules on a whole record (``RULES``: what a submitted visit
+or conversation must have; ``CONSISTENCY``: how its fields fit together).
+Everything else is built from them:
 
 * the checkers ``validate_fields`` runs on the push path (closures compiled
   once from the declaration by ``sync/checks.py``, so validation is as fast as
@@ -22,6 +23,7 @@ from typing import Any
 from .checks import Check, Invalid, compile_check
 from .checks import is_uuid as is_uuid  # written in checks.py; callers import it from here
 from .errors import ChangeError
+from .rules import CONSISTENCY as CONSISTENCY, RULES as RULES, check_complete as check_complete  # rules.py
 
 # --- the declaration ----------------------------------------------------------
 
@@ -273,22 +275,6 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
-# Rules on the whole record as it would be after a change: when every field named in
-# "when" has that value, "field" must be filled ("need": "value": not empty; "text":
-# not blank either). "message" is the server's error; "ask" is what the phone says.
-RULES: list[dict[str, Any]] = [
-    {"type": "visit", "when": {"status": "submitted"}, "field": "outcome", "need": "value",
-     "message": "a visit needs an outcome before it is submitted",
-     "ask": "Choose the outcome of the visit."},
-    {"type": "conversation", "when": {"status": "submitted"}, "field": "spoke_with", "need": "value",
-     "message": "a conversation needs who was spoken to before it is submitted",
-     "ask": "Say who you spoke to."},
-    {"type": "visit", "when": {"status": "submitted", "safeguarding_concern": True},
-     "field": "concern_details", "need": "text",
-     "message": "a safeguarding concern needs its details",
-     "ask": "Describe the safeguarding concern."},
-]
-
 # Defaults filled in when a record is created without them.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "case": {"status": "open", "stage": "support", "agencies": [], "family_consent": "not_asked"},
@@ -348,14 +334,6 @@ ENTITY_TYPES: dict[str, dict[str, FieldSpec]] = {
             for name, spec in fields.items()}
     for type_, fields in FIELDS.items()
 }
-# per type: (field, "text"?, ((when field, value), ...), message), in RULES order
-_RULES_OF: dict[str, tuple[tuple[str, bool, tuple[tuple[str, Any], ...], str], ...]] = {
-    t: tuple((r["field"], r["need"] == "text", tuple(r["when"].items()), r["message"])
-             for r in RULES if r["type"] == t)
-    for t in FIELDS
-}
-
-
 # per type: field -> its checker (the server's own fields left out: validate_fields skips them)
 _CHECKS: dict[str, dict[str, Check]] = {
     type_: {name: spec.check for name, spec in specs.items() if name not in SERVER_FIELDS}
@@ -386,17 +364,3 @@ def missing_required(type_: str, fields: dict[str, Any]) -> list[ChangeError]:
     return [ChangeError(name, "validation_failed", f"{name} is required when a {type_} is created")
             for name, spec in ENTITY_TYPES[type_].items()
             if spec.required and fields.get(name) is None]
-
-
-def check_complete(type_: str, fields: dict[str, Any]) -> list[ChangeError]:
-    """``RULES`` on the whole record as it would be after the change."""
-    errors: list[ChangeError] = []
-    for name, text, when, message in _RULES_OF.get(type_, ()):
-        for k, v in when:
-            if fields.get(k) != v:
-                break
-        else:
-            value = fields.get(name)
-            if not value or (text and isinstance(value, str) and not value.strip()):
-                errors.append(ChangeError(name, "validation_failed", message))
-    return errors

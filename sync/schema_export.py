@@ -79,12 +79,26 @@ def document() -> dict[str, Any]:
     return {"version": SCHEMA_VERSION, "types": types,
             "enums": {name: list(codes) for name, codes in schema.ENUMS.items()},
             "rules": [dict(rule) for rule in schema.RULES],
+            "consistency": [dict(rule) for rule in schema.CONSISTENCY],
             "vocabulary": vocabulary()}
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _lines(doc: dict[str, Any], depth: int) -> str:
+    """``doc`` as JSON with one line per key ``depth`` levels down (a type, an enum's words):
+    small to send and to parse, and a change still shows as a one-line diff."""
+    if depth == 0 or not isinstance(doc, dict):
+        return _compact(doc)
+    inner = ",\n".join(f"{_compact(key)}: {_lines(value, depth - 1)}" for key, value in doc.items())
+    return "{\n" + inner + "\n}"
+
+
 def pwa_source() -> str:
-    """The text of ``pwa/schema.js``."""
-    return _HEADER + json.dumps(document(), indent=1, ensure_ascii=False) + ";\n"
+    """The text of ``pwa/schema.js``: one line per type, per enum and per vocabulary section."""
+    return _HEADER + _lines(document(), 2) + ";\n"
 
 
 def main(argv: list[str]) -> int:

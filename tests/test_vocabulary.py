@@ -92,7 +92,7 @@ def test_pwa_schema_js_is_the_export() -> None:
     body = source[source.index("export const SCHEMA = ") + len("export const SCHEMA = "):].rstrip().rstrip(";")
     doc = json.loads(body)
     assert doc == json.loads(json.dumps(document()))
-    assert doc["version"] >= 1 and set(doc) == {"version", "types", "enums", "rules", "vocabulary"}
+    assert doc["version"] >= 1 and set(doc) == {"version", "types", "enums", "rules", "consistency", "vocabulary"}
     assert doc["types"]["visit"]["fields"]["notes"] == {"kind": "string", "max": 10_000, "nullable": True,
                                                         "required": False}
 

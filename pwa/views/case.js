@@ -2,8 +2,9 @@
 // The note and task forms are kept on the phone as they are typed (drafts.js).
 import {
   h, title, bandBadge, personName, fmtPct, fmtDate, fmtDateTime, field, checkbox, STAGES, OUTCOMES, AGENCIES,
-  pendingMark, nowIso, showErrors, autosaveLine, humanType,
+  pendingMark, nowIso, showErrors, autosaveLine, humanType, distanceM, fmtDistance,
 } from './ui.js';
+import { directionsHref } from '../find.js';
 import { validateRecord } from '../validate.js';
 import { formKey, createAutosave, loadDraft, flushAll } from '../drafts.js';
 
@@ -64,11 +65,11 @@ export async function renderCase(ctx, { id }) {
         h('dt', {}, 'Stage'), h('dd', {}, STAGES[c.stage] || c.stage || 'Support'),
         c.agencies && c.agencies.length ? [h('dt', {}, 'Agencies'), h('dd', {}, c.agencies.map((a) => AGENCIES[a] || a).join(', '))] : null),
       c.summary ? h('p', {}, c.summary) : null),
-    h('div', { class: 'actions' },
+    h('div', { class: 'actions dock' },
       h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/visit/${crypto.randomUUID()}`) }, 'Record visit'),
       h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/conversation/${crypto.randomUUID()}`) }, 'Record conversation')),
     draftsSection(drafts),
-    householdSection(id, household),
+    householdSection(id, household, ctx.position()),
     chronology(id, visits, convs, notes),
     await tasksSection(ctx, id, tasks),
     await noteForm(ctx, 'case', id, 'Add a note to this case', { caseId: id }));
@@ -87,12 +88,13 @@ function draftsSection(drafts) {
     h('p', {}, h('a', { href: '#/drafts' }, 'All drafts')));
 }
 
-function householdSection(caseId, hh) {
+function householdSection(caseId, hh, position) {
   if (!hh) return h('section', { 'aria-labelledby': 'hh-h' }, h('h2', { id: 'hh-h' }, 'Household'), h('p', {}, 'No household on record.'));
   const contacts = hh.contacts || [];
   return h('section', { 'aria-labelledby': 'hh-h' },
     h('h2', { id: 'hh-h' }, 'Household'),
     h('p', { class: 'address' }, hh.address, hh.postcode ? `, ${hh.postcode}` : ''),
+    directionsLine(hh, position),
     hh.language ? h('p', {}, `Language: ${hh.language}`) : null,
     contacts.length
       ? h('ul', { class: 'contacts', 'aria-label': 'Contacts' }, contacts.map((ct) => h('li', {},
@@ -105,6 +107,16 @@ function householdSection(caseId, hh) {
     h('p', { class: hh.access_notes ? 'access' : 'muted', 'data-testid': 'access-notes' }, hh.access_notes || 'None recorded.'),
     pendingMark(hh),
     h('p', {}, h('a', { class: 'button-link', href: `#/case/${caseId}/household` }, 'Edit contacts and access notes')));
+}
+
+/** Directions to the household (a geo: URI or a web map, find.js) and how far it is when the phone knows. */
+function directionsLine(hh, position) {
+  const href = directionsHref(hh);
+  const away = position ? distanceM(position, hh) : null;
+  if (!href && away == null) return null;
+  return h('p', { class: 'go' },
+    href ? h('a', { class: 'button-link directions', href, rel: 'noopener' }, 'Directions') : null,
+    away != null ? h('span', { class: 'muted' }, ` ${fmtDistance(away)}`) : null);
 }
 
 function chronology(caseId, visits, convs, notes) {

@@ -8,7 +8,7 @@ import { fieldLabel as L, fieldHelp } from '../validate.js';
 import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 import { keptChange } from './drafts.js';
-import { recordForm } from './form.js';
+import { recordForm, barrierPicker } from './form.js';
 import { followsText } from './followups.js';
 
 export async function renderConversation(ctx, { caseId, id, visitId, followUpOf = null }) {
@@ -174,7 +174,7 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId, follows,
     follows ? h('p', { class: 'info follows' }, followsWords) : null,
     onVisit.wrap,
     spoke.wrap, reason.wrap,
-    h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
+    barrierPicker(L('barriers'), barriers),
     view.wrap,
     h('fieldset', {}, h('legend', {}, L('agreed_actions')), list,
       h('button', { type: 'button', class: 'secondary', onclick: () => { addRow().action.input.focus(); fx.changed(); } }, 'Add action')),

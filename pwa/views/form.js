@@ -4,8 +4,10 @@
 // schema the server declares before anything is queued (validate.js), the
 // server's messages of a rejected change beside the fields, and "Discard" that
 // asks first. The forms draw their fields; this wires them.
-import { h, showErrors, serverProblems, autosaveLine, changedFields, confirmDialog, nextId } from './ui.js';
-import { validateRecord } from '../validate.js';
+import {
+  h, showErrors, serverProblems, autosaveLine, changedFields, confirmDialog, choiceDialog, nextId,
+} from './ui.js';
+import { validateRecord, consistency } from '../validate.js';
 import { recordKey, createAutosave, rejectedErrors } from '../drafts.js';
 
 export const REJECTED_INTRO = 'The server did not accept this. Correct it and send it again, or discard it:';
@@ -90,6 +92,10 @@ export function recordForm(ctx, {
         .map((p) => [control(p), message(p)]);
       showErrors(errors, problems);
       if (problems.length) { auto.flush(); return false; }
+      if (!(await confirmWarnings(consistency(type, { ...(last || {}), ...values }, 'warning'), control, formEl))) {
+        auto.flush();
+        return false;
+      }
       const fields = changedFields(last, values);
       if (Object.keys(fields).length) await ctx.save(type, id, fields);
       last = { ...(last || {}), ...values };
@@ -103,11 +109,11 @@ export function recordForm(ctx, {
       kept.say(null);
       if (discardEl) discardEl.refresh();
     },
-    /** The end of a form that is saved as a draft or submitted: "Save draft" and "Submit"
+    /** The end of a form that is saved as a draft or submitted, with "Save draft" and "Submit"
      * (`save(status)`), the saved line, the autosave line and "Discard". */
     footer(save, savedMsg) {
       return [
-        h('div', { class: 'actions' },
+        h('div', { class: 'actions dock' },
           h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
           h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit')),
         savedMsg, kept.line, discardEl,
@@ -126,4 +132,40 @@ export function recordForm(ctx, {
       return formEl;
     },
   };
+}
+
+/**
+ * The consistency warnings (validate.js): a combination that can be true but is usually
+ * a slip. The officer confirms it ("Submit as it is") or goes back to the first field
+ * concerned. Resolves true to carry on.
+ */
+async function confirmWarnings(warnings, control, anchor) {
+  if (!warnings.length) return true;
+  const ok = await choiceDialog({
+    heading: warnings.length === 1 ? 'Check this before it is sent' : 'Check these before they are sent',
+    body: [h('ul', { class: 'warnings' }, warnings.map((w) => h('li', {}, w.message)))],
+    choices: [{ value: true, label: 'Submit as it is', class: 'primary' }],
+    no: 'Go back and check',
+    anchor,
+  });
+  if (ok === true) return true;
+  const input = control(warnings[0]);
+  if (input) { input.focus(); input.scrollIntoView({ block: 'center' }); }
+  return false;
+}
+
+/**
+ * The barriers, behind a disclosure whose summary names the ones chosen (15 checkboxes
+ * would otherwise fill two screens). `boxes`: checkbox() results. Opens by itself when
+ * a problem is shown in it (ui.js showErrors).
+ */
+export function barrierPicker(label, boxes) {
+  const summary = h('summary', {});
+  const say = () => {
+    const chosen = boxes.filter((b) => b.input.checked).map((b) => b.input.parentElement.textContent.trim());
+    summary.textContent = `${label}: ${chosen.length ? chosen.join(', ') : 'none chosen'}`;
+  };
+  say();
+  return h('details', { class: 'barriers', onchange: say },
+    summary, h('fieldset', {}, h('legend', { class: 'visually-hidden' }, label), boxes.map((b) => b.wrap)));
 }

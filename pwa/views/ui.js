@@ -182,6 +182,8 @@ export function showErrors(box, errors, { intro, focus = true } = {}) {
   box.append(h('p', {}, intro || (errors.length === 1 ? 'Please fix this:' : 'Please fix these:')),
     h('ul', {}, errors.map(([input, msg]) => {
       if (!input) return h('li', {}, msg);
+      const folded = input.closest('details');
+      if (folded) folded.open = true; // a problem inside a disclosure (the barriers) is shown
       input.setAttribute('aria-invalid', 'true');
       const note = h('p', { class: 'field-error', id: nextId('e'), dataset: { for: input.id } }, msg);
       const described = input.getAttribute('aria-describedby');

@@ -11,7 +11,7 @@ import { fieldLabel as L, fieldHelp } from '../validate.js';
 import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 import { keptChange } from './drafts.js';
-import { recordForm } from './form.js';
+import { recordForm, barrierPicker } from './form.js';
 import { followsText } from './followups.js';
 
 export async function renderVisit(ctx, { caseId, id, followUpOf = null }) {
@@ -153,7 +153,7 @@ function form(ctx, caseId, id, { existing, draft, loaded, who, follows, followsT
     outcome.wrap,
     childSeen.wrap,
     h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
-    h('fieldset', {}, h('legend', {}, L('barriers')), barriers.map((b) => b.wrap)),
+    barrierPicker(L('barriers'), barriers),
     notes.wrap,
     fx.footer(save, savedMsg));
 

@@ -109,7 +109,7 @@ def route_map(map_id: str, title: str, school: Place, runs: list[MapRun],
     frame = _frame(everything)
     mid = escape(map_id)
     school_x, school_y = frame.xy(school)
-    legend_rows = len(runs) + 1 + (1 if unplaced else 0)
+    legend_rows = len(runs) + 1 + (1 if any(r.start for r in runs) else 0) + (1 if unplaced else 0)
     height = PLOT_H + 12 + LEGEND_ROW * legend_rows
     stops_total = sum(len(r.stops) for r in runs)
     summary = (f"{len(runs)} run{'s' if len(runs) != 1 else ''} to {school.label} with {stops_total} "
@@ -183,10 +183,15 @@ def _legend(runs: list[MapRun], unplaced: bool, starts: bool, top: int) -> str:
                    f'{dash_attr}/><circle cx="28" cy="{y:.1f}" r="7" fill="{colour}"/>'
                    f'<text x="58" y="{y + 5:.1f}" font-size="15" fill="{INK}">{escape(run.label)}</text>')
         y += LEGEND_ROW
+    # one key a row, so no row runs past the map's width
     out.append(f'<rect x="21" y="{y - 7:.1f}" width="14" height="14" fill="{INK}"/>'
                f'<text x="58" y="{y + 5:.1f}" font-size="15" fill="{INK}">School; numbered circles: stops in '
-               f'driving order{"; open square: where a run starts" if starts else ""}</text>')
+               f'driving order</text>')
     y += LEGEND_ROW
+    if starts:
+        out.append(f'<rect x="22" y="{y - 6:.1f}" width="12" height="12" fill="#fff" stroke="{INK}" stroke-width="2"/>'
+                   f'<text x="58" y="{y + 5:.1f}" font-size="15" fill="{INK}">Open square: where a run starts</text>')
+        y += LEGEND_ROW
     if unplaced:
         out.append(f'<path d="M22 {y - 6:.1f}L34 {y + 6:.1f}M22 {y + 6:.1f}L34 {y - 6:.1f}" stroke="{MUTED}" '
                    f'stroke-width="3"/><text x="58" y="{y + 5:.1f}" font-size="15" fill="{INK}">'

@@ -91,11 +91,39 @@ def _detail(st: Any, kind: str, id_: str) -> dict[str, Any] | None:
         versions = history(txn, kind, id_, directory)
         synced = txn.get("review", [review_id(id_)]).get(review_id(id_))  # what the officer's phone has
         answered = synced.fields if synced is not None and synced.fields.get("answered_id") else None
+        refs = _refs(txn, row.data, case, household)
     return {"row": row, "directory": directory, "case": case, "pupil": pupil, "household": household,
-            "school": school, "visit": visit, "conversations": conversations,
+            "school": school, "visit": visit, "conversations": conversations, "refs": refs,
             "notes": [{**orjson.loads(n["data"]), "created_at": n["created_at"], "created_by": n["created_by"]}
                       for n in notes],
             "reviews": reviews, "conflicts": conflicts, "history": versions, "answered": answered}
+
+
+def case_words(case: dict[str, Any]) -> str:
+    """A case as the office names it: its stage and status in words ("Support, open")."""
+    return (f"{labels.value_text(case.get('stage'), 'stage')}, "
+            f"{labels.value_text(case.get('status'), 'status').lower()}")
+
+
+def _refs(txn: Any, data: dict[str, Any], case: dict[str, Any] | None,
+          household: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """Words and a link for each record a visit or conversation names by id (case, household, the
+    visit it was held during, the record it follows up), so the page never shows a bare id."""
+    out: dict[str, dict[str, str]] = {}
+    if case is not None:
+        out[case["id"]] = {"text": case_words(case), "href": f"/office/cases/{case['id']}"}
+    if household is not None:
+        out[household["id"]] = {"text": ", ".join(x for x in (household.get("address"), household.get("postcode"))
+                                                  if x) or "an address not given", "href": ""}
+    for name in ("visit_id", "follow_up_of"):
+        ref = data.get(name)
+        for kind, table in TABLES.items():
+            other = entity(txn, table, ref) if isinstance(ref, str) and ref not in out else None
+            if other is not None:
+                at = other.get("started_at") or other.get("_created_at")
+                out[ref] = {"text": f"the {labels.KINDS[kind].lower()} of {labels.when(at)}",
+                            "href": f"/office/{PATHS[kind]}/{ref}"}
+    return out
 
 
 def _kind_and_id(request: Request) -> tuple[str, str]:
@@ -105,8 +133,15 @@ def _kind_and_id(request: Request) -> tuple[str, str]:
 
 @page
 async def detail(request: Request) -> Response:
-    st = app_state(request)
     kind, id_ = _kind_and_id(request)
+    return await _detail_page(request, kind, id_)
+
+
+async def _detail_page(request: Request, kind: str, id_: str, *, error: str = "",
+                       entered: dict[str, str] | None = None) -> Response:
+    """The detail page; with ``error``, answered 422 with the review form as it was sent and the
+    reason beside it (a review that could not be saved stays on its visit)."""
+    st = app_state(request)
     data = await run_in_threadpool(_detail, st, kind, id_)
     if data is None:
         raise PageError(404, "Not found", f"There is no {kind} with that id.")
@@ -118,8 +153,9 @@ async def detail(request: Request) -> Response:
     return render(request, "visit_detail.html", {
         "title": title, "kind": kind, "path": PATHS[kind], "fields": fields, "gps_limit": st.settings.gps_flag_m,
         "review_states": labels.REVIEW_STATES, "saved": request.query_params.get("saved", ""),
-        "pupil_name": pupil_name(data["pupil"]), **data,
-    }, active="visits")
+        "agencies": labels.AGENCIES,  # an agreed action's owner may be an agency's code
+        "pupil_name": pupil_name(data["pupil"]), "error": error, "entered": entered or {}, **data,
+    }, status=422 if error else 200, active="visits")
 
 
 _FIELD_ORDER = {
@@ -138,12 +174,16 @@ async def review(request: Request) -> Response:
     data = form(request)
     state = text_field(data, "state", 40)
     comment = text_field(data, "comment", MAX_COMMENT + 1)
+    problem = ""
     if state not in labels.REVIEW_STATES:
-        raise PageError(422, "Not saved", "Choose a review state: new, reviewed or needs follow-up.")
-    if len(comment) > MAX_COMMENT:
-        raise PageError(422, "Not saved", f"The comment may be at most {MAX_COMMENT:,} characters.")
-    if state == "needs_follow_up" and not comment:
-        raise PageError(422, "Not saved", "Say in the comment what follow-up is needed.")
+        problem = "Choose a review state: new, reviewed or needs follow-up."
+    elif len(comment) > MAX_COMMENT:
+        problem = f"The comment may be at most {MAX_COMMENT:,} characters."
+    elif state == "needs_follow_up" and not comment:
+        problem = "Say in the comment what follow-up is needed."
+    if problem:  # back on the visit, the form as sent, the reason next to it
+        return await _detail_page(request, kind, id_, error=problem,
+                                  entered={"state": state, "comment": comment[:MAX_COMMENT]})
     user = me(request).user
 
     def work() -> bool:

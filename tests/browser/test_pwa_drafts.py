@@ -41,6 +41,7 @@ def test_the_idle_lock_saves_the_form_sealed_and_unlock_reopens_it_as_it_was(dev
     page.get_by_label("Outcome").select_option("card_left")
     page.get_by_label("Safeguarding concern").check()
     page.get_by_label("Concern details").fill(details)
+    page.locator("details.barriers > summary").click()  # the barriers are behind a disclosure
     page.get_by_label("Housing", exact=True).check()
     page.get_by_label("Notes", exact=True).fill(notes)
     # No pause: the officer is called away mid-sentence and the phone locks.

@@ -7,6 +7,7 @@ longer note limit) the server no longer takes, so the PWA's own checks pass and
 the server rejects, as after a schema change reaches the server first."""
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -24,15 +25,16 @@ OLD_CODE = "door_knocked"
 def older_schema(route: Route) -> None:
     """pwa/schema.js as an older shell had it: one more outcome, and notes up to 20,000 characters."""
     response = route.fetch()
-    body = response.text()
-    old = body
-    body = body.replace('"outcome": [\n', f'"outcome": [\n   "{OLD_CODE}",\n', 1)
-    body = body.replace('"enums": {\n   "outcome": {\n',
-                        f'"enums": {{\n   "outcome": {{\n    "{OLD_CODE}": {{\n     "label": "Knocked, no reply"\n    }},\n', 1)
-    note = body.index('"note": {')
-    body = body[:note] + body[note:].replace('"max": 10000', '"max": 20000', 1)
-    assert body.count(OLD_CODE) == 2 and body != old, "schema.js changed shape: update this test"
-    route.fulfill(response=response, body=body)
+    head, marker, rest = response.text().partition("export const SCHEMA = ")
+    doc = json.loads(rest.rstrip().rstrip(";"))  # whatever the layout sync.schema_export writes
+    doc["enums"]["outcome"].insert(0, OLD_CODE)
+    words = doc["vocabulary"]["enums"]
+    words["outcome"] = {OLD_CODE: {"label": "Knocked, no reply"}, **words["outcome"]}
+    assert doc["types"]["note"]["fields"]["text"]["max"] == 10_000, "schema.js changed: update this test"
+    doc["types"]["note"]["fields"]["text"]["max"] = 20_000
+    body = head + marker + json.dumps(doc, ensure_ascii=False) + ";\n"
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-encoding", "content-length")}
+    route.fulfill(status=response.status, headers=headers, body=body)  # the body as text: not gzipped
 
 
 def old_shell_phone(devices):  # noqa: ANN001, ANN201 - the conftest factory and its Device

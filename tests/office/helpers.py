@@ -1,6 +1,7 @@
 """Small builders for office tests on top of tests/conftest.py's ``world``."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -12,6 +13,10 @@ def visit_fields(case_id: str, **fields: Any) -> dict[str, Any]:
             "ended_at": "2026-11-04T10:20:00Z", "lat": HOME[0], "lon": HOME[1], "accuracy_m": 8.0,
             "outcome": "seen_child_and_parent", "child_seen": True, "safeguarding_concern": False,
             "notes": "All well.", "status": "submitted"}
+    if "started_at" in fields and "ended_at" not in fields and fields["started_at"]:
+        # a visit ends after it starts (sync/schema.py CONSISTENCY): twenty minutes after the start given
+        start = dt.datetime.fromisoformat(fields["started_at"].replace("Z", "+00:00"))
+        base["ended_at"] = (start + dt.timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {**base, **fields}
 
 

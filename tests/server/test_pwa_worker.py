@@ -1,6 +1,8 @@
 """The service worker's cache name follows the shell's contents (server/pwa_shell.py)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -12,6 +14,7 @@ from server.app import PWA_DIR
 from server.pwa_shell import WorkerCache, shell_files, stamped_worker
 
 VERSION = re.compile(r"const VERSION = '(doorstep-shell-[^']*)';")
+HASHES = re.compile(r"const HASHES = (\{[^}]*\});")
 
 
 def version_of(body: bytes) -> str:
@@ -33,8 +36,21 @@ def test_the_served_worker_carries_a_content_hash_and_is_otherwise_the_file(clie
     version = version_of(r.content)
     assert re.fullmatch(r"doorstep-shell-[0-9a-f]{16}", version)
     source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
-    assert VERSION.sub("", r.text) == VERSION.sub("", source)
+    assert HASHES.sub("", VERSION.sub("", r.text)) == HASHES.sub("", VERSION.sub("", source))
     assert version != version_of(source.encode())  # the file's own placeholder is replaced
+
+
+def test_the_served_worker_knows_each_shell_files_own_hash(client) -> None:
+    """What lets the worker take a file the page has just loaded from the HTTP cache: only
+    when its bytes are this release's (pwa/sw.js, fetchOnce)."""
+    served = client.get("/app/sw.js").text
+    hashes = json.loads(HASHES.search(served).group(1))
+    source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
+    assert HASHES.search(source).group(1) == "{}"  # the file itself has none
+    assert set(hashes) == set(shell_files(source))
+    for name, digest in hashes.items():
+        body = (PWA_DIR / ("index.html" if name == "./" else name)).read_bytes()
+        assert digest == hashlib.sha256(body).hexdigest()[:16], name
 
 
 def test_changing_any_shell_file_changes_the_version_and_nothing_else_does(pwa_copy: Path) -> None:

@@ -99,3 +99,56 @@ def test_a_conversation_needs_who_was_spoken_to() -> None:
     assert codes(check_complete("conversation", {"status": "submitted"})) == [("spoke_with", "validation_failed")]
     assert check_complete("conversation", {"status": "submitted", "spoke_with": "Mother"}) == []
     assert check_complete("task", {"title": ""}) == []
+
+
+# --- consistency checks (CONSISTENCY; docs/pwa.md "Consistency checks") -----------------------
+
+@pytest.mark.parametrize("record, want", [
+    # the outcome says the child was seen: "child seen" false cannot be true (an error)
+    ({"outcome": "child_seen", "child_seen": False}, [("child_seen", "validation_failed")]),
+    ({"outcome": "seen_child_and_parent", "child_seen": False, "status": "draft"}, [("child_seen", "validation_failed")]),
+    ({"outcome": "seen_child_and_parent", "child_seen": True}, []),
+    ({"outcome": "child_seen"}, []),  # not said either way: nothing to contradict
+    # no contact at the door with the child seen can be true (at a window): a warning, the server accepts
+    ({"status": "submitted", "outcome": "no_answer", "child_seen": True}, []),
+    ({"status": "submitted", "outcome": "refused", "child_seen": True}, []),
+    # started after it ended, in any offsets
+    ({"started_at": "2026-11-04T10:30:00Z", "ended_at": "2026-11-04T10:20:00Z"}, [("started_at", "validation_failed")]),
+    ({"started_at": "2026-11-04T10:30:00+01:00", "ended_at": "2026-11-04T10:20:00Z"}, []),
+    ({"started_at": "2026-11-04T10:00:00Z", "ended_at": "2026-11-04T10:00:00Z"}, []),
+    ({"started_at": "2026-11-04T10:00:00Z"}, []),
+    # a visit dated in the future: only the phone can tell (it knows when it was recorded)
+    ({"started_at": "2999-01-01T10:00:00Z"}, []),
+])
+def test_consistency_errors_on_the_server(record: dict[str, Any], want: list[tuple[str, str]]) -> None:
+    assert codes(check_complete("visit", record)) == want
+
+
+def test_consistency_rules_are_well_formed() -> None:
+    from sync.schema import CONSISTENCY, FIELDS
+
+    assert len({r["id"] for r in CONSISTENCY}) == len(CONSISTENCY)
+    for r in CONSISTENCY:
+        assert r["level"] in ("error", "warning") and r["type"] in FIELDS and r["field"] in FIELDS[r["type"]]
+        assert r.get("test") in (None, "before", "future", "past") and r.get("where") in (None, "phone")
+        assert r.get("test") not in ("future", "past") or r.get("where") == "phone", "the clock tests are the phone's"
+        assert all(k in FIELDS[r["type"]] and isinstance(v, list) for k, v in r["when"].items())
+        assert r["message"] and r["ask"]
+    levels = {r["id"]: r["level"] for r in CONSISTENCY}
+    assert levels["seen_outcome_child_not_seen"] == "error" and levels["no_contact_child_seen"] == "warning"
+
+
+def test_the_demo_data_keeps_the_consistency_rules() -> None:
+    """No demo visit or conversation breaks an error, nor matches a warning the server can see."""
+    from fixtures.demo import generate
+    from sync.consistency import breaks
+    from sync.schema import CONSISTENCY
+
+    data = generate()
+    records = {"visit": data.visits, "conversation": data.conversations}
+    for rule in CONSISTENCY:
+        if rule.get("where") == "phone":
+            continue
+        broken = [r["id"] for r in records.get(rule["type"], []) if breaks(rule, r)]
+        assert broken == [], (rule["id"], broken[:5])
+    assert all(check_complete("visit", v) == [] for v in data.visits)
