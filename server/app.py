@@ -12,11 +12,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .compression import Compress
 from .config import Settings
 from .errors import HANDLERS
 from .headers import SecurityHeaders
 from .identity import routes as identity
 from .jobs import lifespan as run_jobs
+from .monitor import ready
+from .monitor.access import Monitor
 from .pwa_shell import WorkerCache
 from .register import routes as register
 from .routes import meta, records
@@ -44,7 +47,7 @@ def _service_worker(pwa_dir: Path) -> Route:
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*meta.routes, *identity.routes, *sync.routes, *register.routes, *records.routes,
+    return [*meta.routes, *ready.routes, *identity.routes, *sync.routes, *register.routes, *records.routes,
             *transport.routes]
 
 
@@ -65,7 +68,8 @@ def create_app(settings: Settings | None = None, app_state: AppState | None = No
         routes.append(_service_worker(PWA_DIR))
         routes.append(Mount("/app", app=StaticFiles(directory=PWA_DIR, html=True), name="app"))
     app = Starlette(routes=routes, exception_handlers=HANDLERS,  # type: ignore[arg-type]
-                    middleware=[Middleware(SecurityHeaders)],
+                    middleware=[Middleware(SecurityHeaders), Middleware(Monitor),  # Monitor: access log, metrics
+                                Middleware(Compress)],  # gzip when asked (server/compression.py)
                     lifespan=run_jobs(app_state))  # a job runner in each worker process
     app.state.doorstep = app_state
     return app

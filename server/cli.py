@@ -7,6 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from .config import Settings
+from .identity import admin_cli as user_cli
+from .ops import cli as ops_cli
+from .retention import cli as retention_cli
 from .state import open_state
 from .util import die_with_parent, freeze_heap
 
@@ -22,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=["officer", "office", "admin"])
     add.add_argument("--display-name")
+    user_cli.add_parsers(user)  # list, deactivate, reactivate, reset-password, … (server/identity/admin_cli.py)
     fx = sub.add_parser("fixtures", help="demo data").add_subparsers(dest="action", required=True)
     fx.add_parser("load", help="load the demo local authority (repeatable)")
     serve = sub.add_parser("serve", help="serve the API, the PWA at /app/ and the office at /office/")
@@ -51,20 +55,33 @@ def _parser() -> argparse.ArgumentParser:
     rim.add_argument("--date", help="the file's date, YYYY-MM-DD (default today): leavers leave on it")
     plan = sub.add_parser("plan", help="plan transport runs from a problem file (JSON)")
     plan.add_argument("--problem", required=True)
+    plan.add_argument("--time-budget", type=float, help="seconds for the whole plan (default sized to the problem)")
     keys = sub.add_parser("keys", help="token signing keys").add_subparsers(dest="action", required=True)
     keys.add_parser("rotate", help="add a new current signing key")
     retire = keys.add_parser("retire", help="stop accepting tokens signed with a key")
     retire.add_argument("kid")
+    ops_cli.add_parsers(sub)  # backup, restore, export subject (server/ops)
+    retention_cli.add_parsers(sub)  # retention apply (server/retention)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        settings = Settings(db_path=args.db)
+    except ValueError as exc:  # a DOORSTEP_* setting it cannot read (docs/deploy.md, "Settings")
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "plan":
         from .planner.cli import run
 
-        return run(args.problem, sys.stdout)
-    settings = Settings(db_path=args.db)
+        limits = {"primary": settings.ride_limit_primary_min * 60,
+                  "secondary": settings.ride_limit_secondary_min * 60}  # county problems' defaults
+        return run(args.problem, sys.stdout, time_budget=args.time_budget, ride_limits=limits)
+    if args.command in ops_cli.HANDLERS:
+        return ops_cli.HANDLERS[args.command](settings, args)
+    if args.command in retention_cli.HANDLERS:
+        return retention_cli.HANDLERS[args.command](settings, args)
     handler = {"init": _init, "user": _user_add, "fixtures": _fixtures, "serve": _serve,
                "marks": _marks_import, "keys": _keys, "roll": _roll_import}[args.command]
     return handler(settings, args)
@@ -79,12 +96,14 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
 def _user_add(settings: Settings, args: argparse.Namespace) -> int:
     from .identity.accounts import add_user
 
+    if args.action != "add":
+        return user_cli.run(open_state(settings), args)
     password = os.environ.get("DOORSTEP_PASSWORD")
     if password is None:
         password = sys.stdin.readline().rstrip("\r\n")
     st = open_state(settings)
     try:
-        user = add_user(st.db, args.username, password, args.role, args.display_name)
+        user = add_user(st.db, args.username, password, args.role, args.display_name, audit_via=user_cli.via())
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -187,17 +206,23 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         for username, password, role in demo_logins():
             print(f"  {username:10} {password:22} {role}", flush=True)
     print(f"Doorstep on http://{args.host}:{args.port}/app/ (office: /office/)", flush=True)
+    # X-Forwarded-For/-Proto believed only from the proxy's addresses (docs/deploy.md)
+    proxy = {"proxy_headers": bool(settings.forwarded_allow_ips),
+             "forwarded_allow_ips": settings.forwarded_allow_ips or "127.0.0.1"}
+    from .monitor import serving
+
+    watch = serving.start(settings, args.workers)  # metrics port, JSON access log (server/monitor)
     if args.workers > 1:
         st.db.close()
         os.environ["DOORSTEP_DB"] = settings.db_path
         uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                    log_level="warning")
+                    log_level="warning", **proxy, **watch)
     else:
         from .app import create_app
 
         app = create_app(app_state=st)
         freeze_heap()
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **proxy, **watch)
     return 0
 
 

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import errno
 import logging
 import sqlite3
 from typing import Any
@@ -18,6 +19,10 @@ from .jsonresp import JSONResponse
 from .storage import Busy, is_busy
 
 log = logging.getLogger("doorstep")
+
+# A full disk needs someone to free space: clients wait a minute between tries (the PWA keeps
+# its outbox and backs off; docs/operations.md).
+STORAGE_FULL_RETRY_AFTER_S = 60
 
 SYNC_STATUS = {"validation_failed": 422, "not_found": 404, "forbidden": 403}
 HTTP_CODES = {400: "validation_failed", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -90,19 +95,55 @@ async def busy_error(request: Request, exc: Exception) -> Response:
     return busy_response(exc)
 
 
+def is_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL), or the operating system's ENOSPC."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF == sqlite3.SQLITE_FULL
+        return "database or disk is full" in str(exc).lower()
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_full_response() -> Response:
+    """507 ``storage_full``: the write was rolled back whole (nothing of it kept); the client
+    keeps its work and sends it again after ``Retry-After`` seconds, once space is freed."""
+    retry = STORAGE_FULL_RETRY_AFTER_S
+    return JSONResponse(body("storage_full", "The server's storage is full; nothing was saved. "
+                             "Your work is kept: try again later.", {"retry_after": retry}),
+                        status_code=507, headers={"Retry-After": str(retry)})
+
+
 async def sqlite_error(request: Request, exc: Exception) -> Response:
     """A "database is locked" that reached the top (outside ``Database.write()``'s own
-    check) is busy too; any other SQLite error is a server fault, handled as before."""
+    check) is busy too; a full disk is 507; any other SQLite error is a server fault."""
     if is_busy(exc):
         return await busy_error(request, Busy())
+    if is_full(exc):
+        return await full_error(request, exc)
     raise exc
+
+
+async def full_error(request: Request, exc: Exception) -> Response:
+    """A full disk, from SQLite or a file the server writes; anything else raised on."""
+    if not is_full(exc):
+        raise exc
+    log.error("storage full: %s %s answered 507 (%s)", request.method, request.url.path, exc)
+    return storage_full_response()
+
+
+def internal_error_response() -> Response:
+    """500 ``internal_error``, with ``Connection: close``: the connection's state is unknown, so
+    the server says it ends it rather than drop it unannounced."""
+    return JSONResponse(body("internal_error", "something went wrong on the server; nothing was saved"),
+                        status_code=500, headers={"Connection": "close"})
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse(body("internal_error", "something went wrong on the server; nothing was saved"),
-                        status_code=500)
+    return internal_error_response()
 
 
 HANDLERS = {ApiError: api_error, SyncError: sync_error, HTTPException: http_error, Busy: busy_error,
-            sqlite3.OperationalError: sqlite_error, Exception: server_error}
+            sqlite3.OperationalError: sqlite_error, sqlite3.DatabaseError: full_error, OSError: full_error,
+            Exception: server_error}

@@ -55,6 +55,11 @@ async def read_json(request: Request, max_bytes: int | None = None, *, optional:
     return data
 
 
+# string_field's "not only white space" as a JSON Schema pattern (the OpenAPI document states it):
+# some character that str.strip() would keep, its white space spelled out (all of it is below U+10000).
+NOT_BLANK = "[^" + "".join(f"\\u{c:04x}" for c in range(0x10000) if chr(c).isspace()) + "]"
+
+
 def string_field(data: dict[str, Any], name: str, max_len: int = 200, required: bool = True) -> str:
     value = data.get(name)
     if value is None and not required:
@@ -103,7 +108,8 @@ def check_token(app_state: AppState, token: str, headers: Mapping[str, str] | No
     reported = status.read(headers or {})
     with app_state.db.read() as txn:
         device = status.load(txn, claims.device_id)
-        user = get_user(txn, claims.user_id)
+        # a deactivated user's phone still makes its final push (revoked as returned, docs/users.md)
+        user = get_user(txn, claims.user_id, inactive=bool(final_push and device and status.final_push_open(device)))
     if device is None or device["user_id"] != claims.user_id:
         raise unauthenticated("this token's device is unknown")
     revoked = device["revoked_at"] is not None  # and, if it gets past here, this is its final push
@@ -123,6 +129,7 @@ async def authenticate(request: Request, *roles: str, final_push: bool = False,
                        store_status: bool = True) -> Auth:
     auth = await run_in_threadpool(check_token, state(request), _bearer(request), request.headers,
                                    final_push=final_push, store_status=store_status)
+    request.state.user_id = auth.user.id  # for the access log (server/monitor/access.py)
     if roles and auth.user.role not in roles:
         raise forbidden(f"this needs the {' or '.join(roles)} role")
     return auth
@@ -132,9 +139,14 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int | None
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()):
         raise invalid(f"{name} must be a whole number", field=name)
-    value = int(raw)
+    digits = raw.lstrip("0") or "0"
+    if hi is not None and len(digits) > len(str(hi)):
+        return hi  # more digits than the maximum: clamped like any number above it
+    if len(digits) > 18:
+        raise invalid(f"{name} is too large", field=name)
+    value = int(digits)
     if value < lo:
         raise invalid(f"{name} must be at least {lo}", field=name)
     return min(value, hi) if hi is not None else value

@@ -290,3 +290,49 @@ def m018_notices_reviews(db: Database) -> None:
             if name not in have:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}"
                            + (f" NOT NULL DEFAULT {default}" if notnull and default is not None else ""))
+
+
+@migrations()
+def m019_user_admin(db: Database) -> None:
+    """User administration (docs/users.md): the second factor (TOTP, RFC 6238) on the user's row
+    (its secret, pending until confirmed by a first code; the last time step used, so a code is
+    accepted once; failed codes in a row), one-time password reset codes (hashed, expiring) and
+    the office's sign-in step between password and code."""
+    columns = {"totp_secret": "TEXT", "totp_enabled_at": "TEXT", "totp_last_step": "INTEGER",
+               "totp_failures": "INTEGER NOT NULL DEFAULT 0", "totp_failed_at": "REAL"}
+    existing = db["users"].columns_dict
+    for name, decl in columns.items():
+        if name not in existing:
+            db.execute(f"ALTER TABLE users ADD COLUMN {name} {decl}")
+    db.execute("""CREATE TABLE IF NOT EXISTS password_resets (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, code_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+  created_by TEXT, expires_at REAL NOT NULL, used_at TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS password_resets_user ON password_resets(user_id)")
+    db.execute("""CREATE TABLE IF NOT EXISTS login_challenges (
+  id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at REAL NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0)""")
+
+
+@migrations()
+def m020_signin_throttle(db: Database) -> None:
+    """Failed sign-ins per source address and per (username, address) pair, shared by every
+    worker process (server/identity/throttle.py); it replaces ``login_failures``, whose
+    per-username count let a stranger lock a real user out from anywhere."""
+    db.execute("""CREATE TABLE IF NOT EXISTS signin_throttle (
+  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at REAL NOT NULL, last_at REAL NOT NULL)""")
+    db.execute("CREATE INDEX IF NOT EXISTS signin_throttle_last_at ON signin_throttle(last_at)")
+    db.execute("DROP TABLE IF EXISTS login_failures")
+
+
+@migrations()
+def m021_retention(db: Database) -> None:
+    """Retention (docs/retention.md): each device's pull position, ``pulled_seq`` (what it holds:
+    its last cursor's position, or its snapshot's start), which the compaction horizon may not
+    pass while the device is active. NULL: it holds no cursor yet. A device from before this
+    holds a cursor the server never recorded: 0 until its next pull, so nothing is pruned under it."""
+    if "pulled_seq" not in db["devices"].columns_dict:
+        db.execute("ALTER TABLE devices ADD COLUMN pulled_seq INTEGER")
+        db.execute("UPDATE devices SET pulled_seq = 0")
+    # the tombstones compaction removes, found without reading the live records
+    for table, _links in ENTITY_TABLES.values():
+        db.execute(f"CREATE INDEX IF NOT EXISTS {table}_tombstones ON {table}(seq) WHERE deleted = 1")

@@ -6,6 +6,9 @@ from typing import Any
 
 from sync.schema import ENTITY_TYPES, ENUMS, FIELDS
 
+from .http import NOT_BLANK
+from .transport.runs import DATE_PATTERN as RUN_DATE
+
 JSON = "application/json"
 UUID = {"type": "string", "format": "uuid"}
 HLC = {"type": "string", "pattern": r"^\d{15}-\d{6}-[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"}
@@ -74,7 +77,8 @@ def _answer(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 def _errors(*statuses: int) -> dict[str, Any]:
     names = {400: "Bad request", 401: "Not signed in, token expired or device revoked",
              403: "Role or scope forbids it", 404: "Not found", 413: "Payload too large",
-             422: "Validation failed", 426: "Upgrade required", 429: "Rate limited"}
+             422: "Validation failed", 426: "Upgrade required", 429: "Rate limited",
+             503: "Busy, or not ready (Retry-After)", 507: "Storage full (Retry-After)"}
     return {str(s): _answer(_ref("Error"), names[s]) for s in statuses}
 
 
@@ -111,6 +115,11 @@ def _path(name: str) -> dict[str, Any]:
 
 LIMIT = _query("limit", {"type": "integer", "minimum": 1})
 CURSOR = _query("cursor", {"type": "string", "maxLength": 200})
+
+
+def _text(max_len: int, min_len: int = 1) -> dict[str, Any]:
+    """A string ``server.http.string_field`` takes: not only white space, at most ``max_len``."""
+    return {"type": "string", "minLength": min_len, "maxLength": max_len, "pattern": NOT_BLANK}
 
 
 @cache
@@ -183,17 +192,28 @@ def spec() -> dict[str, Any]:
         "/api/health": {"get": _op("Liveness", {"type": "object", "properties": {"status": {"const": "ok"}}},
                                    (), secured=False)},
         "/api/openapi.json": {"get": _op("This description", {"type": "object"}, (), secured=False)},
+        "/api/ready": {"get": _op("Readiness: database writable, migrations current, disk space above the "
+                                  "threshold (503 not_ready names the failed checks)",
+                                  {"type": "object", "properties": {"status": {"const": "ready"},
+                                                                    "checks": {"type": "object"}}},
+                                  (503,), secured=False)},
         "/api/auth/login": {"post": _op(
-            "Sign in on a device", _ref("TokenPair"), (401, 413, 422, 429), secured=False,
+            "Sign in on a device", _ref("TokenPair"), (401, 403, 413, 422, 429, 503, 507), secured=False,
             body={"type": "object", "required": ["username", "password", "device_name"],
-                  "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 100},
-                                 "password": {"type": "string", "minLength": 1, "maxLength": 1024},
-                                 "device_name": {"type": "string", "minLength": 1, "maxLength": 200}}})},
+                  "properties": {"username": _text(100), "password": _text(1024), "device_name": _text(200),
+                                 # the second factor (docs/users.md): 401 totp_required without it
+                                 "totp_code": {"type": ["string", "null"], "maxLength": 20}}})},
+        "/api/auth/reset-password": {"post": _op(
+            "Exchange an admin's one-time code for a new password", {"type": "object"}, (401, 413, 422),
+            secured=False,
+            body={"type": "object", "required": ["username", "code", "new_password"],
+                  "properties": {"username": _text(100), "code": _text(64),
+                                 "new_password": _text(1024, min_len=8)}})},
         "/api/auth/refresh": {"post": _op(
             "Rotate a refresh token for a new pair (reuse revokes the device)", _ref("TokenPair"),
             (401, 413, 422), secured=False,
             body={"type": "object", "required": ["refresh_token"],
-                  "properties": {"refresh_token": {"type": "string", "minLength": 1, "maxLength": 200}}})},
+                  "properties": {"refresh_token": _text(200)}})},
         "/api/auth/logout": {"post": _op("Revoke this device's session", {"type": "object"}, (401,))},
         "/api/devices": {"get": _op("Devices (office, admin)", _collection(_ref("Device")), (401, 403, 422),
                                     params=[LIMIT, CURSOR])},
@@ -209,7 +229,7 @@ def spec() -> dict[str, Any]:
                                         "properties": {"results": {"type": "array", "items": _ref("Result")},
                                                        "server_hlc": HLC, "server_time": {"type": "string"},
                                                        "final": {"type": "boolean"}}},
-            (401, 413, 422, 426), sync_header=True,
+            (401, 413, 422, 426, 503, 507), sync_header=True,
             body={"type": "object", "required": ["changes"],
                   "properties": {"client_id": {"type": "string", "maxLength": 100},
                                  "changes": {"type": "array", "maxItems": 1000, "items": _ref("Change")}}})},
@@ -220,7 +240,7 @@ def spec() -> dict[str, Any]:
                             "cursor": {"type": ["string", "null"]}, "has_more": {"type": "boolean"},
                             "reset": {"type": "boolean"}, "server_hlc": HLC,
                             "server_time": {"type": "string"}}},
-            (401, 422, 426), params=[CURSOR, LIMIT], sync_header=True)},
+            (401, 422, 426, 503, 507), params=[CURSOR, LIMIT], sync_header=True)},
         "/api/conflicts": {"get": _op(
             "Conflicts (office, admin)", _collection(_ref("Conflict")), (401, 403, 422),
             params=[_query("status", {"type": "string", "enum": ["open", "resolved"]}), LIMIT, CURSOR])},
@@ -256,7 +276,8 @@ def spec() -> dict[str, Any]:
                                               "dry_run": {"type": "boolean"}}},
             (401, 403, 404, 413, 422),
             body={"type": "object", "required": ["school_id", "date", "vehicles"],
-                  "properties": {"school_id": UUID, "date": {"type": "string", "format": "date"},
+                  "properties": {"school_id": UUID,
+                                 "date": {"type": "string", "format": "date", "pattern": RUN_DATE},
                                  "pupil_ids": {"type": "array", "items": UUID, "maxItems": 200},
                                  "vehicles": {"type": "array", "maxItems": 30, "items": {
                                      "type": "object", "required": ["driver_id", "seats", "start_lat", "start_lon"],
@@ -267,20 +288,36 @@ def spec() -> dict[str, Any]:
                                                     "available_from": {"type": "string"},
                                                     "max_ride_s": {"type": "integer", "minimum": 60}}}},
                                  "arrive_by": {"type": "string"}, "dry_run": {"type": "boolean"}}})},
+        "/api/transport/plan-jobs": {"post": {**_op(
+            "Plan runs as a background job: the body of /api/transport/plan, plus time_budget_s (office, admin)",
+            {}, (401, 403, 404, 413, 422), body={"type": "object"}),
+            "responses": {"202": _answer({"type": "object", "required": ["job_id", "status_url"],
+                                          "properties": {"job_id": UUID, "status": {"type": "string"},
+                                                         "time_budget_s": {"type": "number"},
+                                                         "status_url": {"type": "string"}}}, "Queued"),
+                          **_errors(401, 403, 404, 413, 422)}}},
+        "/api/transport/plan-jobs/{job_id}": {"get": _op(
+            "A planning job: status, progress (time used / budget) and the plan once done (office, admin)",
+            {"type": "object", "required": ["job_id", "status", "progress"],
+             "properties": {"job_id": UUID, "status": {"type": "string"}, "progress": {"type": "object"},
+                            "result": {"type": ["object", "null"]}, "error": {"type": ["string", "null"]}}},
+            (401, 403, 404, 422),
+            params=[{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/transport/runs": {"get": _op(
             "A day's runs, stops and arrivals against the register close (office, admin)",
             _collection({"type": "object"}), (401, 403, 422),
-            params=[{"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+            params=[{"name": "date", "in": "query", "required": True,
+                     "schema": {"type": "string", "format": "date", "pattern": RUN_DATE}},
                     _query("school_id", UUID)])},
         "/api/audit/events": {"post": {**_op(
             "A device reports an event for the audit log (e.g. unreadable outbox after a PIN reset)",
-            {"type": "object"}, (401, 413, 422),
+            {"type": "object"}, (401, 403, 413, 422),
             body={"type": "object", "required": ["event"],
                   "properties": {"event": {"type": "string", "enum": ["outbox_unreadable", "device_wiped",
                                                                       "pin_wipe", "storage_not_persistent"]},
                                  "details": {"type": "object"},
                                  "entity_ids": {"type": "array", "items": UUID, "maxItems": 1000}}}),
-            "responses": {"201": _answer({"type": "object"}, "Recorded"), **_errors(401, 413, 422)}}},
+            "responses": {"201": _answer({"type": "object"}, "Recorded"), **_errors(401, 403, 413, 422)}}},
         "/api/audit": {"get": _op(
             "Who read or changed a record, and when (admin)", _collection({"type": "object"}),
             (401, 403, 422), params=[_query("entity_id", UUID), LIMIT, CURSOR])},

@@ -175,6 +175,12 @@ class SqliteTxn:
     def horizon(self) -> int:
         return self._meta("horizon")
 
+    def counter(self, key: str) -> int:
+        return self._meta(key)
+
+    def set_counter(self, key: str, value: int) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     def user_role(self, user_id: str) -> str | None:
         row = self.conn.execute("SELECT role FROM users WHERE id = ? AND active = 1", (user_id,)).fetchone()
         return row[0] if row else None

@@ -27,6 +27,13 @@ def today() -> dt.date:
     return utcnow().date()
 
 
+def wait_words(seconds: float) -> str:
+    """How long to wait, as a person says it: "20 seconds", "a minute", "15 minutes"."""
+    s = max(1, int(seconds))
+    minutes = max(1, round(s / 60))
+    return f"{s} seconds" if s < 60 else "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
 def freeze_heap() -> None:
     """Move everything alive at start-up (modules, routes, templates) out of the garbage
     collector's sight: a push allocates thousands of objects a batch, and every full

@@ -7,10 +7,12 @@ from __future__ import annotations
 from .cursor import decode as decode_cursor, encode as encode_cursor
 from .errors import ChangeError, Forbidden, NotFound, RequestInvalid, ResetRequired, SyncError
 from .hlc import Clock, Stamp, parse as parse_hlc, utc_iso
+from .horizon import next_horizon
 from .pull import MAX_LIMIT, PullOutcome, clamp_limit, pull
 from .pull_item import pull_item, record_item
 from .push import Prepared, PushOutcome, apply, prepare, push
 from .resolve import resolve_conflict, resolve_in, system_write
+from .runs_age import first_run_day, retire_runs
 from .schema import ENTITY_TYPES
 from .scope import Scope, TypeFilter, officer_scope
 from .store import MemoryStore, Store, Txn
@@ -22,6 +24,6 @@ __all__ = [
     "ChangeError", "Clock", "Conflict", "FieldMeta", "Forbidden", "MemoryStore", "NotFound", "Prepared",
     "PullOutcome", "PushOutcome", "Record", "RequestInvalid", "ResetRequired", "Result", "Scope",
     "ScopeEvent", "Stamp", "Store", "SyncError", "Txn", "TypeFilter", "apply", "clamp_limit", "decode_cursor",
-    "encode_cursor", "officer_scope", "parse_hlc", "prepare", "pull", "pull_item", "push", "record_item",
-    "resolve_conflict", "resolve_in", "system_write", "utc_iso",
+    "encode_cursor", "first_run_day", "next_horizon", "officer_scope", "parse_hlc", "prepare", "pull", "pull_item", "push", "record_item",
+    "resolve_conflict", "resolve_in", "retire_runs", "system_write", "utc_iso",
 ]

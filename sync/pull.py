@@ -23,6 +23,9 @@ _first = operator.itemgetter(0)
 class PullOutcome:
     body: dict[str, Any]
     touched: list[tuple[str, str]] = field(default_factory=list)
+    # the position the device holds once it has this page (its cursor's, or a snapshot's start):
+    # what the compaction horizon may not pass while the device is active; None after a reset
+    held: int | None = None
 
 
 def clamp_limit(limit: int | None) -> int:
@@ -34,14 +37,17 @@ def clamp_limit(limit: int | None) -> int:
 def pull(store: Store, actor: Actor, cursor: str | None, limit: int | None, clock: _hlc.Clock,
          now: dt.datetime | None = None) -> PullOutcome:
     """One page of changes since ``cursor`` (everything in scope when None)."""
-    since = _cursor.decode(cursor)
+    since, basis = _cursor.position(cursor)
     limit = clamp_limit(limit)
     now = now or dt.datetime.now(dt.timezone.utc)
     with store.read() as txn:
         meta = {"server_hlc": clock.send(), "server_time": utc_iso(now)}
-        if since and since < txn.horizon():
+        held = since if basis is None else basis
+        if since and held < txn.horizon():
             return PullOutcome({"changes": [], "reset": True, "cursor": None, "has_more": False, **meta})
         top = txn.max_seq()
+        if not since:
+            held = basis = top  # a snapshot: its pages hold the records as of now
         scope = everything(actor.user_id) if actor.is_office else officer_scope(txn, actor.user_id)
         # (seq, type, id, item) candidates; each source gives its first limit + 1 in seq order
         found: list[tuple[int, str, str, Any]] = []
@@ -65,8 +71,9 @@ def pull(store: Store, actor: Actor, cursor: str | None, limit: int | None, cloc
         found.sort(key=_first)
         has_more = len(found) > limit
         page = found[:limit]
-        next_seq = page[-1][0] if has_more else max(top, since)
+        # a snapshot's pages carry its start (sync/cursor.py); its last page, an ordinary cursor
+        next_cursor = _cursor.encode(page[-1][0], basis) if has_more else _cursor.encode(max(top, since))
         changes = [item for _, _, _, item in page]
     touched = [(t, i) for _, t, i, _ in page]
-    return PullOutcome({"changes": changes, "cursor": _cursor.encode(next_seq), "has_more": has_more,
-                        **meta}, touched)
+    return PullOutcome({"changes": changes, "cursor": next_cursor, "has_more": has_more, **meta}, touched,
+                       held)

@@ -2,8 +2,9 @@
 
 An officer sees every school, their open cases and everything linked to them
 (pupil, household, visits, conversations, tasks, notes), and the transport
-runs they drive with their stops, pupils and households. Office and admin see
-everything.
+runs they drive with their stops, pupils and households — a run only until the
+server moves ``RUNS_FROM`` past its date (``sync/runs_age.py``, docs/retention.md). Office and
+admin see everything.
 
 Beyond the protocol's types: a ``notice`` is seen by its recipient only (it
 never leaves their scope), a ``review`` travels with its case like a visit
@@ -11,6 +12,7 @@ never leaves their scope), a ``review`` travels with its case like a visit
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,11 +22,15 @@ from .types import Record
 TYPES = ("school", "household", "pupil", "case", "visit", "conversation", "transport_run",
          "transport_stop", "task", "note", "notice", "review")
 CASE_LINKED = ("visit", "conversation", "task", "note", "review")
+# the store's counter holding the first run date (a date ordinal) still on its driver's phone;
+# 0: every run (sync/runs_age.py moves it, with the scope events that take older runs off phones)
+RUNS_FROM = "runs_from"
 
 
 class ScopeReader(Protocol):
     def get(self, type_: str, ids: Iterable[str]) -> dict[str, Record]: ...
     def find(self, type_: str, field_: str, values: Iterable[Any]) -> list[Record]: ...
+    def counter(self, key: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,9 @@ def officer_scope(txn: ScopeReader, user_id: str) -> Scope:
         scope.cases.add(case.id)
         if case.fields.get("pupil_id"):
             scope.pupils.add(case.fields["pupil_id"])
-    runs = [r for r in txn.find("transport_run", "driver_id", [user_id]) if not r.deleted]
+    first_day = runs_first_day(txn)
+    runs = [r for r in txn.find("transport_run", "driver_id", [user_id])
+            if not r.deleted and (first_day is None or str(r.fields.get("date") or "9999") >= first_day)]
     scope.runs = {r.id for r in runs}
     if scope.runs:
         for stop in txn.find("transport_stop", "run_id", scope.runs):
@@ -109,6 +117,12 @@ def officer_scope(txn: ScopeReader, user_id: str) -> Scope:
         if pupil.fields.get("household_id"):
             scope.households.add(pupil.fields["household_id"])
     return scope
+
+
+def runs_first_day(txn: ScopeReader) -> str | None:
+    """The first run date (``YYYY-MM-DD``) still on its driver's phone; None: every run."""
+    ordinal = txn.counter(RUNS_FROM)
+    return dt.date.fromordinal(ordinal).isoformat() if ordinal > 0 else None
 
 
 def members(txn: ScopeReader, scope: Scope) -> set[tuple[str, str]]:
@@ -128,3 +142,26 @@ def members(txn: ScopeReader, scope: Scope) -> set[tuple[str, str]]:
     if subjects:
         out |= {("note", r.id) for r in txn.find("note", "subject_id", subjects) if not r.deleted}
     return out
+
+
+class EventReader(Protocol):
+    def has_scope_event(self, user_id: str, type_: str, entity_id: str) -> bool: ...
+
+
+def hangs_on(type_: str, fields: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What field work refers to: its case (a stop: its run), and the visit or subject it is about.
+    Sent after it left the officer's scope, it is kept only if they had every one (``once_held``)."""
+    if type_ == "transport_stop":
+        return [("transport_run", fields.get("run_id"))]
+    links = [("case", fields.get("case_id"))]
+    if type_ == "conversation" and fields.get("visit_id"):
+        links.append(("visit", fields["visit_id"]))
+    elif type_ == "note":
+        links.append((fields.get("subject_type"), fields.get("subject_id")))
+    return links
+
+
+def once_held(txn: EventReader, user_id: str, record: Record) -> bool:
+    """The user made ``record``, or a scope event shows it was once in their scope: what an officer
+    may still name after it left their scope (field work sent late, a device's audit report)."""
+    return record.created_by == user_id or txn.has_scope_event(user_id, record.type, record.id)

@@ -23,6 +23,9 @@ class Txn(Protocol):
     def max_seq(self) -> int: ...
     def set_max_seq(self, seq: int) -> None: ...
     def horizon(self) -> int: ...
+    def counter(self, key: str) -> int:
+        """A named number the server keeps (0 when never set), e.g. ``scope.RUNS_FROM``."""
+    def set_counter(self, key: str, value: int) -> None: ...
     def user_role(self, user_id: str) -> str | None: ...
     def people(self, user_ids: Iterable[str], device_ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
         """Names people read: ``({user id: display name}, {device id: device name})`` for those
@@ -66,16 +69,17 @@ class MemoryStore:
         self.device_names: dict[str, str] = {}
         self.seq = 0
         self.horizon_seq = 0
+        self.counters: dict[str, int] = {}
         self._lock = threading.RLock()
 
     @contextmanager
     def write(self) -> Iterator[MemoryTxn]:
         with self._lock:
-            saved = copy.deepcopy((self.records, self.changes, self.conflicts, self.events, self.seq))
+            saved = copy.deepcopy((self.records, self.changes, self.conflicts, self.events, self.seq, self.counters))
             try:
                 yield MemoryTxn(self)
             except BaseException:
-                self.records, self.changes, self.conflicts, self.events, self.seq = saved
+                self.records, self.changes, self.conflicts, self.events, self.seq, self.counters = saved
                 raise
 
     @contextmanager
@@ -112,6 +116,12 @@ class MemoryTxn:
 
     def horizon(self) -> int:
         return self.s.horizon_seq
+
+    def counter(self, key: str) -> int:
+        return self.s.counters.get(key, 0)
+
+    def set_counter(self, key: str, value: int) -> None:
+        self.s.counters[key] = value
 
     def user_role(self, user_id: str) -> str | None:
         return self.s.users.get(user_id)

@@ -8,6 +8,12 @@
                  device meets (lost: refused; returned: its final push first)
 ``routes.py``    the API: ``/api/auth/login``, ``/refresh``, ``/logout``, ``/api/devices``
 ``pages.py``     the office: ``/office/login``, ``/office/logout``, ``/office/devices``
+``admin.py``     user administration (deactivate, reactivate, reset codes, role, rename, second
+                 factor reset), shared by ``admin_cli.py`` (``doorstep user …``) and
+                 ``admin_pages.py`` (``/office/users``); docs/users.md
+``totp.py``      the second factor (TOTP, RFC 6238); ``totp_pages.py`` its office steps and the
+                 reset-password page
+``reset.py``     one-time password reset codes and ``POST /api/auth/reset-password``
 
 This module imports nothing: ``server.http`` and ``server.office.pages`` import
 ``accounts``, ``tokens`` and ``sessions``, and ``routes``/``pages`` import those two.

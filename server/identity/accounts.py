@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from sync import ROLES
@@ -17,15 +16,15 @@ from sync import ROLES
 from ..errors import ApiError
 from ..storage import Database, SqliteTxn
 from ..util import now_iso, utcnow
-from . import status
+from . import status, throttle
 
 # argon2id with OWASP's first recommended setting (46 MiB, one pass, one lane): memory-hard
 # per guess, and ~45 ms of one core a sign-in, so an 08:30 wave of sign-ins does not starve
 # the syncs (docs/security.md). Hashes made with other settings are upgraded at the next
 # sign-in. The cost can be lowered for test suites (never in production) through the environment.
-_hasher = PasswordHasher(time_cost=int(os.environ.get("DOORSTEP_ARGON2_TIME", "1")),
-                         memory_cost=int(os.environ.get("DOORSTEP_ARGON2_MEMORY_KIB", "47104")),
-                         parallelism=1)
+_hasher = throttle.CountingHasher(time_cost=int(os.environ.get("DOORSTEP_ARGON2_TIME", "1")),
+                                  memory_cost=int(os.environ.get("DOORSTEP_ARGON2_MEMORY_KIB", "47104")),
+                                  parallelism=1)
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 
@@ -42,13 +41,13 @@ class User:
 
 
 def add_user(db: Database, username: str, password: str, role: str, display_name: str | None = None,
-             user_id: str | None = None) -> User:
+             user_id: str | None = None, audit_via: dict[str, Any] | None = None) -> User:
+    """A new user; ``audit_via`` (the command line's) records it as ``user_add`` (docs/users.md)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if not username or len(username) > 100:
         raise ValueError("username must be 1 to 100 characters")
-    if len(password) < 8:
-        raise ValueError("password must be at least 8 characters")
+    check_password(password)
     user = User(user_id or str(uuid.uuid4()), username, display_name or username, role)
     with db.write() as txn:
         if txn.rows("SELECT 1 FROM users WHERE username = ?", (username,)):
@@ -56,50 +55,41 @@ def add_user(db: Database, username: str, password: str, role: str, display_name
         txn.execute("INSERT INTO users (id, username, display_name, role, password_hash, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (user.id, username, user.display_name, role, _hasher.hash(password), now_iso()))
+        if audit_via is not None:
+            from .. import audit
+
+            audit.record(txn, None, None, "user_add", [user.id], {**audit_via, "username": username, "role": role})
     return user
 
 
-def get_user(txn: SqliteTxn, user_id: str) -> User | None:
-    rows = txn.rows("SELECT id, username, display_name, role FROM users WHERE id = ? AND active = 1",
-                    (user_id,))
+MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+
+
+def check_password(password: str) -> None:
+    """The one password rule (``user add``, a reset): 8 to 1,024 characters."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"password must be at most {MAX_PASSWORD} characters")
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a new password that keeps the rule (ValueError if not)."""
+    check_password(password)
+    return _hasher.hash(password)
+
+
+def get_user(txn: SqliteTxn, user_id: str, *, inactive: bool = False) -> User | None:
+    """The user, if active; ``inactive``: even if deactivated (the final push of a phone that
+    was revoked as returned when its user was deactivated, docs/users.md)."""
+    rows = txn.rows("SELECT id, username, display_name, role FROM users WHERE id = ?"
+                    + ("" if inactive else " AND active = 1"), (user_id,))
     return User(**rows[0]) if rows else None
 
 
 def list_users(db: Database) -> list[User]:
     return [User(**r) for r in db.query(
         "SELECT id, username, display_name, role FROM users WHERE active = 1 ORDER BY username")]
-
-
-# -- login throttling ---------------------------------------------------------
-
-def _throttle_keys(username: str, address: str) -> list[str]:
-    return [f"pair:{username.lower()}|{address}", f"user:{username.lower()}"]
-
-
-def check_throttle(db: Database, username: str, address: str, max_failures: int, window_s: int) -> None:
-    now = time.time()
-    keys = _throttle_keys(username, address)
-    limits = {keys[0]: max_failures, keys[1]: max_failures * 4}
-    for row in db.query("SELECT key, failures, last_at FROM login_failures WHERE key IN (?, ?)", keys):
-        if now - row["last_at"] < window_s and row["failures"] >= limits[row["key"]]:
-            retry = int(window_s - (now - row["last_at"])) + 1
-            raise ApiError(429, "rate_limited", "too many failed sign-ins; try again later",
-                           {"retry_after_s": retry}, headers={"Retry-After": str(retry)})
-
-
-def record_failure(db: Database, username: str, address: str, window_s: int) -> None:
-    now = time.time()
-    with db.write() as txn:
-        for key in _throttle_keys(username, address):
-            txn.execute(
-                "INSERT INTO login_failures (key, failures, last_at) VALUES (?, 1, ?) "
-                "ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - last_at > ? THEN 1 "
-                "ELSE failures + 1 END, last_at = excluded.last_at", (key, now, now, window_s))
-
-
-def clear_failures(db: Database, username: str, address: str) -> None:
-    with db.write() as txn:
-        txn.execute("DELETE FROM login_failures WHERE key = ?", (_throttle_keys(username, address)[0],))
 
 
 def authenticate(db: Database, username: str, password: str) -> User | None:
@@ -120,16 +110,19 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     return User(row["id"], row["username"], row["display_name"], row["role"])
 
 
-def sign_in(db: Database, username: str, password: str, address: str, max_failures: int,
-            window_s: int) -> User | None:
-    """The user whose password this is, or None (a failure, counted against the username and
-    address); raises a 429 ApiError while they are throttled. The API and the office both use it."""
-    check_throttle(db, username, address, max_failures, window_s)
+def sign_in(db: Database, username: str, password: str, address: str,
+            limits: throttle.Limits) -> User | None:
+    """The user whose password this is, or None (a failure, counted against the address and the
+    username-and-address pair); raises a 429 ApiError, before any hashing, while either must
+    wait (identity/throttle.py, with ``limits`` the Settings). The API and the office both use it."""
+    policy = throttle.Policy.of(limits)
+    throttle.check(db, username, address, policy)  # one read: a refusal costs no hash and no write
+    throttle.reserve(db, username, address, policy)
     user = authenticate(db, username, password)
     if user is None:
-        record_failure(db, username, address, window_s)
+        throttle.failed()
         return None
-    clear_failures(db, username, address)
+    throttle.succeeded(db, username, address)
     return user
 
 
@@ -140,6 +133,10 @@ def _hash_token(token: str) -> str:
 
 
 def new_device(txn: SqliteTxn, user_id: str, name: str) -> str:
+    """A new device for an active user (checked again here: a deactivation may have come between
+    the password check and this write)."""
+    if not txn.rows("SELECT 1 FROM users WHERE id = ? AND active = 1", (user_id,)):
+        raise ApiError(401, "unauthenticated", "wrong username or password")
     device_id = str(uuid.uuid4())
     txn.execute("INSERT INTO devices (id, user_id, name, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
                 (device_id, user_id, name, now_iso(), now_iso()))
@@ -210,7 +207,7 @@ def rotate_refresh(db: Database, token: str, ttl_s: int,
                 raise ApiError(401, "token_expired", "the refresh token has expired; sign in again")
             txn.execute("UPDATE refresh_tokens SET used_at = ? WHERE id = ?", (now_iso(), row["id"]))
             new_token = issue_refresh(txn, row["device_id"], ttl_s)
-            user = get_user(txn, row["user_id"])
+            user = get_user(txn, row["user_id"], inactive=status.final_push_open(device))
             if reported.differs(device):
                 status.store(txn, row["device_id"], reported)
     if refusal is not None:

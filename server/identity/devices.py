@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from .. import audit
-from ..storage import Database
+from ..storage import Database, SqliteTxn
 from ..util import utcnow
 from . import status
 from .accounts import revoke_device, spend_refresh_tokens
@@ -61,23 +61,30 @@ def revoke(db: Database, device_id: str, user_id: str, by_device: str | None, ki
     push first), audited as ``revoke_device`` with the kind and reason: the device's row, or None
     when there is no such device. A device already revoked keeps its first revocation, except
     that a returned phone still due its final push can be declared lost after all."""
+    with db.write() as txn:
+        return revoke_in(txn, device_id, user_id, by_device, kind, reason, detail)
+
+
+def revoke_in(txn: SqliteTxn, device_id: str, user_id: str | None, by_device: str | None, kind: str = "lost",
+              reason: str = "", detail: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """``revoke`` inside the caller's transaction (deactivating a user revokes all their devices
+    in one, server/identity/admin.py)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    with db.write() as txn:
-        device = status.load(txn, device_id)
-        if device is None:
-            return None
-        if device["revoked_at"] is None or (kind == "lost" and status.final_push_open(device)):
-            escalated = device["revoked_at"] is not None
-            if not escalated:
-                revoke_device(txn, device_id, "revoked", user_id, spend_tokens=kind == "lost")
-            else:
-                spend_refresh_tokens(txn, device_id)
-            # a lost phone's unsent work is given up: its last reported count, until it says more
-            txn.execute("UPDATE devices SET revoke_kind = ?, revoke_note = ?, revoked_by = ?, "
-                        "lost_unsent = CASE WHEN ? = 'lost' THEN unsent END WHERE id = ?",
-                        (kind, reason, user_id, kind, device_id))
-            audit.record(txn, user_id, by_device, "revoke_device", [device_id],
-                         {**(detail or {}), "kind": kind, "reason": reason, "unsent": device["unsent"],
-                          **({"was": "returned"} if escalated else {})})
-        return txn.rows(_SELECT + " WHERE d.id = ?", (device_id,))[0]
+    device = status.load(txn, device_id)
+    if device is None:
+        return None
+    if device["revoked_at"] is None or (kind == "lost" and status.final_push_open(device)):
+        escalated = device["revoked_at"] is not None
+        if not escalated:
+            revoke_device(txn, device_id, "revoked", user_id, spend_tokens=kind == "lost")
+        else:
+            spend_refresh_tokens(txn, device_id)
+        # a lost phone's unsent work is given up: its last reported count, until it says more
+        txn.execute("UPDATE devices SET revoke_kind = ?, revoke_note = ?, revoked_by = ?, "
+                    "lost_unsent = CASE WHEN ? = 'lost' THEN unsent END WHERE id = ?",
+                    (kind, reason, user_id, kind, device_id))
+        audit.record(txn, user_id, by_device, "revoke_device", [device_id],
+                     {**(detail or {}), "kind": kind, "reason": reason, "unsent": device["unsent"],
+                      **({"was": "returned"} if escalated else {})})
+    return txn.rows(_SELECT + " WHERE d.id = ?", (device_id,))[0]

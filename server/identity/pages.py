@@ -15,7 +15,8 @@ from ..http import client_address
 from ..office.exports import csv_response, csv_text
 from ..office.pages import (OFFICE_ROLES, PageError, app_state, form, me, page, read_form, redirect, render,
                             text_field, uuid_param)
-from . import accounts, devices, sessions, status
+from ..util import wait_words
+from . import accounts, admin_pages, devices, sessions, status, totp, totp_pages
 
 LOGIN_TOKEN_AGE_S = 2 * 3600
 REASONS = {"revoked": "revoked in the office or the API", "refresh_token_reuse": "a refresh token was reused",
@@ -25,11 +26,7 @@ KINDS = {"lost": "Lost or stolen", "returned": "Returned or replaced"}
 
 # -- sign-in and sign-out ------------------------------------------------------------------
 
-def _safe_next(value: str) -> str:
-    """Only a path inside the office pages (no open redirect)."""
-    if value.startswith("/office/") and not value.startswith("//") and "\\" not in value and len(value) < 2000:
-        return value
-    return "/office/"
+_safe_next = totp_pages.safe_next
 
 
 def _login_page(request: Request, status: int = 200, error: str = "", username: str = "",
@@ -68,12 +65,10 @@ async def login(request: Request) -> Response:
         address = client_address(request)
         settings = st.settings
         try:
-            user = await run_in_threadpool(accounts.sign_in, st.db, username, password[:1000], address,
-                                           settings.login_max_failures, settings.login_window_s)
+            user = await run_in_threadpool(accounts.sign_in, st.db, username, password[:1000], address, settings)
         except ApiError as exc:
-            minutes = max(1, round(exc.details.get("retry_after_s", 60) / 60))
-            response = _login_page(request, 429, f"Too many failed sign-ins. Try again in about {minutes} "
-                                   "minutes.", username)
+            when = wait_words(exc.details.get("retry_after_s", 60))
+            response = _login_page(request, 429, f"Too many failed sign-ins. Try again in about {when}.", username)
             response.headers["Retry-After"] = str(exc.details.get("retry_after_s", 60))
             return response
         if user is None:
@@ -81,17 +76,10 @@ async def login(request: Request) -> Response:
         if user.role not in OFFICE_ROLES:
             return _login_page(request, 403, "The office pages are for office and admin staff. Field officers "
                                "sign in to the field app at /app/.", username)
-        token = await run_in_threadpool(sessions.create, st.db, user)
-
-        def log() -> None:
-            with st.db.write() as txn:
-                audit.record(txn, user.id, None, "office_sign_in", [], {"address": address})
-
-        await run_in_threadpool(log)
-        response = redirect(_safe_next(text_field(data, "next", 2000)))
-        sessions.set_cookie(response, request, sessions.COOKIE, token, None)
-        sessions.clear_cookie(response, request, sessions.LOGIN_COOKIE)
-        return response
+        next_path = text_field(data, "next", 2000)
+        if await run_in_threadpool(totp.needed, st.db, settings, user) != "none":  # docs/users.md
+            return await totp_pages.ask_for_code(request, user, next_path)
+        return await totp_pages.start_session(request, user, next_path, {})
     finally:
         await data.close()
 
@@ -207,4 +195,5 @@ routes = [
     Route("/office/devices.csv", device_csv, methods=["GET"]),
     Route("/office/devices/{device_id}/revoke", revoke_form, methods=["GET"]),
     Route("/office/devices/{device_id}/revoke", revoke, methods=["POST"]),
+    *totp_pages.routes, *admin_pages.routes,
 ]

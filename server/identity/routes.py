@@ -14,7 +14,7 @@ from ..errors import ApiError, invalid, not_found
 from ..http import authenticate, client_address, query_int, read_json, state, string_field, uuid_param
 from ..jsonresp import JSONResponse
 from ..state import AppState
-from . import accounts, devices, status
+from . import accounts, devices, reset, status, throttle, totp
 
 
 def _pair(st: AppState, user: accounts.User, device_id: str, refresh: str) -> dict:
@@ -25,18 +25,21 @@ def _pair(st: AppState, user: accounts.User, device_id: str, refresh: str) -> di
 
 async def login(request: Request) -> Response:
     st = state(request)
+    await throttle.hold_back(st.db, client_address(request))  # an address known refused: 429 before anything else
     data = await read_json(request, 64 * 1024)
     username = string_field(data, "username", 100)
     password = string_field(data, "password", 1024)
     device_name = string_field(data, "device_name", 200)
+    totp_code = totp.code_field(data)
     address = client_address(request)
     reported = status.read(request.headers)
 
     def work() -> dict:
         s = st.settings
-        user = accounts.sign_in(st.db, username, password, address, s.login_max_failures, s.login_window_s)
+        user = accounts.sign_in(st.db, username, password, address, s)
         if user is None:
             raise ApiError(401, "unauthenticated", "wrong username or password")
+        totp.check_api_login(st.db, s, user, totp_code)  # the second factor (docs/users.md)
         with st.db.write() as txn:
             device_id = accounts.new_device(txn, user.id, device_name)
             status.store(txn, device_id, reported)
@@ -135,4 +138,5 @@ routes = [
     Route("/api/auth/logout", logout, methods=["POST"]),
     Route("/api/devices", list_devices, methods=["GET"]),
     Route("/api/devices/{device_id}/revoke", revoke, methods=["POST"]),
+    *reset.routes,
 ]

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..identity import pages as identity_pages
+from ..ops import pages as ops_pages
 from ..register import import_pages as imports
 from ..register import pages as register_pages
 from ..register import roll_pages
@@ -38,7 +39,7 @@ routes: list[BaseRoute] = [
     Route("/office", _to_office),
     *identity_pages.routes, *overview.routes, *visits.routes, *conflicts.routes, *register_pages.routes,
     *cases.routes, *imports.routes, *roll_pages.routes, *exports.routes, *transport_pages.routes,
-    *audit_pages.routes,
+    *audit_pages.routes, *ops_pages.routes,
     Mount("/office/static", app=StaticFiles(directory=STATIC), name="office-static"),
     Route("/office/{rest:path}", _not_found, methods=["GET", "POST", "HEAD"]),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,7 +18,15 @@ from . import labels, log
 from .pages import PageError, app_state, form, me, page, render, text_field
 from .people import Directory
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = frozenset("=+-@")
+
+
+def runs_as_formula(text: str) -> bool:
+    """Text a spreadsheet may run as a formula: it starts with = + - or @ in any width (NFKC folds
+    the full-width ＝ ＋ － ＠ and the small forms into them), or with white space a spreadsheet
+    may skip first (a space, a no-break space, a tab, a line feed, a carriage return)."""
+    first = text[:1]
+    return first.isspace() or unicodedata.normalize("NFKC", first) in FORMULA_START
 
 
 def cell(value: Any) -> Any:
@@ -26,7 +35,7 @@ def cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and runs_as_formula(value):
         return "'" + value
     if isinstance(value, (list, dict)):
         return cell(labels.value_text(value))

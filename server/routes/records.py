@@ -9,11 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync import ADMIN, OFFICE
+from sync import ADMIN, OFFICE, OFFICER
 from sync.schema import is_uuid
+from sync.scope import TYPES, officer_scope, once_held
 
 from .. import audit, paging
-from ..errors import invalid
+from ..errors import ApiError, invalid
+from ..sqlite_txn import SqliteTxn
 from ..http import audit_read, authenticate, query_choice, query_int, read_json, state
 from ..jsonresp import JSONResponse
 
@@ -86,10 +88,26 @@ async def device_event(request: Request) -> Response:
 
     def work() -> int:
         with st.db.write() as txn:
+            if auth.user.role == OFFICER:
+                beyond = beyond_reach(txn, auth.user.id, ids)
+                if beyond:
+                    raise ApiError(403, "forbidden", "entity_ids names records outside your caseload",
+                                   {"field": "entity_ids", "ids": beyond})
             return audit.record(txn, auth.user.id, auth.device_id, f"device:{event}", ids, details)
 
     audit_id = await run_in_threadpool(work)
     return JSONResponse({"id": audit_id, "event": event}, status_code=201)
+
+
+def beyond_reach(txn: SqliteTxn, user_id: str, ids: list[str]) -> list[str]:
+    """The ids that name a stored record an officer neither has in scope nor once had
+    (``sync.scope.once_held``); an id the server never stored (work lost before it was sent) names
+    nothing and passes."""
+    if not ids:
+        return []
+    scope = officer_scope(txn, user_id)
+    return sorted(r.id for type_ in TYPES for r in txn.get(type_, ids).values()
+                  if not scope.contains(r) and not once_held(txn, user_id, r))
 
 
 routes = [

@@ -21,8 +21,10 @@ from ..errors import ApiError, invalid, not_found
 from ..http import Auth, authenticate, query_choice, query_int, read_json, state
 from ..identity import status as device_status
 from ..jsonresp import JSONResponse
+from ..monitor import metrics
+from ..retention import horizon as retention
 from ..storage import SqliteTxn
-from ..util import now_iso
+from ..util import now_iso, today
 from . import conflicts
 
 PROTOCOL_VERSION = "1"
@@ -91,6 +93,7 @@ async def push(request: Request) -> Response:
             _synced(txn, auth, "push", outcome.touched, {"changes": len(changes), "client_id": client_id},
                     at=outcome.server_time)
         answer = outcome.as_dict()
+        metrics.count_push(answer["results"])  # after the commit: counts what was kept
         if auth.final:
             answer["final"] = True
         return orjson.dumps(answer)
@@ -111,9 +114,11 @@ async def pull(request: Request) -> Response:
         raise invalid("cursor is not one this server gave out", field="cursor")
 
     def work() -> bytes:
+        retention.retire_runs_if_due(st.db, st.settings.retention, today())  # old runs leave phones (once a day)
         outcome = sync.pull(st.db, auth.actor, cursor, limit, st.clock)
         with st.db.write() as txn:
             _synced(txn, auth, "pull", outcome.touched, {"cursor": cursor, "count": len(outcome.touched)})
+            retention.record_pull(txn, auth.device_id, outcome.held)  # what the horizon may not pass
         return orjson.dumps(outcome.body)
 
     return _timed(await run_in_threadpool(work), started)

@@ -30,8 +30,13 @@ FORMS = {
     "/office/roll/alerts/{alert_id}/resolve": lambda ids, dev: f"/office/roll/alerts/{ids['visit']}/resolve",
     "/office/devices/{device_id}/revoke": lambda ids, dev: f"/office/devices/{dev}/revoke",
     "/office/export": lambda ids, dev: "/office/export",
+    "/office/subject-access": lambda ids, dev: "/office/subject-access",
     "/office/transport/plan": lambda ids, dev: "/office/transport/plan",
     "/office/transport/create": lambda ids, dev: "/office/transport/create",
+    "/office/users/{user_id}/{action}": lambda ids, dev: f"/office/users/{ids['visit']}/rename",
+    "/office/account/second-factor": lambda ids, dev: "/office/account/second-factor",
+    "/office/login/code": lambda ids, dev: "/office/login/code",
+    "/office/reset-password": lambda ids, dev: "/office/reset-password",
 }
 
 

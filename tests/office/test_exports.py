@@ -51,3 +51,23 @@ def test_bad_ranges(office_page):
     r = page.post("/office/export", {"kind": "visit", "from": "2026-12-01", "to": "2026-11-01"})
     assert r.status_code == 422 and "before the start" in r.text
     assert page.post("/office/export", {"kind": "pupil", "from": "2026-11-01", "to": "2026-11-02"}).status_code == 422
+
+
+FORMULAS = ["=1+1", "+1", "-1", "@SUM(A1)", " =1+1", "\u00a0=1+1", "\n=1+1", "\t=1+1", "\r=1+1",
+            "\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", "\ufe661+1", "\u3000=1+1"]
+
+
+def test_every_cell_a_spreadsheet_could_run_is_neutralised():
+    from server.office.exports import csv_text
+
+    text = csv_text(["v"], [[v] for v in [*FORMULAS, "Ann", "1 Oak Road", 5, -5, None, True]])
+    got = [row[0] for row in csv.reader(io.StringIO(text))][1:]
+    assert got == ["'" + v for v in FORMULAS] + ["Ann", "1 Oak Road", "5", "-5", "", "yes"]
+
+
+def test_an_exported_note_starting_with_white_space_or_a_wide_equals_sign_is_neutralised(world, office_page):
+    _office, officer, ids = world
+    notes = {add_visit(officer, ids["case"], started_at="2026-11-03T10:00:00Z", notes=n): n
+             for n in ("\u00a0=HYPERLINK(\"http://x\")", "\uff1dHYPERLINK(\"http://x\")", " +1")}
+    rows = rows_of(office_page().post("/office/export", {"kind": "visit", "from": "2026-11-03", "to": "2026-11-03"}))
+    assert {r["id"]: r["notes"] for r in rows} == {id_: "'" + n for id_, n in notes.items()}

@@ -58,6 +58,7 @@ class Endpoint:
 ENDPOINTS = [
     Endpoint("login", "POST", "/api/auth/login", auth=False, body=True),
     Endpoint("refresh", "POST", "/api/auth/refresh", auth=False, body=True),
+    Endpoint("reset_password", "POST", "/api/auth/reset-password", auth=False, body=True),
     Endpoint("logout", "POST", "/api/auth/logout"),
     Endpoint("devices", "GET", "/api/devices", roles=("office", "admin"), query=("limit", "cursor")),
     Endpoint("revoke", "POST", "/api/devices/{id}/revoke", roles=("office", "admin")),
@@ -75,6 +76,8 @@ ENDPOINTS = [
              filters={"entity_id": "not-a-uuid"}),
     Endpoint("audit_events", "POST", "/api/audit/events", body=True),
     Endpoint("transport_plan", "POST", "/api/transport/plan", roles=("office", "admin"), body=True),
+    Endpoint("transport_plan_job", "POST", "/api/transport/plan-jobs", roles=("office", "admin"), body=True),
+    Endpoint("transport_plan_job_status", "GET", "/api/transport/plan-jobs/{id}", roles=("office", "admin")),
     Endpoint("transport_runs", "GET", "/api/transport/runs", roles=("office", "admin"),
              query=("date", "school_id"), filters={"school_id": "not-a-uuid"},
              required_query={"date": "2026-11-23"}),
@@ -144,10 +147,12 @@ def good_body(ep: Endpoint) -> dict[str, Any]:
     bodies: dict[str, dict[str, Any]] = {
         "login": {"username": "office", "password": PASSWORD, "device_name": "test"},
         "refresh": {"refresh_token": "x" * 43},
+        "reset_password": {"username": "office", "code": "AAAA-BBBB-CCCC-DDDD", "new_password": "a-new-password"},
         "push": {"client_id": str(uuid.uuid4()), "changes": []},
         "resolve": {"choose": "kept"},
         "marks": {"csv": "upn,date,session,code\n"},
         "transport_plan": {"school_id": str(uuid.uuid4()), "date": "2026-11-23", "vehicles": []},
+        "transport_plan_job": {"school_id": str(uuid.uuid4()), "date": "2026-11-23", "vehicles": []},
         "audit_events": {"event": "storage_not_persistent"},
     }
     return bodies[ep.name]
@@ -246,10 +251,12 @@ def wrong_types(ep: Endpoint, req: Req, env: Env) -> Req:
     return with_json(req, {
         "login": {"username": 12345, "password": ["x"], "device_name": {"a": 1}},
         "refresh": {"refresh_token": 12345},
+        "reset_password": {"username": 12345, "code": ["x"], "new_password": {"a": 1}},
         "push": {"client_id": str(uuid.uuid4()), "changes": {"0": {}}},
         "resolve": {"choose": True},
         "marks": {"csv": 42},
         "transport_plan": {"school_id": 42, "date": ["2026-11-23"], "vehicles": "minibus"},
+        "transport_plan_job": {"school_id": 42, "date": ["2026-11-23"], "vehicles": "minibus"},
         "audit_events": {"event": 42, "details": ["x"], "entity_ids": "all"},
     }[ep.name])
 
@@ -281,7 +288,7 @@ def unknown_ids(ep: Endpoint, req: Req, env: Env) -> Req | None:
                                "device_name": "test"})
     if ep.name == "refresh":
         return with_json(req, {"refresh_token": "never-issued-" + uuid.uuid4().hex})
-    if ep.name in ("resolve", "transport_plan"):
+    if ep.name in ("resolve", "transport_plan", "transport_plan_job"):
         return req  # well-formed, about a conflict / school that does not exist
     return None
 
@@ -400,7 +407,8 @@ KINDS: list[Kind] = [
     Kind("limit_zero", query_kind("limit", "0"), 422, "validation_failed", check_field(*BY_NAME)),
     Kind("limit_not_a_number", query_kind("limit", "abc"), 422, "validation_failed", check_field(*BY_NAME)),
     Kind("limit_fraction", query_kind("limit", "2.5"), 422, "validation_failed"),
-    Kind("limit_huge_digits", query_kind("limit", "9" * 5000), 422, "validation_failed"),
+    # (a huge whole number is clamped to the maximum: tests/server/test_query_limits.py)
+    Kind("limit_huge_fraction", query_kind("limit", "9" * 5000 + ".5"), 422, "validation_failed"),
     Kind("cursor_garbage", query_kind("cursor", "garbage!!"), 422, "validation_failed"),
     Kind("cursor_too_long", query_kind("cursor", "A" * 5000), 422, "validation_failed"),
     Kind("cursor_forged", query_kind("cursor", FORGED_CURSOR), 422, "validation_failed"),
@@ -446,12 +454,14 @@ KINDS: list[Kind] = [
          422, "validation_failed"),
     Kind("missing_fields", body_kind(lambda ep, r, env: with_json(r, {})), 422, "validation_failed"),
     Kind("wrong_field_types", body_kind(wrong_types), 422, "validation_failed",
-         check_field("login", "refresh", "push", "resolve", "marks", "transport_plan", "audit_events")),
+         check_field("login", "refresh", "reset_password", "push", "resolve", "marks", "transport_plan",
+                     "transport_plan_job", "audit_events")),
     Kind("null_fields", body_kind(null_fields), 422, "validation_failed"),
     Kind("empty_strings", body_kind(empty_strings), 422, "validation_failed"),
     Kind("very_long_strings", body_kind(very_long_strings), 422, "validation_failed"),
-    Kind("unknown_ids", body_kind(unknown_ids), on("resolve", "transport_plan", then=404, otherwise=401),
-         on("resolve", "transport_plan", then="not_found", otherwise="unauthenticated")),
+    Kind("unknown_ids", body_kind(unknown_ids),
+         on("resolve", "transport_plan", "transport_plan_job", then=404, otherwise=401),
+         on("resolve", "transport_plan", "transport_plan_job", then="not_found", otherwise="unauthenticated")),
     Kind("wrong_password", wrong_password, 401, "unauthenticated"),
     Kind("too_many_changes", too_many_changes, 413, "payload_too_large", check_change_limit),
     # -- the method ---------------------------------------------------------------------
@@ -511,7 +521,7 @@ def test_the_table_is_broad_enough():
     described = {(method.upper(), path) for path, item in spec()["paths"].items() for method in item}
     table = {(e.method, e.path.replace("{id}", "{x}")) for e in ENDPOINTS}
     described = {(m, re.sub(r"\{[^}]+\}", "{x}", p)) for m, p in described}
-    assert described - {("GET", "/api/health"), ("GET", "/api/openapi.json")} == table
+    assert described - {("GET", "/api/health"), ("GET", "/api/ready"), ("GET", "/api/openapi.json")} == table
     per_endpoint = {e.name: 0 for e in ENDPOINTS}
     for p in APPLICABLE:
         per_endpoint[p.values[0].name] += 1
@@ -527,9 +537,10 @@ def test_the_base_requests_are_accepted(env):
         if ep.name in ("logout",):
             continue  # a good logout would sign the shared device out
         r = send(env, base_request(ep, env))
-        expected = {"login": 200, "refresh": 401, "devices": 200, "revoke": 404, "push": 200, "pull": 200,
+        expected = {"login": 200, "refresh": 401, "reset_password": 401, "devices": 200, "revoke": 404, "push": 200, "pull": 200,
                     "conflicts": 200, "resolve": 404, "marks": 200, "pupils": 200, "visits": 200,
-                    "audit": 200, "transport_plan": 404, "transport_runs": 200, "audit_events": 201}[ep.name]
+                    "audit": 200, "transport_plan": 404, "transport_runs": 200, "audit_events": 201,
+                    "transport_plan_job": 404, "transport_plan_job_status": 404}[ep.name]
         assert r.status_code == expected, (ep.name, r.status_code, r.text)
 
 

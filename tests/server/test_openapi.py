@@ -14,8 +14,8 @@ from server.app import create_app
 
 JSON = "application/json"
 SYNC_PATHS = {"/api/sync/push", "/api/sync/pull"}
-PUBLIC = {("/api/health", "get"), ("/api/openapi.json", "get"), ("/api/auth/login", "post"),
-          ("/api/auth/refresh", "post")}
+PUBLIC = {("/api/health", "get"), ("/api/ready", "get"), ("/api/openapi.json", "get"), ("/api/auth/login", "post"),
+          ("/api/auth/refresh", "post"), ("/api/auth/reset-password", "post")}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
 
