@@ -1,8 +1,12 @@
 // Transport runs for the driver: today's runs, stops in order, one-tap events
 // stamped with the time and the last known position. A tap is saved at once (there
-// is nothing half-typed to keep); an event the server rejected is kept under Drafts
-// and linked from its stop, to correct or discard.
-import { h, title, personName, fmtDate, fmtTime, today, nowIso, STOP_STATUS, RUN_STATUS, pendingMark } from './ui.js';
+// is nothing half-typed to keep) through the outbox; an event the server rejected is
+// kept under Drafts and linked from its stop, to correct or discard. A waiting stop
+// offers its three statuses; a recorded one shows its status and "Undo" (back to
+// Waiting) until the run is done, so a second tap never changes it. "Arrived at
+// school" with stops still waiting asks about each: no show, or still to pick up
+// (the run then stays open).
+import { h, title, personName, fmtDate, fmtTime, today, nowIso, STOP_STATUS, RUN_STATUS, pendingMark, choiceDialog, nextId } from './ui.js';
 import { validateRecord } from '../validate.js';
 import { recordKey, rejectedErrors } from '../drafts.js';
 
@@ -49,7 +53,8 @@ export async function renderRun(ctx, { id }) {
   const problem = h('div', { class: 'error', role: 'alert', hidden: true });
   const drafts = new Map((await ctx.drafts.listDrafts()).filter((d) => d.rejected).map((d) => [d.key, d]));
 
-  async function stamp(stop, status) {
+  /** The stop's new status, stamped (time, position); false when the server's limits refuse it. */
+  async function record(stop, status) {
     const p = ctx.lastPosition();
     const fields = { status, event_at: nowIso() };
     if (p) Object.assign(fields, { event_lat: p.lat, event_lon: p.lon });
@@ -58,10 +63,61 @@ export async function renderRun(ctx, { id }) {
     if (problems.length) {
       problem.hidden = false;
       problem.replaceChildren(h('p', {}, problems.map((x) => x.message).join(' ')));
-      return;
+      return false;
     }
     await ctx.save('transport_stop', stop.id, fields);
+    return true;
+  }
+
+  async function stamp(stop, status) {
+    if (!(await record(stop, status))) return;
     if (run.status === 'planned') await ctx.save('transport_run', id, { status: 'in_progress', departed_at: nowIso() });
+    ctx.rerender();
+  }
+
+  // Back to Waiting: a status is only ever tapped from Waiting, so that is the one before.
+  async function undo(stop) {
+    await ctx.save('transport_stop', stop.id, { status: 'pending', event_at: null, event_lat: null, event_lon: null });
+    ctx.rerender();
+  }
+
+  const done = run.status === 'done' || !!run.arrived_at;
+
+  async function arrive(anchor) {
+    const waiting = stops.filter((s) => !s.status || s.status === 'pending');
+    if (waiting.length) {
+      const groups = waiting.map((s) => {
+        const name = personName(pupils.get(s.pupil_id));
+        const group = nextId('w');
+        const option = (value, label, checked) => {
+          const rid = nextId('r');
+          return h('div', { class: 'check' },
+            h('input', { id: rid, type: 'radio', name: group, value, checked }), h('label', { for: rid }, label));
+        };
+        return { stop: s, name, node: h('fieldset', { class: 'waiting-stop' }, h('legend', {}, name),
+          option('no_show', STOP_STATUS.no_show, false), option('pending', 'Still to pick up', true)) };
+      });
+      const answer = await choiceDialog({
+        heading: `${waiting.length} ${waiting.length === 1 ? 'stop is' : 'stops are'} still waiting`,
+        body: [h('p', {}, 'For each: a no show, or still to pick up (the run then stays open).'), groups.map((g) => g.node)],
+        choices: [{ value: 'save', label: 'Save and continue', class: 'primary' }],
+        no: 'Go back', anchor,
+      });
+      if (answer !== 'save') return;
+      const left = [];
+      for (const g of groups) {
+        const chosen = g.node.querySelector('input:checked')?.value || 'pending';
+        if (chosen === 'no_show') {
+          if (!(await record(g.stop, 'no_show'))) return;
+        } else left.push(g.name);
+      }
+      if (left.length) {
+        ctx.flash(`Still to pick up: ${left.join(', ')}. The run is not finished.`);
+        ctx.rerender();
+        return;
+      }
+    }
+    await ctx.save('transport_run', id, { status: 'done', arrived_at: nowIso() });
     ctx.rerender();
   }
 
@@ -91,18 +147,29 @@ export async function renderRun(ctx, { id }) {
             href: `https://www.google.com/maps/dir/?api=1&destination=${lat},${lon}`,
           }, `Navigate to ${name}`))
           : null,
-        h('div', { class: 'actions three' },
-          h('button', { type: 'button', class: 'primary', 'aria-pressed': String(s.status === 'picked_up'), onclick: () => stamp(s, 'picked_up') }, STOP_STATUS.picked_up),
-          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'no_show'), onclick: () => stamp(s, 'no_show') }, STOP_STATUS.no_show),
-          h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(s.status === 'refused'), onclick: () => stamp(s, 'refused') }, STOP_STATUS.refused)));
+        stopActions(s, name, done, stamp, undo));
     })),
     h('div', { class: 'actions' },
       h('button', {
         type: 'button', class: 'primary', disabled: !!run.arrived_at,
-        onclick: async () => { await ctx.save('transport_run', id, { status: 'done', arrived_at: nowIso() }); ctx.rerender(); },
+        onclick: (e) => arrive(e.currentTarget),
       }, run.arrived_at ? `Arrived at school ${fmtTime(run.arrived_at)}` : 'Arrived at school')),
     h('p', {}, h('a', { href: '#/runs' }, 'Back to runs')));
   return { node, title: 'Run', live: true };
+}
+
+/** A waiting stop's three statuses; a recorded one's "Undo" while the run is not done. */
+function stopActions(s, name, done, stamp, undo) {
+  if (s.status && s.status !== 'pending') {
+    if (done) return null;
+    return h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', 'aria-label': `Undo ${STOP_STATUS[s.status] || s.status} for ${name}`, onclick: () => undo(s) }, 'Undo'));
+  }
+  if (done) return null;
+  return h('div', { class: 'actions three' },
+    h('button', { type: 'button', class: 'primary', onclick: () => stamp(s, 'picked_up') }, STOP_STATUS.picked_up),
+    h('button', { type: 'button', class: 'secondary', onclick: () => stamp(s, 'no_show') }, STOP_STATUS.no_show),
+    h('button', { type: 'button', class: 'secondary', onclick: () => stamp(s, 'refused') }, STOP_STATUS.refused));
 }
 
 /** A rejected event on this run or stop: the server's reason and where to correct it. */

@@ -48,8 +48,9 @@ def _day_view(st: AppState, day: dt.date, school_id: str) -> dict[str, Any]:
             stop["address"] = homes.get(stop.get("household_id") or "") or "—"
             stop["status_words"] = STOP_STATUS.get(stop.get("status") or "pending", stop.get("status"))
             stop["arrival_class"] = ARRIVAL_CLASS.get(stop["arrival"]["code"], "")
+            # "not picked up yet" only while the run is on its way: once at school a waiting stop was not carried
             stop["arrival_words"] = ("not picked up yet" if stop.get("status") in (None, "pending")
-                                     else stop["arrival"]["label"])
+                                     and not run["arrived_at"] else stop["arrival"]["label"])
             if stop["arrival"]["code"] == "late_after_close":
                 late.append({"name": stop.get("pupil_name"), "pupil_id": stop.get("pupil_id"), "run": run})
     for school_id_ in dict.fromkeys(r.get("school_id") for r in runs):
