@@ -36,6 +36,8 @@ def test_search_and_filters_offline(device, demo) -> None:
     device.offline(True)
     expect(device.status).to_contain_text("Offline")
     everyone = {href(c) for c in cases}
+    # the caseload draws from the phone's store once the first sync has written it
+    expect(page.locator("ul.cards a.card")).to_have_count(len(everyone))
     assert shown(page) == everyone
 
     one = cases[0]
