@@ -47,9 +47,11 @@ class Budget:
     def reserve(self) -> float:
         return max(RESERVE_S, RESERVE_SHARE * self.seconds)
 
-    def left(self) -> float:
-        """Seconds left for solving: what remains less the reserve, never below 0."""
-        return max(0.0, self.until - self.reserve - time.perf_counter())
+    def left(self, reserve: float | None = None) -> float:
+        """Seconds left for solving: what remains less the reserve (or the
+        given one), never below 0."""
+        keep = self.reserve if reserve is None else reserve
+        return max(0.0, self.until - keep - time.perf_counter())
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 
 from server.planner import county_search as search
+from server.planner.county_keep import kept_steps
 from server.planner import vroom_solver
 from server.planner.budget import Budget, default_budget
 from server.planner.county_model import (
@@ -208,16 +209,27 @@ def plan_county(
         elif not any(t[0] == len(_STAGES) for t in tries):
             stage, detail, _ = max(tries, key=lambda t: (t[0], -t[2]))
             unplaced[u] = (_STAGES[stage], detail)
-    active = [u for u in range(len(units)) if u not in unplaced]
     costs = [(v.day_rate, v.per_km) for v in problem.vehicles]
     world = World(durations, distances, units, wagons, costs, allowed)
-    runs = search.portfolio(world, active, threads, budget)
+    # a re-plan: runs kept as they were while still feasible; the rest is planned around them
+    fixed = {v: steps for v, steps in kept_steps(problem, units).items()
+             if not {u for _, u in steps} & set(unplaced) and world.timing(v, steps) is not None}
+    in_fixed = {u for steps in fixed.values() for _, u in steps}
+    active = [u for u in range(len(units)) if u not in unplaced and u not in in_fixed]
+    free = World(durations, distances, units, wagons, costs,
+                 [set() if v in fixed else a for v, a in enumerate(allowed)])
+    everyone = [u for u in range(len(units)) if u not in in_fixed]  # what pyvroom alone would be given
+    vehicles = [v for v in range(len(wagons)) if v not in fixed]
+    runs = search.portfolio(free, active, threads, budget, everyone, vehicles)
+    for v, steps in fixed.items():
+        runs[v] = list(steps)
     placed = {u for run in runs for kind, u in run if kind == PICKUP}
     for u in sorted(set(active) - placed, key=lambda u: sum(u in a for a in allowed)):
         if time.perf_counter() < budget.until - budget.reserve and search.insert(world, runs, u):
             continue
         unplaced[u] = search.left_over(world, runs, u)
-    return _plan(problem, world, runs, unplaced, budget)
+    kept = tuple(problem.vehicles[v].id for v in sorted(fixed) if runs[v] == fixed[v])
+    return _plan(problem, world, runs, unplaced, budget, kept)
 
 
 def _plan(
@@ -226,6 +238,7 @@ def _plan(
     runs: list[list[Step]],
     unplaced: dict[int, tuple[str, str]],
     budget: Budget,
+    kept: tuple[str, ...] = (),
 ) -> CountyPlan:
     units = world.units
     routes, idle = [], []
@@ -279,6 +292,7 @@ def _plan(
         solver_version=vroom_solver.version(),
         solve_seconds=round(budget.elapsed(), 4),
         time_budget=budget.seconds,
+        kept=kept,
     )
 
 

@@ -43,7 +43,7 @@ def county_from_json(
         top,
         "problem",
         {"schools", "pupils", "vehicles"},
-        {"ride_limits_s", "detour_factor", "speed_kmh", "durations_s", "distances_m", "run"},
+        {"ride_limits_s", "detour_factor", "speed_kmh", "durations_s", "distances_m", "run", "keep_runs"},
     )
     run = top.get("run", MORNING)
     if run not in RUNS:
@@ -72,6 +72,7 @@ def county_from_json(
         speed_kmh=j._number(top.get("speed_kmh", DEFAULT_SPEED_KMH), "speed_kmh"),
         durations=_matrix(top, "durations_s"),
         distances=_matrix(top, "distances_m"),
+        keep=_keep(top.get("keep_runs")),
     )
 
 
@@ -91,7 +92,30 @@ def county_plan_to_json(plan: CountyPlan) -> dict[str, Any]:
             {"pupil": u.pupil_id, "reason": u.reason, "detail": u.detail} for u in plan.unplaced
         ],
         "idle_vehicles": list(plan.idle_vehicles),
+        "kept_runs": list(plan.kept),
     }
+
+
+def _keep(value: Any) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    """`keep_runs`: runs in the plan's own form (`vehicle`, `stops[]` with `type` and `pupils`)."""
+    if value is None:
+        return ()
+    out = []
+    for k, run in enumerate(j._list(value, "keep_runs")):
+        path = f"keep_runs[{k}]"
+        run = j._object(run, path)
+        j._keys(run, path, {"vehicle", "stops"}, set())
+        stops = []
+        for n, stop in enumerate(j._list(run["stops"], f"{path}.stops")):
+            where = f"{path}.stops[{n}]"
+            stop = j._object(stop, where)
+            j._keys(stop, where, {"type", "pupils"}, {"school"})
+            if stop["type"] not in ("pickup", "drop"):
+                raise ProblemError(f'{where}.type must be "pickup" or "drop"')
+            pupils = tuple(j._identifier(p, f"{where}.pupils") for p in j._list(stop["pupils"], f"{where}.pupils"))
+            stops.append((stop["type"], pupils))
+        out.append((j._identifier(run["vehicle"], f"{path}.vehicle"), tuple(stops)))
+    return tuple(out)
 
 
 def _route(route: CountyRoute) -> dict[str, Any]:

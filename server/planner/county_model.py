@@ -84,6 +84,8 @@ class CountyProblem:
     durations: tuple[tuple[int, ...], ...] | None = None
     distances: tuple[tuple[int, ...], ...] | None = None  # metres; from durations when absent
     run: str = MORNING  # or AFTERNOON: from school to home
+    # runs to keep as they are if still feasible (a re-plan): (vehicle id, ((kind, pupil ids), ...))
+    keep: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("schools", "pupils", "vehicles", "ride_limits"):
@@ -247,6 +249,7 @@ class CountyPlan:
     solver_version: str
     solve_seconds: float
     time_budget: float
+    kept: tuple[str, ...] = ()  # vehicles whose run was kept from `keep` as it was
 
     @property
     def total_cost(self) -> float:

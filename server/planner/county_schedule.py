@@ -45,6 +45,7 @@ class Unit:
     late: int
     drop_from: int  # the drop starts no earlier
     drop_by: int  # ... and no later
+    bell: int = 0  # morning: the school's bell; afternoon: when it lets out
 
     @property
     def home(self) -> int:
@@ -96,7 +97,7 @@ def make_unit(
     late = min(window[1], drop_by - boarding - direct)
     return Unit(
         tuple(members), node, school, school, boarding, seats, wheelchair, escort, alone,
-        window, ride_limit, 0, early, late, 0, drop_by,
+        window, ride_limit, 0, early, late, 0, drop_by, bell,
     )  # fmt: skip
 
 
@@ -121,7 +122,7 @@ def make_return_unit(
     late = min(leaves + AFTERNOON_WAIT_S, drop_by - boarding - direct)
     return Unit(
         tuple(members), school, home, school, boarding, seats, wheelchair, escort, alone,
-        window, ride_limit, leaves, leaves, late, window[0], drop_by,
+        window, ride_limit, leaves, leaves, late, window[0], drop_by, leaves,
     )  # fmt: skip
 
 

@@ -21,6 +21,10 @@ ESCORT_SKILL = 1
 FIRST_UNIT_SKILL = 2  # unit u is skill FIRST_UNIT_SKILL + u where some vehicle may not take it
 
 
+class RouteRefused(Exception):
+    """VROOM refused an initial route (it found it infeasible)."""
+
+
 def solve(
     durations: Sequence[Sequence[int]],
     distances: Sequence[Sequence[int]],
@@ -32,22 +36,32 @@ def solve(
     threads: int,
     timeout: float,
     level: int | None = None,
+    plain: Sequence[int] | None = None,
+    initial: Sequence[Sequence[Step]] | None = None,
 ) -> tuple[list[list[Step]], float]:
     """Steps per vehicle, in visiting order (units VROOM left out are absent),
     and the seconds VROOM's own solve took (building its input excluded).
-    `level`: VROOM's exploration level (default by problem size)."""
+    `level`: VROOM's exploration level (default by problem size).
+
+    `plain`: the vehicles of the plain model, the one a user would write with
+    pyvroom directly: no vehicle barred up front (no unit skills; `allowed`
+    is not used) and, in the morning, the drop by the bell and boarding from
+    `bell - ride limit - boarding` to `bell - boarding` within the pupil's
+    window (a pupil whose window closes before that is left out).
+    `initial`: runs per vehicle VROOM's search starts from instead of its
+    construction heuristics; RouteRefused when VROOM finds one infeasible."""
     vroom = vroom_solver._import()
     import numpy as np
 
     runs: list[list[Step]] = [[] for _ in wagons]
-    usable = [v for v, w in enumerate(wagons) if allowed[v]]
+    usable = list(plain) if plain is not None else [v for v, w in enumerate(wagons) if allowed[v]]
     if not active or not usable:
         return runs, 0.0
     problem = vroom.Input()
     problem.set_durations_matrix(profile="car", matrix_input=np.asarray(durations, dtype=np.uint32))
     problem.set_distances_matrix(profile="car", matrix_input=np.asarray(distances, dtype=np.uint32))
     alone = any(units[u].alone for u in active)
-    restricted = any(set(active) - allowed[v] for v in usable)
+    restricted = plain is None and any(set(active) - allowed[v] for v in usable)
     for v in usable:
         wagon = wagons[v]
         capacity = [wagon.seats, wagon.wheelchair] + ([ALONE] if alone else [])
@@ -65,38 +79,63 @@ def solve(
                 costs=vroom.VehicleCosts(
                     fixed=round(day_rate * MONEY), per_hour=PER_HOUR, per_km=round(per_km * MONEY)
                 ),
+                steps=_steps(vroom, initial[v]) if initial else (),
             )
         )
+    shipments = 0
     for u in active:
         unit = units[u]
         amount = [unit.seats, unit.wheelchair] + ([ALONE if unit.alone else 1] if alone else [])
         skills = {ESCORT_SKILL} if unit.escort else set()
         if restricted:
             skills.add(FIRST_UNIT_SKILL + u)
+        early, late, drop_by = unit.early, unit.late, unit.drop_by
+        if plain is not None and unit.drop == unit.school:  # as a user would write it
+            drop_by = unit.bell
+            early = max(unit.window[0], drop_by - unit.ride_limit - unit.boarding)
+            late = min(unit.window[1], drop_by - unit.boarding)
+        if late < early or drop_by < unit.drop_from:
+            continue  # no window at all: left out
         problem.add_shipment(
             vroom.ShipmentStep(
                 2 * u,
                 unit.pickup,
                 default_service=unit.boarding,
-                time_windows=[vroom.TimeWindow(unit.early, unit.late)],
+                time_windows=[vroom.TimeWindow(early, late)],
             ),
             vroom.ShipmentStep(
                 2 * u + 1,
                 unit.drop,
-                time_windows=[vroom.TimeWindow(unit.drop_from, unit.drop_by)],
+                time_windows=[vroom.TimeWindow(unit.drop_from, drop_by)],
             ),
             amount=vroom.Amount(amount),
             skills=skills,
         )
+        shipments += 1
+    if not shipments:
+        return runs, 0.0
     started = time.perf_counter()
-    solution = problem.solve(
-        exploration_level=vroom_solver.exploration_level(len(active)) if level is None else level,
-        nb_threads=threads,
-        timeout=vroom_solver.timeout_of(timeout),
-    )
+    try:
+        solution = problem.solve(
+            exploration_level=vroom_solver.exploration_level(len(active)) if level is None else level,
+            nb_threads=threads,
+            timeout=vroom_solver.timeout_of(timeout),
+        )
+    except vroom._vroom.VroomInputException as exc:
+        if not initial:
+            raise
+        raise RouteRefused(str(exc)) from exc
     took = time.perf_counter() - started
     frame = solution.routes
     for vehicle, kind, ident in zip(frame["vehicle_id"], frame["type"], frame.get("id", [])):
         if kind in ("pickup", "delivery"):
             runs[int(vehicle)].append((PICKUP if kind == "pickup" else DROP, int(ident) // 2))
     return runs, took
+
+
+def _steps(vroom, run: Sequence[Step]) -> list:
+    """A run as VROOM's vehicle steps (an initial route)."""
+    if not run:
+        return []
+    kinds = {PICKUP: "pickup", DROP: "delivery"}
+    return [vroom.VehicleStep("start")] + [vroom.VehicleStep(kinds[kind], 2 * u + kind) for kind, u in run]

@@ -377,9 +377,21 @@ async def create_runs(request: Request) -> Response:
     return redirect("/office/transport/day?" + urlencode(query))
 
 
-from . import day_pages  # noqa: E402  (it uses this module's helpers)
+from . import county_pages, day_pages, fleet_pages  # noqa: E402  (they use this module's helpers)
 
 routes = [
+    Route("/office/transport/fleet", fleet_pages.fleet_list, methods=["GET"]),
+    Route("/office/transport/fleet", fleet_pages.fleet_add, methods=["POST"]),
+    Route("/office/transport/fleet/{vehicle_id}", fleet_pages.vehicle_edit, methods=["GET"]),
+    Route("/office/transport/fleet/{vehicle_id}", fleet_pages.vehicle_save, methods=["POST"]),
+    Route("/office/transport/needs", fleet_pages.needs_list, methods=["GET"]),
+    Route("/office/transport/needs", fleet_pages.need_add, methods=["POST"]),
+    Route("/office/transport/needs/{pupil_id}", fleet_pages.need_edit, methods=["GET"]),
+    Route("/office/transport/needs/{pupil_id}", fleet_pages.need_save, methods=["POST"]),
+    Route("/office/transport/county", county_pages.county_form, methods=["GET"]),
+    Route("/office/transport/county", county_pages.county_start, methods=["POST"]),
+    Route("/office/transport/county/{job_id}", county_pages.county_progress, methods=["GET"]),
+    Route("/office/transport/county/{plan_id}/sheets", county_pages.route_sheets, methods=["GET"]),
     Route("/office/transport", plan_form, methods=["GET"]),
     Route("/office/transport/plan", plan_dry_run, methods=["POST"]),
     Route("/office/transport/plans/{job_id}", plan_progress, methods=["GET"]),

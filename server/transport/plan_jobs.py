@@ -23,6 +23,7 @@ from ..state import AppState
 from . import plan as planning
 
 KIND = "transport_plan"
+KINDS = (KIND, "transport_county_plan")  # single-school runs; a county plan (county_plan.py)
 GRACE_S = 10.0  # the planner process is killed this long after its budget: a hard limit
 POLL_S = 0.25
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def start(st: AppState, actor: Actor, device_id: str | None, body: dict[str, Any
 def status(st: AppState, job_id: str) -> dict[str, Any] | None:
     """The job as the API shows it; None if there is no such planning job."""
     job = jobs.get(st.db, job_id)
-    if job is None or job["kind"] != KIND:
+    if job is None or job["kind"] not in KINDS:
         return None
     progress = job.get("progress") or {}
     budget = job["args"].get("time_budget_s") or 0
@@ -84,6 +85,11 @@ def run_job(ctx: jobs.JobContext) -> dict[str, Any]:
                     "WHERE id = ?", (json.dumps(answer), ctx.id))
     ctx.fields["answer"] = answer
     return {"answer": answer}
+
+
+def solve_apart(ctx: jobs.JobContext, problem: dict[str, Any], budget: float) -> dict[str, Any]:
+    """Plan ``problem`` in a process of its own under ``budget`` (county plans use it too)."""
+    return _solve_apart(ctx, problem, budget)
 
 
 def _solve_apart(ctx: jobs.JobContext, problem: dict[str, Any], budget: float) -> dict[str, Any]:

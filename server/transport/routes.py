@@ -16,6 +16,7 @@ from .. import audit
 from ..errors import ApiError, invalid
 from ..http import audit_read, authenticate, read_json, state
 from ..jsonresp import JSONResponse
+from . import county_plan, fleet_routes
 from . import plan as planning
 from . import plan_jobs
 from . import runs as reads
@@ -57,9 +58,20 @@ async def plan_job(request: Request) -> Response:
     if found is None:
         raise ApiError(404, "not_found", "no such planning job")
     result = found["result"] or {}
-    await audit_read(request, auth, "read_transport",
-                     [s["pupil_id"] for r in result.get("runs", []) for s in r["stops"]], {"job": job_id})
+    county = (result.get("plan") or {}) if "plan_id" in result else {}
+    pupils = [s["pupil_id"] for r in result.get("runs", []) for s in r["stops"]] + [
+        p for r in county.get("routes", []) for s in r["stops"] if s["type"] == "pickup" for p in s["pupils"]]
+    await audit_read(request, auth, "read_transport", pupils, {"job": job_id})
     return JSONResponse(found)
+
+
+async def start_county_plan(request: Request) -> Response:
+    """Queue a county plan from the office's records (several schools, the fleet, pupils' needs)."""
+    st = state(request)
+    auth = await authenticate(request, OFFICE, ADMIN)
+    body = await read_json(request, 64 * 1024)
+    answer = await run_in_threadpool(county_plan.start, st, auth.actor, auth.device_id, body)
+    return JSONResponse(answer, status_code=202)
 
 
 async def runs(request: Request) -> Response:
@@ -85,4 +97,6 @@ routes = [
     Route("/api/transport/runs", runs, methods=["GET"]),
     Route("/api/transport/plan-jobs", start_plan_job, methods=["POST"]),
     Route("/api/transport/plan-jobs/{job_id}", plan_job, methods=["GET"]),
+    Route("/api/transport/county-plans", start_county_plan, methods=["POST"]),
+    *fleet_routes.routes,
 ]

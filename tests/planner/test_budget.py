@@ -7,7 +7,7 @@ import time
 import pytest
 
 from server.planner import county_vroom, fallback_solver, plan, plan_to_json, problem_from_json, vroom_solver
-from server.planner.budget import MAX_BUDGET_S, VROOM_SHARE, Budget, default_budget
+from server.planner.budget import MAX_BUDGET_S, RESERVE_S, VROOM_SHARE, Budget, default_budget
 from tests.planner.county_helpers import check_county, county
 from tests.planner.helpers import check, random_problem
 
@@ -74,17 +74,20 @@ def test_the_county_solve_gets_the_budget_less_the_reserve(monkeypatch):
     seen = []
     real = county_vroom.solve
 
-    def solve(*args):
-        seen.append(args[-2:])  # (timeout, exploration level)
-        return real(*args)
+    def solve(*args, **kwargs):
+        seen.append((*args[-2:], kwargs.get("plain") is not None, kwargs.get("initial") is not None))
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(county_vroom, "solve", solve)
     problem = county(5, 30, 3, 5)
     result = plan(problem_from_json(problem), time_budget=2.5)
-    timeouts = [timeout for timeout, _ in seen]
-    assert 0 < timeouts[0] <= 2.5 - Budget(2.5).reserve
-    assert timeouts == sorted(timeouts, reverse=True)  # later levels get only what is left
-    assert len({level for _, level in seen}) == len(seen)  # each level once at most
+    timeouts = [call[0] for call in seen]
+    assert seen[0][1:] == (vroom_solver.EXPLORATION_LEVEL, True, False)  # the main member: the plain model
+    assert 0 < timeouts[0] <= 2.5 - RESERVE_S  # what is left, less enough to finish the plan
+    assert all(0 < timeout <= 2.5 - Budget(2.5).reserve for timeout in timeouts[1:])
+    assert timeouts == sorted(timeouts, reverse=True)  # later solves get only what is left
+    barred = [level for _, level, plain, initial in seen if not plain and not initial]
+    assert len(set(barred)) == len(barred)  # each level of the barred model once at most
     assert result.time_budget == 2.5
 
 
@@ -114,9 +117,9 @@ def test_a_large_county_measures_the_heuristics_before_choosing_a_level(monkeypa
     seen = []
     real = county_vroom.solve
 
-    def solve(*args):
+    def solve(*args, **kwargs):
         seen.append(args[-2:])  # (timeout, exploration level)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(county_vroom, "solve", solve)
     problem = county(9, 140, 4, 12)  # more than 120 units
