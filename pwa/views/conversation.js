@@ -9,6 +9,7 @@ import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 import { keptChange } from './drafts.js';
 import { recordForm, barrierPicker } from './form.js';
+import { createSections, answerText, codesText } from './sections.js';
 import { followsText } from './followups.js';
 
 export async function renderConversation(ctx, { caseId, id, visitId, followUpOf = null }) {
@@ -105,8 +106,37 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId, follows,
     next_contact_on: next.input, barriers: barriers[0].input, agreed_actions: rows[0]?.action.input,
   };
 
+  const actionsText = () => {
+    const filled = filledRows();
+    if (!filled.length) return 'None';
+    return filled.map((r) => [r.action.input.value.trim() || '(no action written)',
+      r.owner.input.value.trim() ? ` (${r.owner.input.value.trim()})` : '',
+      r.due.input.value ? `, by ${fmtDate(r.due.input.value)}` : ''].join('')).join('; ');
+  };
+  const addButton = h('button', { type: 'button', class: 'secondary', onclick: () => { addRow().action.input.focus(); fx.changed(); } }, 'Add action');
+  // in sections (sections.js), then every answer in words before "Submit"
+  const steps = createSections({
+    sections: [
+      { name: 'Who and why', nodes: [follows ? h('p', { class: 'info follows' }, followsWords) : null, onVisit.wrap, spoke.wrap, reason.wrap] },
+      { name: 'Barriers and views', nodes: [barrierPicker(L('barriers'), barriers), view.wrap] },
+      { name: 'What happens next', nodes: [h('fieldset', {}, h('legend', {}, L('agreed_actions')), list, addButton), next.wrap] },
+    ],
+    summary: () => [
+      { label: L('visit_id'), value: onVisit.input.selectedOptions[0]?.textContent || 'Not on a visit', control: onVisit.input },
+      { label: L('spoke_with'), value: answerText(spoke.input.value), control: spoke.input },
+      { label: L('reason_given'), value: answerText(reason.input.value, { empty: 'None recorded' }), control: reason.input },
+      { label: L('barriers'), value: codesText(barriers.filter((b) => b.input.checked).map((b) => b.input.value), BARRIERS), control: barriers[0].input },
+      { label: L('parent_view'), value: answerText(view.input.value, { empty: 'None recorded' }), control: view.input },
+      { label: L('agreed_actions'), value: actionsText(), control: filledRows()[0]?.action.input || addButton },
+      { label: L('next_contact_on'), value: next.input.value ? fmtDate(next.input.value) : 'Not set', control: next.input },
+    ],
+    final: 'Once you submit, this conversation is final: it goes to the office when there is signal, and it can no '
+      + 'longer be changed on this phone or any other. To correct it afterwards, add a correction note to it. '
+      + 'Until then, "Save draft" keeps it open to change.',
+  });
+
   fx = recordForm(ctx, {
-    type: 'conversation', id, draft, saved: existing,
+    type: 'conversation', id, draft, saved: existing, sections: steps,
     // The form's raw state, as typed (kept as the draft, empty action rows too), and back.
     snapshot: () => ({
       visit_id: onVisit.input.value, spoke_with: spoke.input.value, reason_given: reason.input.value,
@@ -170,16 +200,7 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId, follows,
     }
   }
 
-  const formEl = fx.form({ onsubmit: () => save('submitted') },
-    follows ? h('p', { class: 'info follows' }, followsWords) : null,
-    onVisit.wrap,
-    spoke.wrap, reason.wrap,
-    barrierPicker(L('barriers'), barriers),
-    view.wrap,
-    h('fieldset', {}, h('legend', {}, L('agreed_actions')), list,
-      h('button', { type: 'button', class: 'secondary', onclick: () => { addRow().action.input.focus(); fx.changed(); } }, 'Add action')),
-    next.wrap,
-    fx.footer(save, savedMsg));
+  const formEl = fx.form({ onsubmit: () => save('submitted') }, steps.panels, fx.footer(save, savedMsg));
 
   const heading = rejected ? `Conversation about ${who}: needs correcting`
     : existing ? `Conversation about ${who} (draft)` : `Record conversation: ${who}`;

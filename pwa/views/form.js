@@ -55,17 +55,27 @@ export function discardButton(ctx, { auto, saved, what, after }) {
  * - `controls`: `{field: control}`, where messages show; `control(problem)` and
  *   `message(problem)` may place and word this phone's own problems otherwise;
  * - `discard`: `{what, after(wasSaved), saved?}` for a Discard button, or null
- *   (`saved()`: is there a saved version the discard leaves? by default `saved`).
+ *   (`saved()`: is there a saved version the discard leaves? by default `saved`);
+ * - `sections`: a long form's sections (sections.js createSections), or null. The
+ *   section on screen is kept in the draft too; a problem brings its section back.
  *
  * `form(attrs, …children)` makes the <form> (its `onsubmit` gets no event to
- * cancel); `send(values)` checks the record as it would be and queues the
- * changed fields, or shows the problems and resolves false; then `sent()` (the
- * work is final: the draft goes) or `keptOpen()` (saved, still being edited).
+ * cancel; in sections, Enter before the last step goes to the next one);
+ * `send(values)` checks the record as it would be and queues the changed fields,
+ * or shows the problems and resolves false; then `sent()` (the work is final:
+ * the draft goes) or `keptOpen()` (saved, still being edited).
  */
 export function recordForm(ctx, {
   type, id, draft = null, saved = null, snapshot, restore, meta, ignore = [], controls,
-  control = (p) => controls[p.field] || null, message = (p) => p.message, discard = null,
+  control = (p) => controls[p.field] || null, message = (p) => p.message, discard = null, sections = null,
 }) {
+  if (sections) {
+    const [own, put] = [snapshot, restore];
+    snapshot = () => ({ ...own(), section: sections.index });
+    restore = (s) => { put(s); sections.go(s.section, { focus: false }); };
+    ignore = [...ignore, 'section'];
+  }
+  const reveal = (el) => { if (sections && el) sections.reveal(el); };
   let last = saved;
   const pristine = snapshot();
   if (draft && draft.values) restore(draft.values);
@@ -76,6 +86,7 @@ export function recordForm(ctx, {
     store: ctx.drafts, key: recordKey(type, id), snapshot, pristine, ignore, meta,
     alive: () => !!formEl && formEl.isConnected, onSaved: kept.say,
   });
+  if (sections) sections.onMove = () => { auto.changed(); auto.flush(); }; // (a move is rare: kept at once)
   const discardEl = discard
     ? discardButton(ctx, { auto, saved: discard.saved || (() => !!last), what: discard.what, after: () => discard.after(!!last) })
     : null;
@@ -90,9 +101,11 @@ export function recordForm(ctx, {
     async send(values) {
       const problems = validateRecord(type, { ...(last || {}), ...values }, { creating: !last })
         .map((p) => [control(p), message(p)]);
+      reveal(problems.find(([input]) => input)?.[0]); // the first field in error, in its section
       showErrors(errors, problems);
       if (problems.length) { auto.flush(); return false; }
-      if (!(await confirmWarnings(consistency(type, { ...(last || {}), ...values }, 'warning'), control, formEl))) {
+      const warnings = consistency(type, { ...(last || {}), ...values }, 'warning');
+      if (!(await confirmWarnings(warnings, (p) => { const el = control(p); reveal(el); return el; }, formEl))) {
         auto.flush();
         return false;
       }
@@ -112,22 +125,35 @@ export function recordForm(ctx, {
     /** The end of a form that is saved as a draft or submitted, with "Save draft" and "Submit"
      * (`save(status)`), the saved line, the autosave line and "Discard". */
     footer(save, savedMsg) {
+      const draftBtn = h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft');
+      const submitBtn = h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit');
       return [
-        h('div', { class: 'actions dock' },
-          h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save draft'),
-          h('button', { type: 'submit', class: 'primary', id: nextId('b') }, 'Submit')),
+        sections ? sections.dock(draftBtn, submitBtn) : h('div', { class: 'actions dock' }, draftBtn, submitBtn),
         savedMsg, kept.line, discardEl,
       ];
     },
     form({ onsubmit, ...attrs }, ...children) {
       formEl = h('form', {
         ...attrs,
-        onsubmit: (e) => { e.preventDefault(); onsubmit(); },
+        onsubmit: (e) => {
+          e.preventDefault();
+          if (sections && !sections.atSummary) sections.next();
+          else onsubmit();
+        },
         oninput: () => auto.changed(),
         onchange: () => auto.changed(),
-      }, errors, children);
+      }, errors, sections ? sections.nav : null, children);
+      if (sections) {
+        // a link in the summary of problems first brings its field's section back
+        errors.addEventListener('click', (e) => {
+          const link = e.target.closest && e.target.closest('a[href^="#"]');
+          if (link) reveal(formEl.querySelector(`#${CSS.escape(link.hash.slice(1))}`));
+        }, true);
+      }
       if (draft && draft.rejected) {
-        showErrors(errors, serverProblems(rejectedErrors(draft), controls), { focus: false, intro: REJECTED_INTRO });
+        const problems = serverProblems(rejectedErrors(draft), controls);
+        reveal(problems.find(([input]) => input)?.[0]); // opens at the first field the server refused
+        showErrors(errors, problems, { focus: false, intro: REJECTED_INTRO });
       }
       return formEl;
     },

@@ -1,51 +1,63 @@
 // Sign in. Needs the network once; afterwards the app opens offline (with the
 // PIN). "Forgot PIN?" signs in again to set a new PIN, after saying what that deletes.
-import { h, field, title, confirmDialog } from './ui.js';
+import { h, title, confirmDialog } from './ui.js';
 import { lossLines, lossSentence } from '../localwork.js';
 
+// The sign-in screen is in index.html, so that a first visit paints it before any script has
+// loaded (docs/pwa.md, "Lighthouse and sign-in time"). The first render adopts it where it
+// stands, keeping what was typed and the focus; later ones show a clean copy of it.
+const BOOT = globalThis.document ? document.getElementById('signin-screen') : null;
+const PRISTINE = BOOT ? BOOT.cloneNode(true) : null;
+if (PRISTINE) for (const el of PRISTINE.querySelectorAll('input')) el.value = el.defaultValue; // typed before this ran
+let adopted = false;
+
+function signinScreen() {
+  if (BOOT && !adopted && BOOT.isConnected) {
+    adopted = true;
+    BOOT.hidden = false; // a page the service worker served has it hidden (sw.js)
+    return BOOT;
+  }
+  const node = PRISTINE.cloneNode(true);
+  node.hidden = false;
+  return node;
+}
+
 /**
- * The sign-in form. `before()` runs first and may return false to stop (e.g. the
- * officer did not confirm what a forgotten PIN deletes).
+ * Wire a sign-in form (index.html's, or a copy) and enable its button. `before()` runs first
+ * and may return false to stop (e.g. the officer did not confirm what a forgotten PIN deletes).
  */
-function signinForm(ctx, { before = async () => true } = {}) {
-  const user = field('Username', { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
-  const pass = field('Password', { kind: 'password', autocomplete: 'current-password', required: true });
+function wireSignin(ctx, form, { before = async () => true } = {}) {
+  const { username: user, password: pass, device_name: phone } = form.elements;
   // The office sees this name in its device list (two phones of one officer told apart);
   // Settings shows it on the phone.
-  const phone = field('Name this phone', {
-    value: ctx.defaultDeviceName ? ctx.defaultDeviceName() : '', maxlength: 200, autocomplete: 'off',
-    hint: 'The office sees this name in its list of devices, e.g. "Sam\'s work phone".',
+  if (!phone.value && ctx.defaultDeviceName) phone.value = ctx.defaultDeviceName();
+  const error = form.querySelector('[role=alert]');
+  const button = form.querySelector('button[type=submit]');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    if (!(await before(button))) return;
+    button.disabled = true;
+    button.textContent = 'Signing in…';
+    try {
+      await ctx.signIn(user.value.trim(), pass.value, phone.value.trim());
+    } catch (err) {
+      error.hidden = false;
+      error.textContent = signinError(err);
+      button.disabled = false;
+      button.textContent = 'Sign in';
+      pass.value = '';
+      pass.focus();
+    }
   });
-  const error = h('div', { role: 'alert', class: 'error', hidden: true });
-  const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const form = h('form', {
-    onsubmit: async (ev) => {
-      ev.preventDefault();
-      error.hidden = true;
-      if (!(await before(button))) return;
-      button.disabled = true;
-      button.textContent = 'Signing in…';
-      try {
-        await ctx.signIn(user.input.value.trim(), pass.input.value, phone.input.value.trim());
-      } catch (err) {
-        error.hidden = false;
-        error.textContent = signinError(err);
-        button.disabled = false;
-        button.textContent = 'Sign in';
-        pass.input.value = '';
-        pass.input.focus();
-      }
-    },
-  }, user.wrap, pass.wrap, phone.wrap, error, button);
+  button.disabled = false;
   return form;
 }
 
 export function renderSignin(ctx, { message } = {}) {
-  const node = h('section', { class: 'signin' },
-    title('Sign in to Doorstep'),
-    message ? h('p', { class: 'notice', role: 'alert' }, message) : null,
-    h('p', {}, 'Sign in once with a signal. After that the app and your caseload open without one.'),
-    signinForm(ctx));
+  const node = signinScreen();
+  wireSignin(ctx, node.querySelector('form'));
+  if (message) node.querySelector('h1').after(h('p', { class: 'notice', role: 'alert' }, message));
   return { node, title: 'Sign in', live: false };
 }
 
@@ -76,7 +88,7 @@ export async function renderForgotPin(ctx) {
         h('p', {}, 'It cannot be read without your PIN, and setting a new PIN deletes it. If you can remember your PIN, unlock instead: the changes sync, and you can finish the drafts and send them. Otherwise the office is told what was lost.'),
         back('Unlock and sync first'))
       : h('p', { class: 'notice' }, 'Changes on this phone that have not been sent cannot be read without the old PIN. You will see which they were, and the office will be told.'),
-    signinForm(ctx, { before }),
+    wireSignin(ctx, PRISTINE.querySelector('form').cloneNode(true), { before }),
     h('p', {}, back('Back to unlock')));
   return { node, title: 'Forgot PIN', live: false };
 }

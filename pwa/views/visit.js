@@ -12,6 +12,7 @@ import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 import { keptChange } from './drafts.js';
 import { recordForm, barrierPicker } from './form.js';
+import { createSections, answerText, codesText } from './sections.js';
 import { followsText } from './followups.js';
 
 export async function renderVisit(ctx, { caseId, id, followUpOf = null }) {
@@ -76,9 +77,33 @@ function form(ctx, caseId, id, { existing, draft, loaded, who, follows, followsT
     checkbox(label, { value, checked: (start.barriers || []).includes(value) }));
   const notes = field(L('notes'), { kind: 'textarea', value: start.notes || '', rows: 5 });
   const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
+  const whereWords = () => (position
+    ? `${position.lat.toFixed(5)}, ${position.lon.toFixed(5)}${position.accuracy != null ? ` (±${Math.round(position.accuracy)} m)` : ''}`
+    : 'Not captured');
+  // in sections (sections.js), then every answer in words before "Submit"
+  const steps = createSections({
+    sections: [
+      { name: 'The visit', nodes: [followsLine, started.wrap, where, outcome.wrap, childSeen.wrap] },
+      { name: 'Safeguarding', nodes: [h('div', { class: 'concern-box' }, concern.wrap, detailsWrap)] },
+      { name: 'Barriers and notes', nodes: [barrierPicker(L('barriers'), barriers), notes.wrap] },
+    ],
+    summary: () => [
+      { label: L('started_at'), value: started.input.value ? fmtDateTime(fromLocalInput(started.input.value)) : 'Not recorded', control: started.input },
+      { label: 'Location', value: whereWords() },
+      { label: L('outcome'), value: OUTCOMES[outcome.input.value] || 'Not chosen', control: outcome.input },
+      { label: L('child_seen'), value: answerText(childSeen.input.checked), control: childSeen.input },
+      { label: L('safeguarding_concern'), value: answerText(concern.input.checked), control: concern.input },
+      concern.input.checked ? { label: L('concern_details'), value: answerText(details.input.value), control: details.input } : null,
+      { label: L('barriers'), value: codesText(barriers.filter((b) => b.input.checked).map((b) => b.input.value), BARRIERS), control: barriers[0].input },
+      { label: L('notes'), value: answerText(notes.input.value, { empty: 'None' }), control: notes.input },
+    ].filter(Boolean),
+    final: 'Once you submit, this visit is final: it goes to the office when there is signal, and it can no longer be '
+      + 'changed on this phone or any other. To correct it afterwards, add a correction note to it. '
+      + 'Until then, "Save draft" keeps it open to change.',
+  });
 
   const fx = recordForm(ctx, {
-    type: 'visit', id, draft, saved: existing,
+    type: 'visit', id, draft, saved: existing, sections: steps,
     // The form's raw state, as typed (kept as the draft), and back.
     snapshot: () => ({
       started_at: started.input.value, outcome: outcome.input.value,
@@ -147,15 +172,7 @@ function form(ctx, caseId, id, { existing, draft, loaded, who, follows, followsT
     }
   }
 
-  const formEl = fx.form({ onsubmit: () => save('submitted') },
-    followsLine,
-    started.wrap, where,
-    outcome.wrap,
-    childSeen.wrap,
-    h('div', { class: 'concern-box' }, concern.wrap, detailsWrap),
-    barrierPicker(L('barriers'), barriers),
-    notes.wrap,
-    fx.footer(save, savedMsg));
+  const formEl = fx.form({ onsubmit: () => save('submitted') }, steps.panels, fx.footer(save, savedMsg));
 
   const heading = rejected ? `Visit to ${who}: needs correcting` : existing ? `Visit to ${who} (draft)` : `Record visit: ${who}`;
   const node = h('section', { class: 'visit' },

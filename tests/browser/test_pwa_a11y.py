@@ -60,19 +60,22 @@ def test_every_screen_is_accessible_on_a_phone(devices, demo) -> None:
     problems += check_screen(page, "case", axe)
 
     page.get_by_role("button", name="Record visit").click()
+    phone.form_section("Safeguarding")  # the form is in sections (each is checked in test_pwa_sections.py)
     page.get_by_label("Safeguarding concern").check()
     problems += check_screen(page, "visit-form", axe)
-    page.get_by_role("button", name="Submit").click()  # nothing chosen: the errors show
+    phone.submit_form()  # nothing chosen: the errors show
     expect(page.get_by_role("alert")).to_contain_text("Choose the outcome")
     problems += check_screen(page, "visit-errors", axe)
     page.get_by_label("Outcome").select_option("no_answer")
+    phone.form_section("Safeguarding")
     page.get_by_label("Safeguarding concern").uncheck()
-    page.get_by_role("button", name="Submit").click()
+    phone.submit_form()
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
     problems += check_screen(page, "visit-submitted", axe)
 
     page.get_by_role("link", name="Back to case").click()
     page.get_by_role("button", name="Record conversation").click()
+    phone.form_section("What happens next")
     page.get_by_role("button", name="Add action").click()
     problems += check_screen(page, "conversation-form", axe)
 

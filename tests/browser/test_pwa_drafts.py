@@ -39,8 +39,10 @@ def test_the_idle_lock_saves_the_form_sealed_and_unlock_reopens_it_as_it_was(dev
     phone.open_case(case)
     start_visit(page, case)
     page.get_by_label("Outcome").select_option("card_left")
+    phone.form_section("Safeguarding")  # the form is in sections (pwa/views/sections.js)
     page.get_by_label("Safeguarding concern").check()
     page.get_by_label("Concern details").fill(details)
+    phone.form_section("Barriers and notes")
     page.locator("details.barriers > summary").click()  # the barriers are behind a disclosure
     page.get_by_label("Housing", exact=True).check()
     page.get_by_label("Notes", exact=True).fill(notes)
@@ -62,7 +64,7 @@ def test_the_idle_lock_saves_the_form_sealed_and_unlock_reopens_it_as_it_was(dev
     expect(page.get_by_label("Concern details")).to_have_value(details)
     expect(page.get_by_label("Housing", exact=True)).to_be_checked()
 
-    page.get_by_role("button", name="Submit").click()
+    phone.submit_form()
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
     phone.wait_synced()
     assert not drafts_rows(phone), "a submitted visit is no longer a draft"
@@ -81,6 +83,7 @@ def test_navigating_away_mid_form_keeps_it_and_the_drafts_list_resumes_it(device
     phone.open_case(case)
     page.get_by_role("button", name="Record conversation").click()
     page.get_by_label("Who was spoken to").fill(who)
+    phone.form_section("What happens next")
     page.get_by_role("button", name="Add action").click()
     page.get_by_label("Action 1", exact=True).fill(action)
     page.get_by_role("button", name="Add action").click()  # a second row, left empty
@@ -121,6 +124,7 @@ def test_an_invalid_form_is_kept_through_a_reload_and_closing_the_tab(devices, d
     phone.sign_in("officer3")
     phone.open_case(case)
     start_visit(page, case)
+    phone.form_section("Barriers and notes")
     page.get_by_label("Notes", exact=True).fill(long_notes)
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("alert")).to_contain_text("Notes is too long")  # blocks sending…
@@ -144,8 +148,9 @@ def test_an_invalid_form_is_kept_through_a_reload_and_closing_the_tab(devices, d
     page.get_by_role("link", name="Drafts (1)").click()
     page.get_by_role("link", name=f"Resume Home visit: {case['name']}").click()
     expect(page.get_by_label("Notes", exact=True)).to_have_value(short)
+    phone.form_section("The visit")
     page.get_by_label("Outcome").select_option("no_answer")
-    page.get_by_role("button", name="Submit").click()
+    phone.submit_form()
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
     phone.wait_synced()
     assert [v["notes"] for v in demo.office.records("visit") if marker in (v.get("notes") or "")] == [short]
@@ -197,6 +202,7 @@ def test_discarding_a_draft_asks_first(devices, demo) -> None:
     phone.sign_in("officer1")
     phone.open_case(case)
     start_visit(page, case)
+    phone.form_section("Barriers and notes")
     page.get_by_label("Notes", exact=True).fill(notes)
     expect(page.get_by_text(KEPT)).to_be_visible()
 

@@ -62,6 +62,7 @@ def test_a_rejected_change_is_shown_with_the_servers_reason(devices, demo) -> No
     phone.open_case(case)
     page.get_by_role("button", name="Record visit").click()
     page.get_by_label("Outcome").select_option("no_answer")
+    phone.form_section("Barriers and notes")  # the form is in sections (pwa/views/sections.js)
     page.get_by_label("Notes", exact=True).fill(notes)
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved on this phone.")).to_be_visible()

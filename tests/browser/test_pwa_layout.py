@@ -68,12 +68,14 @@ def test_compact_header_cards_and_case_actions(device, demo) -> None:
     dock = page.locator(".dock").bounding_box()
     assert last is not None and dock is not None and last["y"] + last["height"] <= dock["y"] + 1
 
-    # the visit form: Save draft and Submit in thumb reach from the first screen
+    # the visit form: Save draft and Next in thumb reach from the first screen (Submit on the
+    # last step, test_pwa_sections.py)
     page.get_by_role("button", name="Record visit").click()
     page.evaluate("window.scrollTo(0, 0)")
-    in_thumb_reach(page, "Submit")
+    in_thumb_reach(page, "Next")
     in_thumb_reach(page, "Save draft")
     # the barriers fold away behind a summary naming the chosen ones
+    device.form_section("Barriers and notes")
     summary = page.locator("details.barriers > summary")
     expect(summary).to_have_text("Barriers: none chosen")
     expect(page.get_by_label("Bullying")).to_be_hidden()

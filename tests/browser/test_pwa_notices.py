@@ -21,7 +21,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .conftest import Demo, demo_password
+from .conftest import Demo, demo_password, form_section, submit_form
 from .test_pwa_a11y import check_screen
 from .test_pwa_conflicts import edit_household
 
@@ -251,8 +251,9 @@ def test_a_follow_up_visit_or_conversation_opened_from_the_review_answers_it(dev
     expect(page.locator("p.follows")).to_contain_text("Follows up the home visit of 23 Nov 2026")
     problems += check_screen(page, "follow-up-visit", Axe())
     page.get_by_label("Outcome").select_option("spoke_to_parent")
+    form_section(page, "Barriers and notes")  # the form is in sections (pwa/views/sections.js)
     page.get_by_label("Notes", exact=True).fill("Alarm clock bought; Dad walks him in.")
-    page.get_by_role("button", name="Submit").click()
+    submit_form(page)
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
 
     # The other, with a conversation: left half done, resumed from Drafts, the link kept.
@@ -265,7 +266,7 @@ def test_a_follow_up_visit_or_conversation_opened_from_the_review_answers_it(dev
     page.get_by_role("link", name="Drafts (1)").click()
     page.get_by_role("link", name=f"Resume Conversation: {case['name']}").click()
     expect(page.locator("p.follows")).to_contain_text("Follows up the home visit")
-    page.get_by_role("button", name="Submit").click()
+    submit_form(page)
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
     assert not problems, "\n".join(problems)
 

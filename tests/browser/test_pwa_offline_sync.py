@@ -7,6 +7,8 @@ import uuid
 import pytest
 from playwright.sync_api import Route, expect
 
+from .conftest import form_section, submit_form
+
 pytestmark = pytest.mark.browser
 
 NEXT_CONTACT = (dt.date.today() + dt.timedelta(days=2)).isoformat()
@@ -21,12 +23,14 @@ def record_visit(page, notes: str, *, outcome: str = "spoke_to_parent", concern:
     if outcome not in ("no_answer", "card_left", "refused"):  # else "child seen" asks first (test_pwa_checks.py)
         page.get_by_label("Child seen").check()
     if concern:
+        form_section(page, "Safeguarding")  # the form is in sections (pwa/views/sections.js)
         page.get_by_label("Safeguarding concern").check()
         page.get_by_label("Concern details").fill(concern)
+    form_section(page, "Barriers and notes")
     page.locator("details.barriers > summary").click()  # the barriers are behind a disclosure
     page.get_by_label("Physical health").check()
     page.get_by_label("Notes", exact=True).fill(notes)
-    page.get_by_role("button", name="Submit").click()
+    submit_form(page)
     if read_only_shown:
         expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
 
@@ -35,15 +39,17 @@ def record_conversation(page, spoke_with: str, action: str) -> None:
     page.get_by_role("button", name="Record conversation").click()
     page.get_by_label("Who was spoken to").fill(spoke_with)
     page.get_by_label("Reason given").fill("Says mornings are hard since the new baby")
+    form_section(page, "Barriers and views")
     page.locator("details.barriers > summary").click()  # the barriers are behind a disclosure
     page.get_by_label("Parental illness").check()
     page.get_by_label("Parent's view").fill("Wants help with the school run")
+    form_section(page, "What happens next")
     page.get_by_role("button", name="Add action").click()
     page.get_by_label("Action 1", exact=True).fill(action)
     page.get_by_label("Owner of action 1").fill("parent")
     page.get_by_label("Action 1 due date").fill("2026-12-01")
     page.get_by_label("Next contact").fill(NEXT_CONTACT)  # after today: one before today asks first
-    page.get_by_role("button", name="Submit").click()
+    submit_form(page)
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
 
 
@@ -161,7 +167,7 @@ def test_a_conversation_recorded_on_a_visit_is_linked_to_it_and_shown_at_its_tim
     expect(chosen).to_contain_text("Home visit,")
     visit_label = chosen.inner_text()
     page.get_by_label("Who was spoken to").fill(spoke)
-    page.get_by_role("button", name="Submit").click()
+    submit_form(page)
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
     expect(page.get_by_role("link", name=visit_label)).to_be_visible()
 

@@ -53,8 +53,9 @@ def test_a_rejected_visit_needs_correcting_shows_the_servers_message_and_is_sent
     phone.open_case(case)
     page.get_by_role("button", name="Record visit").click()
     page.get_by_label("Outcome").select_option(OLD_CODE)  # fine by the phone's (older) schema
+    phone.form_section("Barriers and notes")  # the form is in sections (pwa/views/sections.js)
     page.get_by_label("Notes", exact=True).fill(notes)
-    page.get_by_role("button", name="Submit").click()
+    phone.submit_form()
     phone.wait_synced()
     assert not [v for v in demo.office.records("visit") if v.get("notes") == notes], "the server took it"
 
@@ -89,7 +90,7 @@ def test_a_rejected_visit_needs_correcting_shows_the_servers_message_and_is_sent
     assert not problems, "\n".join(problems)
 
     outcome.select_option("no_answer")  # corrected
-    page.get_by_role("button", name="Submit").click()
+    phone.submit_form()
     expect(page.get_by_text("Submitted: read-only.")).to_be_visible()
     phone.wait_synced()
     server = [v for v in demo.office.records("visit") if v.get("notes") == notes]
