@@ -11,6 +11,10 @@ import { renderCase, caseOfHousehold } from './views/case.js';
 import { renderVisit } from './views/visit.js';
 import { renderConversation } from './views/conversation.js';
 import { renderHousehold } from './views/household.js';
+import { renderPerson } from './views/people.js';
+import { renderPlan } from './views/support_plan.js';
+import { renderWellbeing } from './views/wellbeing.js';
+import { renderCheckIn } from './views/checkin.js';
 import { renderRuns, renderRun } from './views/transport.js';
 import { renderProblems } from './views/problems.js';
 import { renderFollowUps } from './views/followups.js';
@@ -23,7 +27,9 @@ const ID = '([\\w-]+)';
 const rx = (pattern) => new RegExp(`^${pattern.replace(/:id/g, ID)}$`);
 
 /** The forms a rejected change of these types is corrected in (with the server's messages beside the fields). */
-const FORMS = { visit: renderVisit, conversation: renderConversation, household: renderHousehold };
+const FORMS = {
+  visit: renderVisit, conversation: renderConversation, household: renderHousehold, support_plan: renderPlan, person: renderPerson, wellbeing_plan: renderWellbeing,
+};
 
 /** The case a record to correct belongs to (its form's route needs it), or null. */
 async function caseOf(ctx, type, id) {
@@ -52,6 +58,12 @@ export const ROUTES = [
   [rx('#/case/:id/conversation/:id/follows/:id'), renderConversation, ['caseId', 'id', 'followUpOf'], 'case'],
   [rx('#/case/:id/visit/:id/conversation/:id'), renderConversation, ['caseId', 'visitId', 'id'], 'case'],
   [rx('#/case/:id/household'), renderHousehold, ['caseId'], 'case'],
+  [rx('#/case/:id/person/:id'), renderPerson, ['caseId', 'id'], 'case'],
+  [rx('#/case/:id/plan/:id'), renderPlan, ['caseId', 'id'], 'case'],
+  [rx('#/case/:id/plan/:id/reviews/:id'), renderPlan, ['caseId', 'id', 'reviews'], 'case'],
+  [rx('#/case/:id/wellbeing/:id'), renderWellbeing, ['caseId', 'id'], 'case'],
+  [rx('#/case/:id/wellbeing/:id/reviews/:id'), renderWellbeing, ['caseId', 'id', 'reviews'], 'case'],
+  [rx('#/checkin/:id'), renderCheckIn, ['id'], 'caseload'],
   [rx('#/case/:id'), renderCase, ['id'], 'case'],
   [rx('#/today'), renderToday, [], 'caseload'],
   [rx('#/runs'), renderRuns, [], 'runs'],
@@ -108,9 +120,12 @@ export function createScreens({ state, ctx, main, nav, draftSummary, locate }) {
     const flash = state.flash ? h('p', { class: 'flash', 'aria-live': 'polite' }, state.flash) : null;
     state.flash = null;
     const y = window.scrollY;
-    main.replaceChildren(...[flash, out.node].filter(Boolean));
+    // index.html's sign-in screen, adopted where it stands (views/signin.js): what was typed and the focus stay
+    const inPlace = !flash && main.childElementCount === 1 && main.firstElementChild === out.node;
+    if (!inPlace) main.replaceChildren(...[flash, out.node].filter(Boolean));
     current = out;
     document.title = `${out.title} · Doorstep`;
+    if (inPlace) return;
     if (keepFocus) window.scrollTo(0, y);
     else {
       window.scrollTo(0, 0);

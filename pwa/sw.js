@@ -41,6 +41,10 @@ const SHELL = [
   'views/visit.js',
   'views/conversation.js',
   'views/household.js',
+  'views/people.js',
+  'views/support_plan.js',
+  'views/wellbeing.js',
+  'views/checkin.js',
   'views/transport.js',
   'views/problems.js',
   'views/followups.js',
@@ -48,6 +52,7 @@ const SHELL = [
   'views/drafts.js',
   'views/pin.js',
   'views/form.js',
+  'views/sections.js',
   'views/signout.js',
   'views/today.js',
   'find.js',
@@ -103,6 +108,22 @@ self.addEventListener('message', (event) => {
   if (event.data === 'precache') event.waitUntil(precache());
 });
 
+// index.html paints the sign-in screen before any script runs: what a first visit needs. A phone
+// with this worker has been here before, and opens as often at the lock or the caseload, so its
+// page has the sign-in screen hidden until the app shows it (views/signin.js): no sign-in form
+// flashes up before the PIN screen.
+const SIGNIN = '<section class="signin" id="signin-screen"';
+
+async function shellPage(req) {
+  const hit = await caches.match('./', { ignoreSearch: true });
+  if (!hit) return fetch(req);
+  const headers = new Headers(hit.headers);
+  headers.delete('content-encoding'); // the text read here is decoded, and its length changes
+  headers.delete('content-length');
+  const html = (await hit.text()).replace(SIGNIN, `${SIGNIN} hidden`);
+  return new Response(html, { status: hit.status, statusText: hit.statusText, headers });
+}
+
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
@@ -112,7 +133,7 @@ self.addEventListener('fetch', (event) => {
   if (!url.pathname.startsWith(scope)) return;
   if (req.mode === 'navigate') {
     // Every screen is index.html with a #route.
-    event.respondWith(caches.match('./', { ignoreSearch: true }).then((hit) => hit || fetch(req)));
+    event.respondWith(shellPage(req));
     return;
   }
   event.respondWith(caches.match(req, { ignoreSearch: true }).then((hit) => hit || fetch(req)));

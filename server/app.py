@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .casework import legal_routes as legal
 from .compression import Compress
 from .config import Settings
 from .errors import HANDLERS
@@ -48,7 +49,7 @@ def _service_worker(pwa_dir: Path) -> Route:
 
 def api_routes() -> list[BaseRoute]:
     return [*meta.routes, *ready.routes, *identity.routes, *sync.routes, *register.routes, *records.routes,
-            *transport.routes]
+            *transport.routes, *legal.routes]
 
 
 def create_app(settings: Settings | None = None, app_state: AppState | None = None) -> Starlette:

@@ -11,7 +11,7 @@ from .storage import Database, SqliteTxn
 from .util import now_iso
 
 # The records about a person: every read and write of one is indexed by its id.
-PERSONAL_TYPES = frozenset({"pupil", "household", "case"})
+PERSONAL_TYPES = frozenset({"pupil", "household", "case", "person", "support_plan", "wellbeing_plan", "check_in"})
 
 
 _PUSHES = ("SELECT p.id FROM changes c JOIN audit p ON p.at = c.received_at AND p.device_id = c.device_id "

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from .config import Settings
 from .identity import admin_cli as user_cli
 from .ops import cli as ops_cli
+from .relationships import cli as messages_cli
 from .retention import cli as retention_cli
 from .state import open_state
 from .util import die_with_parent, freeze_heap
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     retire.add_argument("kid")
     ops_cli.add_parsers(sub)  # backup, restore, export subject (server/ops)
     retention_cli.add_parsers(sub)  # retention apply (server/retention)
+    messages_cli.add_parsers(sub)  # messages send/export (server/relationships)
     return p
 
 
@@ -82,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ops_cli.HANDLERS[args.command](settings, args)
     if args.command in retention_cli.HANDLERS:
         return retention_cli.HANDLERS[args.command](settings, args)
+    if args.command in messages_cli.HANDLERS:
+        return messages_cli.HANDLERS[args.command](settings, args)
     handler = {"init": _init, "user": _user_add, "fixtures": _fixtures, "serve": _serve,
                "marks": _marks_import, "keys": _keys, "roll": _roll_import}[args.command]
     return handler(settings, args)
@@ -139,7 +143,8 @@ def _marks_import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         import_id = args.import_id or file_import_id(st.db, args.file, extracted)
         actor = Actor(args.as_user, args.role or ADMIN, None) if args.as_user else SYSTEM
-        report = import_file(st.db, st.clock, args.file, actor, BandThresholds(at_risk=settings.at_risk_threshold),
+        report = import_file(st.db, st.clock, args.file, actor, BandThresholds(
+            at_risk=settings.at_risk_threshold, improvement_points=settings.improvement_points),
                              extracted_at=extracted, import_id=import_id, filename=args.filename or "")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)

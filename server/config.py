@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .casework.legal_settings import LegalSettings
     from .retention.policy import Periods
 
 
@@ -34,10 +35,24 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw in _TRUE
 
 
+def _improvement_points() -> float:
+    """DOORSTEP_IMPROVEMENT_POINTS: more than 0, at most 100; anything else stops the server rather than guess."""
+    value = _env_float("DOORSTEP_IMPROVEMENT_POINTS", 10.0)
+    if not 0 < value <= 100:
+        raise ValueError(f"DOORSTEP_IMPROVEMENT_POINTS={value}: expected more than 0 and at most 100")
+    return value
+
+
 def _retention() -> Periods:
     from .retention.policy import Periods
 
     return Periods()
+
+
+def _legal() -> LegalSettings:
+    from .casework.legal_settings import LegalSettings
+
+    return LegalSettings()
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,8 @@ class Settings:
     metrics_host: str = field(default_factory=lambda: os.environ.get("DOORSTEP_METRICS_HOST", "127.0.0.1"))
     gps_flag_m: float = field(default_factory=lambda: _env_float("DOORSTEP_GPS_FLAG_M", 250.0))
     at_risk_threshold: float = field(default_factory=lambda: _env_float("DOORSTEP_AT_RISK", 0.05))
+    # "improving": attendance over the last 4 school weeks this many points above the 4 before (docs/relationships.md)
+    improvement_points: float = field(default_factory=lambda: _improvement_points())
     # the longest ride to school, minutes, when a pupil has no limit of their own (docs/routing.md section 6)
     ride_limit_primary_min: int = field(default_factory=lambda: _env_int("DOORSTEP_RIDE_LIMIT_PRIMARY_MIN", 45))
     ride_limit_secondary_min: int = field(
@@ -74,5 +91,16 @@ class Settings:
     require_totp: bool = field(default_factory=lambda: _env_bool("DOORSTEP_REQUIRE_TOTP", False))
     # how long an admin's one-time password reset code lasts (docs/users.md)
     reset_code_hours: float = field(default_factory=lambda: _env_float("DOORSTEP_RESET_CODE_HOURS", 24.0))
+    # praise texts (docs/relationships.md): sent while a legal step is live on the case? at most one a family per N days
+    praise_during_legal: bool = field(default_factory=lambda: _env_bool("DOORSTEP_PRAISE_DURING_LEGAL", False))
+    praise_interval_days: int = field(default_factory=lambda: _env_int("DOORSTEP_PRAISE_INTERVAL_DAYS", 14))
+    # safe lone working (docs/relationships.md): minutes past a check-in's expected end before the office
+    # is alerted; minutes an alert may go unacknowledged before it escalates; whom to call ("Name, phone")
+    checkin_grace_min: int = field(default_factory=lambda: _env_int("DOORSTEP_CHECKIN_GRACE_MINUTES", 15))
+    checkin_escalate_min: int = field(default_factory=lambda: _env_int("DOORSTEP_CHECKIN_ESCALATE_MINUTES", 15))
+    checkin_escalation_contact: str = field(
+        default_factory=lambda: (os.environ.get("DOORSTEP_CHECKIN_ESCALATION_CONTACT") or "").strip())
     # how long each kind of record is kept: DOORSTEP_RETENTION_* (docs/retention.md)
     retention: Periods = field(default_factory=_retention)
+    # the legal steps: DOORSTEP_NTI_WEEKS, DOORSTEP_PN_* (docs/casework.md)
+    legal: LegalSettings = field(default_factory=_legal)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sync import ADMIN, OFFICER, Actor, Clock, push
 
+from .casework import plans_demo
 from .identity import accounts
 from .register import marks, roll
 from .state import AppState
@@ -90,6 +91,7 @@ def _not_on_the_roll(data: Any) -> list[tuple[str, list[dict[str, Any]]]]:
 
 def load_demo(st: AppState) -> dict[str, int]:
     """Load (or re-load, changing nothing) the demo local authority."""
+    from fixtures import legal, praise, relationships, targeting, transport
     from fixtures.demo import DEMO_PASSWORD, generate
 
     data = generate()
@@ -119,6 +121,8 @@ def load_demo(st: AppState) -> dict[str, int]:
             by_officer.setdefault(officer, []).append(row)
         for officer, rows in sorted(by_officer.items()):
             problems += _push_all(st, Actor(officer, OFFICER, None), _changes(type_, rows, clock))
+    problems += plans_demo.load(st, data, clock, system)  # parents and support plans (fixtures/plans.py)
+    problems += relationships.load_relationships(st, data)  # a wellbeing plan, an overdue check-in
     closing = [{"change_id": str(uuid.uuid5(NAMESPACE, f"close:{c['id']}")), "type": "case", "id": c["id"],
                 "op": "put", "fields": {"status": "closed"}, "base_version": 1, "hlc": clock.send()}
                for c in data.cases if c["status"] == "closed"]
@@ -127,6 +131,10 @@ def load_demo(st: AppState) -> dict[str, int]:
         raise RuntimeError("the demo data did not load cleanly:\n" + "\n".join(problems[:20]))
     report = marks.import_rows(st.db, st.clock, data.marks, import_id=str(uuid.uuid5(NAMESPACE, "demo-marks")),
                                extracted_at="2000-01-01T00:00:00.000Z")
+    transport.load_transport(st, data)  # the fleet and pupils' transport needs (docs/routing.md section 8)
+    targeting.load_meetings(st, data)  # a targeting meeting a school
+    legal.load_legal(st, data)  # notices, penalty notices, letters
+    praise.load_praise(st, data)  # praise texts to improving pupils' families
     return {"users": len(data.users), "schools": len(data.schools), "households": len(data.households),
             "pupils": len(data.pupils), "cases": len(data.cases), "visits": len(data.visits),
             "conversations": len(data.conversations), "marks_stored": report.stored,

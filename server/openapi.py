@@ -322,6 +322,10 @@ def spec() -> dict[str, Any]:
             "Who read or changed a record, and when (admin)", _collection({"type": "object"}),
             (401, 403, 422), params=[_query("entity_id", UUID), LIMIT, CURSOR])},
     }
+    from .transport.openapi_paths import paths as transport_paths  # the fleet, needs, county plans
+    paths.update(transport_paths())
+    from .casework.legal_openapi import paths as legal_paths  # the legal steps (docs/casework.md)
+    paths.update(legal_paths())
     for type_ in ENTITY_TYPES:
         schemas[f"entity.{type_}"] = entity_schema(type_)
     return {"openapi": "3.1.0",

@@ -9,6 +9,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from . import casework
+from . import relationships
 from . import hlc as _hlc
 from .errors import ChangeError, Rejection
 from .hlc import utc_iso
@@ -20,6 +22,7 @@ from .schema import (
     DELETABLE,
     ENTITY_TYPES,
     IMMUTABLE_FIELDS,
+    OFFICER_CREATABLE,
     OFFICER_WRITABLE,
     REGISTER_FIELDS,
     SUBMITTABLE,
@@ -35,7 +38,7 @@ from .types import OFFICER, Actor, AppliedChange, Change, Conflict, Record, Resu
 MAX_SKEW_MS = 5 * 60 * 1000
 Checked = tuple[dict[str, Any], list[ChangeError]]  # validate_fields' answer
 # Records an officer may send even after their case (or run) left their scope.
-FIELD_EVENTS = frozenset({"visit", "conversation", "note", "transport_stop"})
+FIELD_EVENTS = frozenset({"visit", "conversation", "note", "transport_stop", "support_plan", "wellbeing_plan"})
 # References that must resolve: (type, field) -> referenced type.
 REFERENCES = {
     ("visit", "case_id"): "case", ("visit", "household_id"): "household",
@@ -44,6 +47,10 @@ REFERENCES = {
     ("pupil", "school_id"): "school", ("pupil", "household_id"): "household",
     ("transport_run", "school_id"): "school", ("transport_stop", "run_id"): "transport_run",
     ("transport_stop", "pupil_id"): "pupil", ("transport_stop", "household_id"): "household",
+    ("person", "household_id"): "household", ("support_plan", "case_id"): "case",
+    ("support_plan", "supersedes"): "support_plan",
+    ("wellbeing_plan", "case_id"): "case", ("wellbeing_plan", "supersedes"): "wellbeing_plan",
+    ("check_in", "case_id"): "case", ("check_in", "household_id"): "household",
 }
 USER_REFERENCES = {("case", "assigned_officer_id"): OFFICER, ("task", "assigned_to"): None,
                    ("transport_run", "driver_id"): None}
@@ -233,6 +240,9 @@ class Batch:
             self._check_immutable(record, fields)
             after = {**record.fields, **fields}
         self._check_references(t, fields)
+        errs = casework.check(self.load, t, fields, after) + relationships.check(self.load, t, fields, after)
+        if errs:
+            raise Rejection(errs)
         flag_out_of_scope = self._check_scope(t, change.id, after, record)
         errs = check_complete(t, after)
         if errs:
@@ -267,7 +277,7 @@ class Batch:
             return
         if t not in OFFICER_WRITABLE:
             raise Rejection([ChangeError(None, "forbidden", f"officers may not change {t} records")])
-        if record is None and t not in ("visit", "conversation", "note", "task"):
+        if record is None and t not in OFFICER_CREATABLE:
             raise Rejection([ChangeError(None, "forbidden", f"officers may not create {t} records")])
         allowed = OFFICER_WRITABLE[t]
         if allowed is not None:
@@ -294,6 +304,8 @@ class Batch:
             pupil = self.load("pupil", case.fields.get("pupil_id", "")) if case else None
             if pupil is not None and pupil.fields.get("household_id"):
                 fields["household_id"] = pupil.fields["household_id"]
+        casework.derive(self.load, t, fields)
+        relationships.derive(self.load, t, fields)
         if t == "note":
             subject = self.load(fields["subject_type"], fields["subject_id"])
             if subject is None or subject.deleted:

@@ -24,6 +24,12 @@ RULES: list[dict[str, Any]] = [
      "field": "concern_details", "need": "text",
      "message": "a safeguarding concern needs its details",
      "ask": "Describe the safeguarding concern."},
+    {"type": "support_plan", "when": {"status": "submitted"}, "field": "actions", "need": "value",
+     "message": "a support plan needs at least one agreed action before it is submitted",
+     "ask": "Add at least one agreed action."},
+    {"type": "support_plan", "when": {"status": "submitted"}, "field": "review_on", "need": "value",
+     "message": "a support plan needs a review date before it is submitted",
+     "ask": "Give the date the plan will be reviewed."},
 ]
 
 # Consistency checks (docs/pwa.md, "Consistency checks"): how the fields of one record fit

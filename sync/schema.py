@@ -48,8 +48,14 @@ SUBJECT_TYPES = ("school", "household", "pupil", "case", "visit", "conversation"
                  "transport_run", "transport_stop", "task")
 # beyond the protocol's ten types (docs/protocol.md §7.6, §7.7)
 REVIEW_STATES = ("new", "reviewed", "needs_follow_up")
-RECORD_TYPES = (*SUBJECT_TYPES, "note")  # the protocol's ten types
+RECORD_TYPES = (*SUBJECT_TYPES, "note", "person", "support_plan",  # the protocol's ten, and §7.8, §7.9
+                "wellbeing_plan", "check_in")  # §7.10, §7.11
+# how a lone-working check-in was closed (docs/protocol.md §7.11, docs/relationships.md)
+CHECK_IN_CLOSED_HOW = ("visit_submitted", "safe")
 NOTICE_KINDS = ("lost_at_push", "replaced")
+# parents and attendance support plans (docs/protocol.md §7.8, §7.9; docs/casework.md)
+PLAN_OWNERS = ("family", "school", "officer", *AGENCIES)
+PLAN_REVIEW_OUTCOMES = ("continue", "improved_ended", "escalated")
 
 # Every code list a field may hold, by name (sync/vocabulary.json has a label for each code).
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -57,6 +63,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "send": SEND, "consent": CONSENT, "case_status": CASE_STATUS, "record_status": RECORD_STATUS,
     "run_status": RUN_STATUS, "stop_status": STOP_STATUS, "subject_type": SUBJECT_TYPES,
     "review_state": REVIEW_STATES, "record_type": RECORD_TYPES, "notice_kind": NOTICE_KINDS,
+    "plan_owner": PLAN_OWNERS, "plan_review_outcome": PLAN_REVIEW_OUTCOMES,
+    "check_in_closed_how": CHECK_IN_CLOSED_HOW,
 }
 
 # Field kinds. Each field is a dict: {"kind": ..., kind parameters..., "nullable": bool,
@@ -158,6 +166,10 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "band": opt(_e("band")),
         "unauthorised_last_10_weeks": opt(COUNT),
         "penalty_threshold_met": opt(BOOL),
+        # read-only, from the register: improvement spotted (docs/relationships.md)
+        "improving": opt(BOOL),
+        "attendance_last_4_weeks_pct": opt(_n(0, 100)),
+        "attendance_previous_4_weeks_pct": opt(_n(0, 100)),
     },
     "case": {
         "pupil_id": req(REF),
@@ -168,6 +180,7 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "family_consent": opt(_e("consent")),
         "opened_on": opt(DATE),
         "summary": opt(TEXT),
+        "parent_ids": opt(_list(REF, 10, unique=True)),  # the persons (§7.8) the case concerns
     },
     "visit": {
         "case_id": req(REF),
@@ -237,6 +250,63 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "author_id": opt(REF),
         "case_id": opt(REF),  # derived by the server from the subject
     },
+    # A parent or carer of a household (docs/protocol.md §7.8): household contacts as people.
+    "person": {
+        "household_id": req(REF),
+        "name": req(NAME),
+        "relationship": opt(_s(100)),
+        "parental_responsibility": opt(BOOL),
+        "address": opt(_s(500)),  # only where it differs from the household's
+        "phone": opt(_s(40)),
+        "email": opt(_s(254, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", hint="an email address like name@example.org")),
+        "preferred_language": opt(_s(100)),
+        "needs_interpreter": opt(BOOL),
+        "no_longer_involved": opt(BOOL),
+    },
+    # An attendance support plan, one version a record (§7.9): a review is a new record that
+    # supersedes the previous version, which stays as it was submitted.
+    "support_plan": {
+        "case_id": req(REF),
+        "supersedes": opt(REF),
+        "plan_version": opt(_n(1, 1000, "integer")),  # set by the server: 1, or the superseded plan's + 1
+        "barriers": opt(_list(_e("barrier"), len(BARRIERS), unique=True)),
+        "actions": opt(_list(_obj(action=req(_s(500)), owner=opt(_e("plan_owner")), due_on=opt(DATE),
+                                  done=opt(BOOL)), 30)),
+        "review_on": opt(DATE),
+        "family_view": opt(TEXT),
+        "family_consent": opt(_e("consent")),
+        "review_outcome": opt(_e("plan_review_outcome")),  # what the review of the superseded version found
+        "review_notes": opt(TEXT),
+        "status": _e("record_status"),
+    },
+    # A wellbeing plan for emotionally based school avoidance, one version a record (§7.10),
+    # versioned like a support plan (sync/relationships.py).
+    "wellbeing_plan": {
+        "case_id": req(REF),
+        "supersedes": opt(REF),
+        "plan_version": opt(_n(1, 1000, "integer")),  # set by the server: 1, or the superseded plan's + 1
+        "what_helps": opt(TEXT),
+        "what_makes_it_harder": opt(TEXT),
+        "trusted_adult": opt(NAME),
+        "safe_space": opt(_s(500)),
+        "adjustments": opt(_list(_s(500), 20)),
+        # the gradual return: weeks in order, the sessions planned each week never falling
+        "return_timetable": opt(_list(_obj(week_starting=req(DATE), sessions=req(_n(0, 10, "integer"))), 26)),
+        "review_on": opt(DATE),
+        "status": _e("record_status"),
+    },
+    # Safe lone working (§7.11): an officer checked in before a visit, until closed.
+    "check_in": {
+        "officer_id": opt(REF),  # the server's: who pushed it
+        "case_id": opt(REF),
+        "household_id": opt(REF),  # from the case when not given; one of the two is required
+        "started_at": req(TIME),
+        "expected_minutes": req(_n(5, 480, "integer")),
+        "closed_at": opt(TIME),
+        "closed_how": opt(_e("check_in_closed_how")),
+        "lat": opt(LAT),
+        "lon": opt(LON),
+    },
     # Written by the server for one officer to read (sync/notices.py, docs/protocol.md §7.6):
     # a value of theirs that was set aside in a conflict, what replaced it, by whom and when.
     "notice": {
@@ -284,14 +354,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "transport_stop": {"status": "pending"},
     "task": {"done": False},
     "household": {"contacts": []},
+    "support_plan": {"status": "draft", "barriers": [], "actions": [], "family_consent": "not_asked"},
+    "wellbeing_plan": {"status": "draft", "adjustments": [], "return_timetable": []},
 }
 
 # Fields nobody may write through a push: the register computes them.
 REGISTER_FIELDS = frozenset({
     "possible_sessions", "attended_sessions", "authorised_absences", "unauthorised_absences",
-    "attendance_pct", "band", "unauthorised_last_10_weeks", "penalty_threshold_met"})
+    "attendance_pct", "band", "unauthorised_last_10_weeks", "penalty_threshold_met",
+    "improving", "attendance_last_4_weeks_pct", "attendance_previous_4_weeks_pct"})
 # Fields the server fills from the token, never from the body.
-AUTHOR_FIELDS = {"visit": "officer_id", "note": "author_id"}
+AUTHOR_FIELDS = {"visit": "officer_id", "note": "author_id", "check_in": "officer_id"}
 # Fields fixed once the record exists.
 IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
     "visit": frozenset({"case_id", "officer_id"}),
@@ -300,6 +373,10 @@ IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
     "note": frozenset({"subject_type", "subject_id", "author_id", "case_id"}),
     "transport_stop": frozenset({"run_id"}),
     "case": frozenset({"pupil_id"}),
+    "person": frozenset({"household_id"}),
+    "support_plan": frozenset({"case_id", "supersedes", "plan_version"}),
+    "wellbeing_plan": frozenset({"case_id", "supersedes", "plan_version"}),
+    "check_in": frozenset({"officer_id", "case_id", "household_id", "started_at"}),
 }
 # What an officer may write (None: every field of the type).
 OFFICER_WRITABLE: dict[str, frozenset[str] | None] = {
@@ -311,11 +388,20 @@ OFFICER_WRITABLE: dict[str, frozenset[str] | None] = {
     "transport_stop": frozenset({"status", "event_at", "event_lat", "event_lon"}),
     "transport_run": frozenset({"status", "departed_at", "arrived_at"}),
     "notice": frozenset({"dismissed"}),  # their own notices only (scope: the recipient)
+    "person": None,
+    "support_plan": None,
+    "wellbeing_plan": None,
+    "check_in": None,  # their own check-ins only (scope: the officer)
+    "case": frozenset({"parent_ids"}),  # which of the household's persons the case concerns
 }
+# What an officer may create (in their scope); office and admin may create every type.
+OFFICER_CREATABLE = frozenset({"visit", "conversation", "note", "task", "person", "support_plan",
+                               "wellbeing_plan", "check_in"})
 # Records that may be deleted (with the status they must have, if any).
-DELETABLE: dict[str, str | None] = {"task": None, "visit": "draft", "conversation": "draft"}
+DELETABLE: dict[str, str | None] = {"task": None, "visit": "draft", "conversation": "draft",
+                                    "support_plan": "draft", "wellbeing_plan": "draft"}
 # Records that freeze once submitted.
-SUBMITTABLE = frozenset({"visit", "conversation"})
+SUBMITTABLE = frozenset({"visit", "conversation", "support_plan", "wellbeing_plan"})
 # Records only the server writes (sync/notices.py): a push creating one is ``forbidden`` for
 # every role; an officer may only set ``OFFICER_WRITABLE``'s fields of their own notices.
 SERVER_WRITTEN = frozenset({"notice", "review"})

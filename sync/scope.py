@@ -8,7 +8,9 @@ admin see everything.
 
 Beyond the protocol's types: a ``notice`` is seen by its recipient only (it
 never leaves their scope), a ``review`` travels with its case like a visit
-(docs/protocol.md §7.6, §7.7).
+(docs/protocol.md §7.6, §7.7). A ``person`` (§7.8) is seen with its household, a
+``support_plan`` (§7.9) with its case. A ``wellbeing_plan`` (§7.10) travels with its case; a
+``check_in`` (§7.11) is seen by its officer only, like a notice.
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from typing import Any, Protocol
 from .types import Record
 
 TYPES = ("school", "household", "pupil", "case", "visit", "conversation", "transport_run",
-         "transport_stop", "task", "note", "notice", "review")
-CASE_LINKED = ("visit", "conversation", "task", "note", "review")
+         "transport_stop", "task", "note", "notice", "review", "person", "support_plan",
+         "wellbeing_plan", "check_in")
+CASE_LINKED = ("visit", "conversation", "task", "note", "review", "support_plan", "wellbeing_plan")
 # the store's counter holding the first run date (a date ordinal) still on its driver's phone;
 # 0: every run (sync/runs_age.py moves it, with the scope events that take older runs off phones)
 RUNS_FROM = "runs_from"
@@ -73,12 +76,16 @@ class Scope:
             return TypeFilter(ids=frozenset(self.pupils))
         if type_ == "household":
             return TypeFilter(ids=frozenset(self.households))
+        if type_ == "person":
+            return TypeFilter(links=(("household_id", frozenset(self.households)),))
         if type_ == "transport_run":
             return TypeFilter(ids=frozenset(self.runs))
         if type_ == "transport_stop":
             return TypeFilter(links=(("run_id", frozenset(self.runs)),))
         if type_ == "notice":
             return TypeFilter(links=(("recipient_id", frozenset({self.user_id})),))
+        if type_ == "check_in":
+            return TypeFilter(links=(("officer_id", frozenset({self.user_id})),))
         if type_ == "note":
             subjects = frozenset(self.pupils | self.households | self.runs)
             return TypeFilter(links=(("case_id", cases), ("subject_id", subjects)))
@@ -138,6 +145,8 @@ def members(txn: ScopeReader, scope: Scope) -> set[tuple[str, str]]:
     if scope.runs:
         out |= {("transport_stop", r.id) for r in txn.find("transport_stop", "run_id", scope.runs)
                 if not r.deleted}
+    if scope.households:
+        out |= {("person", r.id) for r in txn.find("person", "household_id", scope.households) if not r.deleted}
     subjects = scope.pupils | scope.households | scope.runs
     if subjects:
         out |= {("note", r.id) for r in txn.find("note", "subject_id", subjects) if not r.deleted}

@@ -7,6 +7,10 @@ import {
 import { directionsHref } from '../find.js';
 import { validateRecord } from '../validate.js';
 import { formKey, createAutosave, loadDraft, flushAll } from '../drafts.js';
+import { peopleSection } from './people.js';
+import { planSection } from './support_plan.js';
+import { wellbeingSection } from './wellbeing.js';
+import { checkInSection } from './checkin.js';
 
 export async function loadCase(ctx, caseId) {
   const c = await ctx.get('case', caseId);
@@ -41,7 +45,7 @@ export async function renderCase(ctx, { id }) {
   const loaded = await loadCase(ctx, id);
   if (!loaded) return missingCase();
   const { c, pupil, school, household } = loaded;
-  const data = await ctx.load(['visit', 'conversation', 'note', 'task']);
+  const data = await ctx.load(['visit', 'conversation', 'note', 'task', 'person', 'support_plan', 'wellbeing_plan', 'check_in']);
   const visits = data.visit.filter((v) => v.case_id === id);
   const convs = data.conversation.filter((v) => v.case_id === id);
   const subjects = new Set([id, ...visits.map((v) => v.id), ...convs.map((v) => v.id)]);
@@ -58,10 +62,13 @@ export async function renderCase(ctx, { id }) {
       pupil?.date_of_birth ? `Born ${fmtDate(pupil.date_of_birth)}` : null].filter(Boolean).join(' · ')),
     h('div', { class: 'panel' },
       h('p', { class: 'badges' }, bandBadge(pupil?.band),
-        pupil?.penalty_threshold_met ? h('span', { class: 'badge threshold' }, 'Penalty notice threshold met') : null),
+        pupil?.penalty_threshold_met ? h('span', { class: 'badge threshold' }, 'Penalty notice threshold met') : null,
+        pupil?.improving ? h('span', { class: 'badge improving' }, 'Improving') : null),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Attendance'), h('dd', {}, fmtPct(pupil?.attendance_pct)),
         h('dt', {}, 'Unauthorised, last 10 weeks'), h('dd', {}, pupil?.unauthorised_last_10_weeks ?? 'not known'),
+        pupil?.attendance_last_4_weeks_pct != null ? [h('dt', {}, 'Last 4 school weeks'),
+          h('dd', { class: 'improvement' }, `${fmtPct(pupil.attendance_last_4_weeks_pct)}, the 4 before ${fmtPct(pupil.attendance_previous_4_weeks_pct)}`)] : null,
         h('dt', {}, 'Stage'), h('dd', {}, STAGES[c.stage] || c.stage || 'Support'),
         c.agencies && c.agencies.length ? [h('dt', {}, 'Agencies'), h('dd', {}, c.agencies.map((a) => AGENCIES[a] || a).join(', '))] : null),
       c.summary ? h('p', {}, c.summary) : null),
@@ -69,7 +76,11 @@ export async function renderCase(ctx, { id }) {
       h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/visit/${crypto.randomUUID()}`) }, 'Record visit'),
       h('button', { type: 'button', class: 'primary', onclick: () => ctx.go(`#/case/${id}/conversation/${crypto.randomUUID()}`) }, 'Record conversation')),
     draftsSection(drafts),
+    checkInSection(ctx, { caseId: id, household, visits: data.visit, checkIns: data.check_in }),
+    planSection(id, data.support_plan),
+    wellbeingSection(id, data.wellbeing_plan),
     householdSection(id, household, ctx.position()),
+    household ? peopleSection(id, c, data.person.filter((p) => p.household_id === household.id)) : null,
     chronology(id, visits, convs, notes),
     await tasksSection(ctx, id, tasks),
     await noteForm(ctx, 'case', id, 'Add a note to this case', { caseId: id }));

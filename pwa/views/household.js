@@ -1,4 +1,4 @@
-// Edit the household fields an officer may change: contacts and access notes.
+// Edit the household fields an officer may change: contacts and access notes; its parents and carers (views/people.js) are listed above.
 // Only the fields that changed are sent, so edits to different fields on two
 // devices both survive. Like every form it is kept on the phone as it is typed,
 // checked against the declared schema before it is sent, and a change the
@@ -8,6 +8,7 @@ import { fieldLabel as L, fieldHelp } from '../validate.js';
 import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase } from './case.js';
 import { recordForm } from './form.js';
+import { personsOf, peopleSection } from './people.js';
 
 /** The two fields as the form compares them (blank parts as null). */
 const asSaved = (hh) => ({
@@ -19,6 +20,7 @@ export async function renderHousehold(ctx, { caseId }) {
   const loaded = await loadCase(ctx, caseId);
   if (!loaded || !loaded.household) return missingCase();
   const hh = loaded.household;
+  const persons = await personsOf(ctx, hh.id);
   const who = personName(loaded.pupil);
   const draft = await loadDraft(ctx.drafts, recordKey('household', hh.id));
   const rejected = draft && draft.rejected;
@@ -99,6 +101,7 @@ export async function renderHousehold(ctx, { caseId }) {
   const node = h('section', {},
     title(rejected ? 'Contacts and access notes: needs correcting' : 'Contacts and access notes'),
     h('p', { class: 'muted' }, hh.address),
+    peopleSection(caseId, loaded.c, persons),
     fx.form({ onsubmit: save },
       notes.wrap,
       h('fieldset', {}, h('legend', {}, 'Contacts'), list,

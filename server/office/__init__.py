@@ -14,11 +14,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..casework import legal_pages, legal_setup_pages, people_pages, plans_pages, targeting_pages
 from ..identity import pages as identity_pages
 from ..ops import pages as ops_pages
 from ..register import import_pages as imports
 from ..register import pages as register_pages
-from ..register import roll_pages
+from ..register import code_usage_pages, improvement_pages, roll_pages
+from ..relationships import checkins_pages, wellbeing_pages
+from ..relationships import pages as praise_pages
 from ..sync_api import pages as conflicts
 from ..transport import pages as transport_pages
 from . import audit_pages, cases, exports, overview, visits
@@ -40,6 +43,10 @@ routes: list[BaseRoute] = [
     *identity_pages.routes, *overview.routes, *visits.routes, *conflicts.routes, *register_pages.routes,
     *cases.routes, *imports.routes, *roll_pages.routes, *exports.routes, *transport_pages.routes,
     *audit_pages.routes, *ops_pages.routes,
+    # casework (the 2024 guidance) and relationship work
+    *targeting_pages.routes, *legal_pages.routes, *legal_setup_pages.routes, *plans_pages.routes,
+    *people_pages.routes, *praise_pages.routes, *checkins_pages.routes, *wellbeing_pages.routes,
+    *improvement_pages.routes, *code_usage_pages.routes,
     Mount("/office/static", app=StaticFiles(directory=STATIC), name="office-static"),
     Route("/office/{rest:path}", _not_found, methods=["GET", "POST", "HEAD"]),
 ]

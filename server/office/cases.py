@@ -19,7 +19,10 @@ from starlette.routing import Route
 
 from sync.schema import STAGES, is_uuid
 
+from ..casework import plans
+from ..relationships import praise, wellbeing
 from ..state import AppState
+from ..util import today
 from . import labels, writes
 from .exports import csv_response, csv_text
 from .pages import (PageError, app_state, form, me, page, record_view, redirect, render, text_field,
@@ -27,7 +30,9 @@ from .pages import (PageError, app_state, form, me, page, record_view, redirect,
 from .people import Directory, entity, history, pupil_name
 
 DONE = {"created": "Case opened.", "assigned": "Case reassigned. The previous officer's devices drop it at "
-        "their next sync.", "stage": "Stage moved."}
+        "their next sync.", "stage": "Stage moved.", "plan": "Support plan saved. The officer's phone has it at its "
+        "next sync.", "parents": "Saved who the case concerns.",
+        "wellbeing": "Wellbeing plan saved. The officer's phone has it at its next sync."}
 UPN_RE = re.compile(r"[A-Z0-9]{13}")
 
 
@@ -182,7 +187,10 @@ def _case(st: AppState, case_id: str) -> dict[str, Any] | None:
             "WHERE case_id = ? AND deleted = 0 ORDER BY created_at DESC", (case_id,))
         return {"case": case, "pupil": pupil, "name": pupil_name(pupil), "directory": directory,
                 "visits": visits, "conversations": conversations, "history": history(txn, "case", case_id, directory),
-                "school": entity(txn, "schools", (pupil or {}).get("school_id"))}
+                "messages": praise.for_case_or_pupil(txn, case_id=case_id),
+                "school": entity(txn, "schools", (pupil or {}).get("school_id")),
+                **plans.case_context(txn, case, pupil),  # parents and support plans (server/casework/)
+                **wellbeing.case_context(txn, case, pupil, today())}  # wellbeing plans (server/relationships/)
 
 
 def _case_id(request: Request) -> str:

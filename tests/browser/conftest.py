@@ -10,6 +10,7 @@ once without it to show the app itself keeps to that policy.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -180,6 +181,12 @@ class Demo:
             self._users[username] = api.user
         return self._users[username]
 
+    def open_check_in_cases(self) -> set[str]:
+        """Cases with an open lone-working check-in (the demo has one): submitting a visit there
+        also checks out, a second change."""
+        return {c["fields"].get("case_id") for (t, _), c in self.office.pull_all().items()
+                if t == "check_in" and not c.get("deleted") and not c["fields"].get("closed_at")}
+
     def open_cases(self, username: str) -> list[dict[str, Any]]:
         uid = self.user(username)["id"]
         everything = self.office.pull_all()
@@ -237,6 +244,19 @@ IDB_DUMP = """async () => {
     };
   });
 }"""
+
+
+def form_section(page: Page, name: str) -> None:
+    """A visit or conversation form shows one section at a time (pwa/views/sections.js): go to one."""
+    steps = page.get_by_role("navigation", name="Form sections")
+    steps.get_by_role("button", name=re.compile(rf"^\d+ {re.escape(name)}$")).click()
+    expect(page.locator(".form-section:not([hidden]) > h2")).to_contain_text(name)
+
+
+def submit_form(page: Page) -> None:
+    """Submit a visit or conversation: from its last step, "Check and submit"."""
+    form_section(page, "Check and submit")
+    page.locator(".dock").get_by_role("button", name="Submit", exact=True).click()
 
 
 class Device:
@@ -333,6 +353,12 @@ class Device:
             q.onerror = () => { db.close(); reject(q.error); };
           };
         })""")
+
+    def form_section(self, name: str) -> None:
+        form_section(self.page, name)
+
+    def submit_form(self) -> None:
+        submit_form(self.page)
 
     def open_case(self, case: dict[str, Any]) -> None:
         """From anywhere, through the caseload, to one case (a Demo.open_cases item)."""

@@ -16,10 +16,12 @@ def codes(errors: list[Any]) -> list[tuple[Any, str]]:
 
 
 def test_ten_types() -> None:
-    """The protocol's ten, and the two the server writes for officers (docs/protocol.md §7.6, §7.7)."""
+    """The protocol's ten, the two the server writes for officers (docs/protocol.md §7.6, §7.7), and
+    parents and support plans (§7.8, §7.9)."""
     assert sorted(ENTITY_TYPES) == sorted(["school", "household", "pupil", "case", "visit", "conversation",
                                            "transport_run", "transport_stop", "task", "note",
-                                           "notice", "review"])
+                                           "notice", "review", "person", "support_plan",
+                                           "wellbeing_plan", "check_in"])  # §7.10, §7.11
 
 
 @pytest.mark.parametrize("type_, fields, clean", [

@@ -1,0 +1,106 @@
+"""The office's attendance support plans and a case's parents (docs/casework.md, "Parents and
+support plans"): record a plan, review one (a new version superseding it), and name the parents a
+case concerns. The case page shows them (``_case_plans.html``, from ``plans.case_context``).
+
+Every write is a change pushed through the sync engine (``server.office.writes.put``), so the
+engine's rules apply and the case's officer pulls the plan like any other change.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sync.schema import is_uuid
+
+from ..office import labels, writes
+from ..office.pages import PageError, app_state, form, me, page, record_view, redirect, render, uuid_param
+from ..office.people import entity, pupil_name
+from ..state import AppState
+from . import plans
+
+
+def _case_id(request: Request) -> str:
+    return uuid_param(request, "case_id", "case").lower()
+
+
+def _load(st: AppState, case_id: str, previous_id: str) -> dict[str, Any]:
+    with st.db.read() as txn:
+        case = entity(txn, "cases", case_id)
+        if case is None:
+            raise PageError(404, "Not found", "There is no case with that id.")
+        pupil = entity(txn, "pupils", case.get("pupil_id"))
+        previous = entity(txn, "support_plans", previous_id) if is_uuid(previous_id) else None
+        if previous is not None and previous.get("case_id") != case_id:
+            previous = None
+        return {"case": case, "pupil": pupil, "name": pupil_name(pupil), "previous": previous,
+                "persons": plans.household_persons(txn, (pupil or {}).get("household_id"))}
+
+
+async def _form(request: Request, case_id: str, values: dict[str, Any] | None, errors: list[str],
+                status: int = 200) -> Response:
+    st = app_state(request)
+    previous_id = (values or {}).get("supersedes") or request.query_params.get("reviews", "")
+    data = await run_in_threadpool(_load, st, case_id, previous_id.lower())
+    await run_in_threadpool(record_view, st, me(request).user.id, [data["case"].get("pupil_id"), case_id],
+                            "support plan form")
+    if values is None:
+        values = plans.blank_values(data["previous"])
+    reviewing = data["previous"] is not None
+    return render(request, "casework_plan_form.html", {
+        "title": f"{'Review the support plan' if reviewing else 'Record a support plan'}: {data['name']}",
+        "errors": errors, "values": values, "reviewing": reviewing, "barriers": labels.BARRIERS,
+        "owners": plans.OWNERS, "outcomes": plans.REVIEW_OUTCOMES, "consent": plans.CONSENT_WORDS, **data},
+        status=status, active="cases")
+
+
+@page
+async def new_plan(request: Request) -> Response:
+    return await _form(request, _case_id(request), None, [])
+
+
+@page
+async def create_plan(request: Request) -> Response:
+    st = app_state(request)
+    case_id = _case_id(request)
+    values = plans.plan_values(form(request))
+    if values["supersedes"] and not is_uuid(values["supersedes"]):
+        values["supersedes"] = ""
+    fields, errors = plans.plan_fields(case_id, values)
+    if errors:
+        return await _form(request, case_id, values, errors, 422)
+    result = await run_in_threadpool(writes.put, st, me(request).user, "support_plan", str(uuid.uuid4()), fields, None)
+    if writes.problems(result):
+        return await _form(request, case_id, values, writes.problems(result), 422)
+    return redirect(f"/office/cases/{case_id}?done=plan#plans-heading")
+
+
+def _case_version(st: AppState, case_id: str) -> int:
+    rows = st.db.query("SELECT version FROM cases WHERE id = ? AND deleted = 0", (case_id,))
+    if not rows:
+        raise PageError(404, "Not found", "There is no case with that id.")
+    return int(rows[0]["version"])
+
+
+@page
+async def set_parents(request: Request) -> Response:
+    st = app_state(request)
+    case_id = _case_id(request)
+    version = await run_in_threadpool(_case_version, st, case_id)
+    chosen = [p.lower() for p in form(request).getlist("parent_ids") if isinstance(p, str) and is_uuid(p)]
+    result = await run_in_threadpool(writes.put, st, me(request).user, "case", case_id,
+                                     {"parent_ids": sorted(set(chosen))}, version)
+    if writes.problems(result):
+        raise PageError(422, "Not saved", " ".join(writes.problems(result)))
+    return redirect(f"/office/cases/{case_id}?done=parents#plans-heading")
+
+
+routes = [
+    Route("/office/cases/{case_id}/plans/new", new_plan, methods=["GET"]),
+    Route("/office/cases/{case_id}/plans", create_plan, methods=["POST"]),
+    Route("/office/cases/{case_id}/parents", set_parents, methods=["POST"]),
+]
