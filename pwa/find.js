@@ -73,17 +73,18 @@ export function dueState(first, todayIso) {
   return first <= week.toISOString().slice(0, 10) ? 'soon' : null;
 }
 
-/** The filters the caseload offers; `f`: {band, school, threshold, due} ('' or false: any). */
+/** The filters the caseload offers; `f`: {band, school, threshold, due, improving} ('' or false: any). */
 export function passes(row, f, todayIso) {
   if (f.band && row.pupil?.band !== f.band) return false;
   if (f.school && row.pupil?.school_id !== f.school) return false;
   if (f.threshold && !row.pupil?.penalty_threshold_met) return false;
+  if (f.improving && !row.pupil?.improving) return false;
   if (f.due && !['overdue', 'today'].includes(dueState(row.due?.first, todayIso))) return false;
   return true;
 }
 
 /** How many filters are set (shown on the disclosure). */
-export const filterCount = (f) => ['band', 'school', 'threshold', 'due'].filter((k) => f[k]).length;
+export const filterCount = (f) => ['band', 'school', 'threshold', 'due', 'improving'].filter((k) => f[k]).length;
 
 /**
  * Today's list: every task and follow-up due today or before, overdue first (oldest

@@ -5,6 +5,7 @@
 // and the storage and update banners. app.js wires it.
 import { syncStatus, syncNowRefusal, syncNowFailed } from './status.js';
 import { h } from './views/ui.js';
+import { watchCheckIns } from './views/checkin.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -49,7 +50,15 @@ export function createStatusBar({ state, store, els, counts, syncNow }) {
     if (state.persisted === false && sum.oldest && Date.now() - Date.parse(sum.oldest) > DAY_MS) {
       warnings.push('Warning: this phone may clear Doorstep\'s storage, and some changes have waited more than a day. Get a signal and sync now.');
     }
-    renderBanners({ warnings });
+    // safe lone working (views/checkin.js): a submitted visit checks its case's check-in out; an overdue one is shown
+    let overdue = [];
+    try {
+      const lone = await watchCheckIns(store, state.session?.user?.id);
+      if (lone.closed && navigator.onLine) syncNow('change');
+      overdue = lone.banners;
+    } catch (err) { console.warn('check-ins', err); }
+    if (seq !== statusSeq) return;
+    renderBanners({ warnings, overdue });
   }
 
   /** The follow-ups link (views/followups.js): shown while the office's reviews ask for something. */
@@ -105,8 +114,8 @@ export function createStatusBar({ state, store, els, counts, syncNow }) {
     if (failed) sayAboutSync(failed);
   }
 
-  function renderBanners({ warnings }) {
-    const nodes = warnings.map((w) => h('p', { class: 'warn', 'data-banner': 'storage' }, w));
+  function renderBanners({ warnings, overdue = [] }) {
+    const nodes = [...overdue.map((o) => o.node), ...warnings.map((w) => h('p', { class: 'warn', 'data-banner': 'storage' }, w))];
     if (state.upgrade) {
       nodes.push(h('div', { class: 'warn', 'data-banner': 'upgrade' },
         h('p', {}, 'Doorstep needs updating before it can sync. Your changes are kept on this phone.'),
@@ -116,7 +125,7 @@ export function createStatusBar({ state, store, els, counts, syncNow }) {
         h('p', {}, 'A new version of Doorstep is ready.'),
         h('button', { type: 'button', class: 'secondary', onclick: reloadApp }, 'Reload')));
     }
-    const key = JSON.stringify([warnings, state.upgrade, state.updateReady]);
+    const key = JSON.stringify([warnings, state.upgrade, state.updateReady, overdue.map((o) => o.id)]);
     if (banners.dataset.key !== key) { banners.dataset.key = key; banners.replaceChildren(...nodes); }
   }
 

@@ -54,6 +54,14 @@ test('filters', () => {
   assert.ok(passes({ ...row, due: { first: '2026-12-06' } }, { ...f, due: true }, '2026-12-06'));
 });
 
+test('the improving filter (docs/relationships.md)', () => {
+  const row = { pupil: { band: 'persistent', improving: true } };
+  assert.ok(passes(row, { improving: true }, '2026-12-06'));
+  assert.ok(!passes({ pupil: { band: 'persistent', improving: false } }, { improving: true }, '2026-12-06'));
+  assert.ok(!passes({ pupil: null }, { improving: true }, '2026-12-06'));
+  assert.equal(filterCount({ improving: true, band: 'severe' }), 2);
+});
+
 test('directions: geo: on Android, a web map elsewhere, the address without a point', () => {
   const hh = row.household;
   assert.equal(directionsHref(hh, 'Mozilla/5.0 (Linux; Android 14)'), 'geo:53.69,-1.63?q=53.69,-1.63(14%20Moor%20Lane%2C%20Dewsbury%2C%20WF12%208AB)');

@@ -11,7 +11,7 @@ import {
 } from '../find.js';
 
 // What was typed and chosen: kept while the app is open (a sync's redraw keeps it).
-const EMPTY = { query: '', band: null, school: null, threshold: false, due: false, open: false };
+const EMPTY = { query: '', band: null, school: null, threshold: false, due: false, improving: false, open: false };
 const find = { ...EMPTY, user: null };
 
 /** Open cases of this officer (all open cases for the office) with their pupil, household, school and what is due. */
@@ -123,7 +123,8 @@ function filters(rows, summaryText, draw) {
     select('Band', 'band', Object.keys(BAND_RANK).map((b) => [b, BANDS[b] || b])),
     select('School', 'school', [...schools].sort((a, b) => a[1].localeCompare(b[1]))),
     check('Penalty notice threshold met', 'threshold'),
-    check('Task or follow-up due or overdue', 'due'));
+    check('Task or follow-up due or overdue', 'due'),
+    check('Improving attendance', 'improving'));
   const toggle = h('button', {
     type: 'button', class: 'secondary filter-toggle', 'aria-expanded': String(find.open), 'aria-controls': panelId,
     onclick: () => {
@@ -159,6 +160,7 @@ function caseCard({ c, pupil, school, distance, due, contact }, day) {
         state ? h('span', { class: `badge ${state === 'overdue' ? 'overdue' : 'due'}` },
           `${DUE_WORDS[state]}${state === 'soon' ? ` ${shortDate(due.first)}` : ''}`) : null,
         pupil?.penalty_threshold_met ? h('span', { class: 'badge threshold' }, 'Threshold met') : null,
+        pupil?.improving ? h('span', { class: 'badge improving' }, 'Improving') : null,
         pendingMark(c),
         h('span', { class: 'muted' }, contact ? `Last contact ${shortDate(contact)}` : 'No contact yet',
           distance != null ? ` · ${fmtDistance(distance)}` : ''))));

@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..relationships import checkins_pages
 from ..state import AppState
 from . import log
-from .pages import app_state, page, render
+from .pages import app_state, me, page, render
 
 ATTENTION = (
     ("Safeguarding concerns not yet reviewed", "concern=1&review=new", {"concern": True, "review": "new"}),
@@ -46,6 +47,9 @@ def _counts(st: AppState) -> dict[str, Any]:
 @page
 async def overview(request: Request) -> Response:
     data = await run_in_threadpool(_counts, app_state(request))
+    # overdue lone-working check-ins (server/relationships/checkins*.py)
+    data.update(await run_in_threadpool(checkins_pages.alerts_context, app_state(request), me(request).user.id))
+    data["done"] = "Acknowledged: the alert stays until the officer checks out." if request.query_params.get("done") == "ack" else None
     return render(request, "overview.html", {"title": "Overview", **data}, active="overview")
 
 

@@ -50,7 +50,7 @@ templates = Jinja2Templates(env=_env)
 NAV = (("overview", "/office/", "Overview"), ("visits", "/office/visits", "Visit log"),
        ("conflicts", "/office/conflicts", "Conflicts"), ("register", "/office/register", "Register"),
        ("cases", "/office/cases", "Cases"), ("roll", "/office/roll", "School roll"),
-       ("marks", "/office/marks", "Marks import"),
+       ("marks", "/office/marks", "Marks import"), ("praise", "/office/praise", "Praise"),
        ("devices", "/office/devices", "Devices"), ("export", "/office/export", "Export"))
 
 Handler = Callable[[Request], Awaitable[Response]]

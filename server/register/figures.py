@@ -37,8 +37,13 @@ class BandThresholds:
     severe: float = 0.50
     persistent: float = 0.10
     at_risk: float = 0.05
+    # "improving": attendance over the last 4 school weeks at least this many percentage points
+    # above the 4 before (docs/relationships.md; DOORSTEP_IMPROVEMENT_POINTS)
+    improvement_points: float = 10.0
 
     def __post_init__(self) -> None:
+        if not 0 < self.improvement_points <= 100:
+            raise ValueError(f"improvement_points must be more than 0 and at most 100, got {self.improvement_points}")
         if not 0 <= self.at_risk <= self.persistent <= self.severe <= 1:
             raise ValueError(
                 "band thresholds must satisfy 0 <= at_risk <= persistent <= severe <= 1, "

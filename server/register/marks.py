@@ -32,8 +32,8 @@ from sync import ADMIN, Actor, Clock
 
 from .. import audit
 from ..storage import Database, SqliteTxn
-from ..util import now_iso
-from . import keys, publish, tally
+from ..util import now_iso, today
+from . import code_usage, improvement, keys, publish, tally
 from .codes import SESSIONS, normalise_code
 from .csv_marks import COLUMNS
 from .figures import BandThresholds
@@ -362,6 +362,8 @@ def _write_slice(run: _Run, table: str, first: int, last: int, last_pupil: int, 
             "INSERT OR REPLACE INTO register_marks (pupil_pk, day, session, code, import_no) "
             "SELECT pupil_pk, day, session, code, ? FROM temp.stage", (no,)).rowcount
         run.moved |= tally.apply_stage(txn, run.bands)
+        improvement.after_slice(txn, run.bands)
+        code_usage.after_slice(txn)
         if rejects:
             conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
                              "VALUES (?, ?, ?, ?)", [(no, *r) for r in rejects])
@@ -380,8 +382,9 @@ def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int
            thresholds: BandThresholds, progress: Progress | None = None) -> None:
     """After the last slice: roll figures forward where school weeks moved (kept with the
     import, so a resumed import knows what moved before it stopped), publish, close."""
-    publish.roll_forward(db, moved)
+    publish.roll_forward(db, moved, thresholds)
     updated = publish.publish(db, clock, actor, progress)
+    code_usage.refresh_profiles(db, today())
     with db.write(timeout=WAIT_S) as txn:
         row = txn.execute("SELECT report, id FROM imports WHERE no = ?", (import_no,)).fetchone()
         report = ImportReport.from_dict(orjson.loads(row[0]))

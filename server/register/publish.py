@@ -19,7 +19,8 @@ from sync.merge import force_write
 
 from ..storage import Database
 from ..util import now_iso
-from . import keys, tally
+from . import improvement, keys, tally
+from .figures import BandThresholds
 from .years import current
 
 SLICE_PUPILS = 500
@@ -33,9 +34,10 @@ def step_aside(db: Database) -> None:
     time.sleep(YIELD_BUSY_S if db.last_begin_wait > 0.002 else YIELD_S)
 
 
-def roll_forward(db: Database, moved: Iterable[tuple[int, int]]) -> int:
-    """Recompute the window figures of every pupil of each (school, year) whose school weeks
-    moved: the last 10 school weeks roll on for a pupil with no new absence too."""
+def roll_forward(db: Database, moved: Iterable[tuple[int, int]], bands: BandThresholds = BandThresholds()) -> int:
+    """Recompute the window figures (and the improvement, ``improvement.py``) of every pupil of
+    each (school, year) whose school weeks moved: the last 10 school weeks roll on for a pupil
+    with no new absence too."""
     changed = 0
     for school, year in sorted(moved):
         after = 0
@@ -46,6 +48,7 @@ def roll_forward(db: Database, moved: Iterable[tuple[int, int]]) -> int:
                 if not pairs:
                     break
                 changed += tally.windows(txn, pairs, cache)
+                changed += improvement.recompute(txn, pairs, bands, cache)
             after = pairs[-1][0]
             step_aside(db)
     return changed
@@ -61,7 +64,8 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
         with db.write(timeout=WAIT_S) as txn:
             rows = txn.execute(
                 "SELECT f.pupil_pk, f.year, p.pupil_id, f.possible, f.attended, f.authorised, f.unauthorised, "
-                "f.pct, f.band, f.last10, f.threshold_met FROM figures f INDEXED BY figures_dirty "
+                "f.pct, f.band, f.last10, f.threshold_met, f.recent_pct, f.prior_pct, f.improving "
+                "FROM figures f INDEXED BY figures_dirty "
                 "JOIN register_pupils p ON p.pk = f.pupil_pk WHERE f.dirty = 1 LIMIT ?", (SLICE_PUPILS,)).fetchall()
             if not rows:
                 break
@@ -70,7 +74,8 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
                 "(SELECT value FROM json_each(?)) GROUP BY pupil_pk",
                 (year, orjson.dumps(sorted({r[0] for r in rows})).decode())).fetchall())
             # the current year's figures; until a pupil has any, the latest year before it
-            mine = {r[2]: tally.register_fields(r[3:]) for r in rows if latest.get(r[0]) == r[1]}
+            mine = {r[2]: {**tally.register_fields(r[3:11]), **improvement.fields(*r[11:14])}
+                    for r in rows if latest.get(r[0]) == r[1]}
             stamp, now = clock.send(), now_iso()
             seq = txn.max_seq()
             fast, slow = _split(txn, mine)
@@ -104,16 +109,16 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
 
 
 _NAMES = ("possible_sessions", "attended_sessions", "authorised_absences", "unauthorised_absences",
-          "attendance_pct", "band", "unauthorised_last_10_weeks", "penalty_threshold_met")
-_SET = ", ".join(f"'$.{{prefix}}{name}', " + ("json(?)" if name == "penalty_threshold_met" else "?")
-                 for name in _NAMES)
+          "attendance_pct", "band", "unauthorised_last_10_weeks", "penalty_threshold_met", *improvement.FIELDS)
+_BOOLS = ("penalty_threshold_met", "improving")
+_SET = ", ".join(f"'$.{{prefix}}{name}', " + ("json(?)" if name in _BOOLS else "?") for name in _NAMES)
 # The register fields share one write of their own in a record's per-field stamps
 # (server/storage.py: ``[[write, ...], {field: index of its write}]``): a record whose register
-# write is that (8 fields point at it, no other) is updated in place in SQL, its JSON edited with
+# write is that (the 11 of _NAMES point at it, no other) is updated in place in SQL, its JSON edited with
 # json_set; any other record (never published, or stored in an older layout) goes through
 # force_write and a full save. Both give the same record (tests/server/test_register_import.py).
 _OWN_WRITE = ("(SELECT count(*) FROM json_each(meta, '$[1]') "
-              "WHERE value = json_extract(meta, '$[1].possible_sessions')) = 8")
+              f"WHERE value = json_extract(meta, '$[1].possible_sessions')) = {len(_NAMES)}")
 _FAST_UPDATE = (
     f"UPDATE pupils SET data = json_set(data, {_SET.format(prefix='')}), "
     "meta = json_set(meta, '$[0][' || json_extract(meta, '$[1].possible_sessions') || ']', "
@@ -124,7 +129,7 @@ _FAST_UPDATE = (
 
 
 def _values(fields: dict[str, Any]) -> list[Any]:
-    return [("true" if fields[n] else "false") if n == "penalty_threshold_met" else fields[n] for n in _NAMES]
+    return [("true" if fields[n] else "false") if n in _BOOLS else fields[n] for n in _NAMES]
 
 
 def _split(txn: Any, mine: dict[str, dict[str, Any]]) -> tuple[list[tuple[str, dict[str, Any]]],
@@ -139,10 +144,10 @@ def _split(txn: Any, mine: dict[str, dict[str, Any]]) -> tuple[list[tuple[str, d
             "WHERE deleted = 0 AND id IN (SELECT value FROM json_each(?))",
             (orjson.dumps(list(mine)).decode(),)):
         fields = mine[row[0]]
-        stored = dict(zip(_NAMES, row[1:9]))
-        stored["penalty_threshold_met"] = None if stored["penalty_threshold_met"] is None else \
-            bool(stored["penalty_threshold_met"])
+        stored = dict(zip(_NAMES, row[1:-1]))
+        for name in _BOOLS:
+            stored[name] = None if stored[name] is None else bool(stored[name])
         if stored == fields:
             continue
-        (fast if row[9] else slow).append((row[0], fields))
+        (fast if row[-1] else slow).append((row[0], fields))
     return fast, slow

@@ -18,8 +18,10 @@ LISTS = {
     "severe": "f.band = 'severe'",
     "persistent": "f.band IN ('persistent', 'severe')",
     "threshold": "f.threshold_met = 1",
+    "improving": "f.improving = 1",  # improvement.py
 }
-_INDEX = {"severe": "figures_band", "persistent": "figures_pct", "threshold": "figures_threshold"}
+_INDEX = {"severe": "figures_band", "persistent": "figures_pct", "threshold": "figures_threshold",
+          "improving": "figures_improving"}
 
 
 @dataclass(frozen=True)

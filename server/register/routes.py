@@ -24,7 +24,8 @@ from .figures import BandThresholds
 
 
 def thresholds(request: Request) -> BandThresholds:
-    return BandThresholds(at_risk=state(request).settings.at_risk_threshold)
+    settings = state(request).settings
+    return BandThresholds(at_risk=settings.at_risk_threshold, improvement_points=settings.improvement_points)
 
 
 async def import_marks(request: Request) -> Response:
