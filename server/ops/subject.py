@@ -2,7 +2,8 @@
 ZIP archive (a JSON file per kind and a README.txt), for a subject access request.
 
 Gathered in one read snapshot through the stores' own readers (``SqliteTxn.find``, the
-register's ``pupil_marks``/``pupil_figures``, the audit log's ``ENTITY_AUDIT_IDS``); the
+register's ``pupil_marks``/``pupil_figures``, the audit log's ``ENTITY_AUDIT_IDS``; the kinds
+added with casework, relationships and transport planning in ``subject_records``); the
 export itself is then written to the audit log (``subject_export``), indexed by the pupil,
 the household and the cases. Deleted records (tombstones) are included and marked.
 """
@@ -24,6 +25,7 @@ from ..register import queries
 from ..register.marks_read import pupil_marks
 from ..sqlite_txn import entity_change_seqs
 from ..storage import Database, SqliteTxn
+from . import subject_records
 
 UPN_RE = re.compile(r"[A-Z0-9]{13}")
 
@@ -39,6 +41,7 @@ class Subject:
     files: dict[str, Any] = field(default_factory=dict)  # name (without .json) -> content
     indexed: set[str] = field(default_factory=set)  # the personal records (audit index)
     ids: set[str] = field(default_factory=set)  # every record gathered
+    attachments: dict[str, bytes] = field(default_factory=dict)  # archive path -> bytes (letters' PDFs)
 
     def counts(self) -> dict[str, int]:
         return {name: _count(v) for name, v in self.files.items()}
@@ -114,7 +117,10 @@ def gather(db: Database, raw_upn: str) -> Subject:
         all_ids = about | set(notes) | set(reviews) | _ids(runs)
         notices = {r.id: r for r in _find(txn, "notice", "case_id", c_ids) + _find(txn, "notice", "record_id", all_ids)}
         all_ids |= set(notices)
-        s = Subject(upn, sorted(p_ids), indexed=p_ids | h_ids | c_ids, ids=all_ids | {r.id for r in members})
+        more = subject_records.gather(txn, _find, _record, p_ids, h_ids, c_ids)
+        all_ids |= more.ids
+        s = Subject(upn, sorted(p_ids), indexed=p_ids | h_ids | c_ids | more.indexed,
+                    ids=all_ids | {r.id for r in members}, attachments=more.attachments)
         s.files = {
             "pupil": [_record(r) for r in pupils],
             "household": [_record(r) for r in households],
@@ -133,11 +139,12 @@ def gather(db: Database, raw_upn: str) -> Subject:
                 "office_history": _json_rows(txn, "SELECT * FROM review_history WHERE entity_id IN "
                                              "(SELECT value FROM json_each(?)) ORDER BY id", all_ids)},
             "notices": [_record(r) for r in notices.values()],
+            **more.files,
             "attendance": {pid: _attendance(txn, pid) for pid in sorted(p_ids)},
             "conflicts": _json_rows(txn, "SELECT * FROM conflicts WHERE entity_id IN (SELECT value FROM json_each(?)) "
                                     "ORDER BY created_at", all_ids, "kept", "lost"),
             "changes": _changes(txn, [*pupils, *households, *cases, *visits.values(), *conversations.values(),
-                                      *notes.values(), *tasks, *stops, *reviews.values()]),
+                                      *notes.values(), *tasks, *stops, *reviews.values(), *more.records]),
             "audit": _audit(txn, all_ids),
         }
         s.files["staff"] = _staff(txn, s.files)
@@ -155,6 +162,9 @@ def _attendance(txn: SqliteTxn, pupil_id: str) -> dict[str, Any]:
         "figures": {str(y): _figures(txn, pupil_id, y) for y in years},
         "marks": [{"date": d.isoformat(), "session": s, "code": c} for d, s, c in pupil_marks(txn, pupil_id)],
         "alerts": txn.rows("SELECT * FROM register_alerts WHERE pupil_id = ? ORDER BY created_at", (pupil_id,)),
+        "recent_trend": txn.rows(  # each year's last 4 school weeks against the 4 before (tenths of a per cent)
+            "SELECT f.year, f.recent_pct, f.prior_pct, f.improving FROM figures f JOIN register_pupils p "
+            "ON p.pk = f.pupil_pk WHERE p.pupil_id = ? ORDER BY f.year", (pupil_id,)),
     }
 
 
@@ -211,9 +221,9 @@ UTC; user and device ids are named in staff.json and in each audit entry.
 
 {listing}
 
-Not held as separate records: letters and legal steps (a case's stage on the ladder, and
-every change to it, are in cases.json and changes.json). This export is itself written to
-the audit log (action "subject_export").
+{attachments}A case's stage on the ladder, and every change to it, are in cases.json and
+changes.json; the notices of each legal step are in legal_steps.json. This export is itself
+written to the audit log (action "subject_export").
 """
 
 DESCRIPTIONS = {
@@ -229,6 +239,17 @@ DESCRIPTIONS = {
     "transport": "school-run pickups naming the pupil (stops) and the runs they were on",
     "reviews": "office reviews of visits and conversations, and their history",
     "notices": "notices to officers about values of these records set aside in a conflict",
+    "persons": "the household's parents and carers (names, contact details, parental responsibility)",
+    "support_plans": "attendance support plans on the cases, every version (a review supersedes the last)",
+    "wellbeing_plans": "wellbeing plans on the cases, every version",
+    "check_ins": "officers' lone-working check-ins for visits on the cases or to the household, and the "
+                 "office's acknowledgements of overdue ones",
+    "legal_steps": "Notices to Improve and penalty notices to each parent, their history, the register sessions "
+                   "a penalty notice rests on, and the letters (the PDFs are in letters/)",
+    "targeting": "termly targeting meetings' decisions about the pupil, with the figures they saw",
+    "messages": "texts to the family (praise) and the household's contact preferences",
+    "transport_planning": "the pupil's transport needs, and the stored county plans that placed the pupil "
+                          "(the pupil's own entry and stops only)",
     "attendance": "the attendance register: roll dates, enrolments, every mark, figures per academic year",
     "conflicts": "conflicting edits of these records and how they were resolved",
     "changes": "the change log: every change to these records, by whom, when, from which device",
@@ -242,10 +263,16 @@ def archive(subject: Subject, taken_by: str, at: str) -> bytes:
     listing = "\n".join(f"{name}.json ({counts[name]} item{'' if counts[name] == 1 else 's'}): {DESCRIPTIONS[name]}"
                         for name in subject.files)
     out = io.BytesIO()
+    n = len(subject.attachments)
+    attached = (f"letters/ ({n} PDF file{'' if n == 1 else 's'}): each letter as it was made, named by its id in "
+                "legal_steps.json (its sha256 is there too).\n\n" if n else "")
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("README.txt", README.format(upn=subject.upn, at=at, by=taken_by, listing=listing))
+        zf.writestr("README.txt", README.format(upn=subject.upn, at=at, by=taken_by, listing=listing,
+                                                attachments=attached))
         for name, content in subject.files.items():
             zf.writestr(f"{name}.json", orjson.dumps(content, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        for path, blob in sorted(subject.attachments.items()):
+            zf.writestr(path, blob)
     return out.getvalue()
 
 
@@ -256,7 +283,8 @@ def export(db: Database, raw_upn: str, user_id: str, taken_by: str, via: str) ->
     data = archive(subject, taken_by, at)
     with db.write() as txn:
         audit.record(txn, user_id, None, "subject_export", subject.ids,
-                     {"upn": subject.upn, "via": via, "files": subject.counts(), "bytes": len(data)},
+                     {"upn": subject.upn, "via": via, "files": subject.counts(), "bytes": len(data),
+                      "letters": len(subject.attachments)},
                      indexed=subject.indexed)
     return data, subject
 

@@ -26,6 +26,7 @@ from ..state import AppState
 from ..storage import SqliteTxn
 from . import due as _due
 from . import horizon as _horizon
+from . import kinds as _kinds
 from .horizon import iso
 from .policy import Periods
 from .records import remove
@@ -65,11 +66,12 @@ def run(st: AppState, periods: Periods, today: dt.date, now: dt.datetime, apply:
         found = _due.find(txn, periods, today)
         hplan = _horizon.plan(txn, periods, now)
         leaving = _runs_leaving(txn, periods, today)
+        more = _kinds.find(txn, periods, today, found.legal_pupils)
     out = Outcome(today, apply)
     out.planned = {"case": len(found.cases), "case_kept_for_legal_step": len(found.cases_kept),
                    "transport_run": len(found.runs), "register_pupil_years": sum(y["pupils"] for y in found.register_years),
-                   "runs_leaving_phones": leaving["runs"], "horizon": hplan.as_dict()}
-    out.lines = describe(found, hplan, leaving, periods)
+                   "runs_leaving_phones": leaving["runs"], **more.counts(), "horizon": hplan.as_dict()}
+    out.lines = describe(found, hplan, leaving, periods, more)
     if not apply:
         return out
     with st.db.write(timeout=WAIT_S) as txn:
@@ -78,11 +80,22 @@ def run(st: AppState, periods: Periods, today: dt.date, now: dt.datetime, apply:
         events = sync.retire_runs(txn, sync.first_run_day(today, periods.runs_on_phone_days))
     out.removed["runs_off_phones"] = Counter(e.type for e in events)
     stamp, stamp_at = st.clock.send(), iso(now)
-    out.removed["case"] = _sliced(st, [c.id for c in found.cases], 50,
-                                  lambda txn, ids: remove(txn, _due.linked(txn, _still_due_cases(txn, periods, today, ids)),
-                                                          stamp, stamp_at))
+    def cases(txn: SqliteTxn, ids: list[str]) -> Counter[str]:
+        still = _still_due_cases(txn, periods, today, ids)
+        return remove(txn, _due.linked(txn, still), stamp, stamp_at) + _kinds.case_rows(txn, still)
+
+    def check_ins(txn: SqliteTxn, ids: list[str]) -> Counter[str]:
+        still = _kinds.check_ins_due(txn, more.check_in_cutoff, ids)
+        return _kinds.forget_check_ins(txn, still) + remove(txn, [("check_in", i) for i in still], stamp, stamp_at)
+
+    out.removed["case"] = _sliced(st, [c.id for c in found.cases], 50, cases)
     out.removed["transport_run"] = _sliced(st, found.runs, 50, lambda txn, ids: remove(
         txn, _due.run_linked(txn, _still_due_runs(txn, ids, found.run_cutoff)), stamp, stamp_at))
+    out.removed["check_in"] = _sliced(st, more.check_ins, 200, check_ins)
+    out.removed["message"] = _sliced(st, more.messages, 500,
+                                     lambda txn, ids: _kinds.remove_messages(txn, ids, more.message_cutoff))
+    with st.db.write(timeout=WAIT_S) as txn:
+        out.removed["transport_planning"] = _kinds.remove_transport(txn, more)
     out.removed["register"] = _register(st, periods, today)
     with st.db.write(timeout=WAIT_S) as txn:
         hnow = _horizon.plan(txn, periods, now)
@@ -133,7 +146,8 @@ def _register(st: AppState, periods: Periods, today: dt.date) -> Counter[str]:
         legal = _due.Due(today)
         _due.cases_of(txn, periods, legal, None)
         kept = set(_due.legal_pupil_pks(txn, legal.legal_pupils))
-    total: Counter[str] = Counter()
+    with st.db.write(timeout=WAIT_S) as txn:  # the targeting decisions made from these years' figures
+        total = _kinds.remove_targeting(txn, year, legal.legal_pupils)
     slices = _Slices(200)
     after = 0
     while True:
@@ -155,6 +169,7 @@ def _register(st: AppState, periods: Periods, today: dt.date) -> Counter[str]:
     with st.db.write(timeout=WAIT_S) as txn:
         # a week (named by its Monday) goes when all of it is before the first day kept
         total["school_weeks"] += txn.execute("DELETE FROM school_weeks WHERE week < ?", (first_day - 6,)).rowcount
+        total["school_codes"] += txn.execute("DELETE FROM school_codes WHERE year < ?", (year,)).rowcount
         # the raw lines an old import rejected (they may hold a UPN)
         total["import_rejects"] += txn.execute(
             "DELETE FROM import_rejects WHERE import_no IN (SELECT no FROM imports WHERE started_at < ?)",
@@ -192,4 +207,5 @@ def _periods(periods: Periods) -> dict[str, Any]:
     return {"register_years": periods.register_years, "case_years": periods.case_years,
             "legal_years": dict(periods.legal_years), "transport_years": periods.transport_years,
             "runs_on_phone_days": periods.runs_on_phone_days, "device_idle_days": periods.device_idle_days,
-            "tombstone_days": periods.tombstone_days}
+            "tombstone_days": periods.tombstone_days, "check_in_days": periods.check_in_days,
+            "message_days": periods.message_days}

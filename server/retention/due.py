@@ -1,8 +1,10 @@
 """What is due for removal, kind by kind, and why (docs/retention.md). Reads only.
 
 - ``case``: a closed case whose last change (its own or any record linked to it) is older than
-  its period: the ordinary one, or the longest of the legal steps it reached (``policy``).
-  Its visits, conversations, tasks, notes, reviews and notices go with it.
+  its period: the ordinary one, or the longest of the legal steps it reached (``policy``): a
+  stage on the ladder, or a Notice to Improve or penalty notice issued on it. Its visits,
+  conversations, tasks, notes, reviews, notices, plans and check-ins go with it, and its legal
+  steps, letters and texts (``kinds.case_rows``).
 - ``transport_run``: a run dated before the transport period, with its stops and notes.
 - ``register``: the marks, weekly counts and figures of academic years that ended more than
   the register period ago; a pupil with a kept legal-step case keeps every year of theirs.
@@ -21,9 +23,16 @@ from ..register.years import label
 from ..sqlite_txn import SqliteTxn, table_of
 from .policy import Periods, first_register_day, first_register_year, years_before
 
-# a case's last change: its own, or the newest of the records linked to it
+# a case's last change: its own, or the newest of the records linked to it (its legal steps' and
+# letters' too)
 _LAST = "max(coalesce(c.updated_at, '')" + "".join(
-    f", coalesce((SELECT max(updated_at) FROM {table_of(t)} x WHERE x.case_id = c.id), '')" for t in CASE_LINKED) + ")"
+    f", coalesce((SELECT max(updated_at) FROM {table_of(t)} x WHERE x.case_id = c.id), '')" for t in CASE_LINKED) + (
+    ", coalesce((SELECT max(updated_at) FROM legal_notices x WHERE x.case_id = c.id), '')"
+    ", coalesce((SELECT max(l.created_at) FROM legal_notices n JOIN letters l ON l.notice_id = n.id "
+    "WHERE n.case_id = c.id), ''))")
+# the legal steps issued on a case (a penalty notice for a holiday may leave the case's stage)
+_ISSUED = ("(SELECT json_group_array(DISTINCT kind) FROM legal_notices n WHERE n.case_id = c.id "
+           "AND json_extract(n.data, '$.issued_on') IS NOT NULL)")
 
 
 @dataclass
@@ -71,14 +80,15 @@ def cases_of(txn: SqliteTxn, periods: Periods, due: Due, ids: list[str] | None =
     """Sort every case (or those of ``ids``) into ``due.cases``, ``due.cases_kept`` and the pupils
     a kept legal step holds the register of."""
     sql = (f"SELECT c.id, json_extract(c.data, '$.pupil_id'), json_extract(c.data, '$.stage'), c.flags, "
-           f"c.status, {_LAST} FROM cases c WHERE c.deleted = 0")
+           f"c.status, {_LAST}, {_ISSUED} FROM cases c WHERE c.deleted = 0")
     params: tuple[Any, ...] = ()
     if ids is not None:
         sql += " AND c.id IN (SELECT value FROM json_each(?))"
         params = (orjson.dumps(ids).decode(),)
     rows = txn.execute(sql + " ORDER BY c.id", params).fetchall()
-    for id_, pupil, stage, flags, status, last in rows:
-        stages = list(orjson.loads(flags or "{}").get("stages", [])) + ([stage] if stage else [])
+    for id_, pupil, stage, flags, status, last, issued in rows:
+        stages = list(orjson.loads(flags or "{}").get("stages", [])) + ([stage] if stage else []) \
+            + orjson.loads(issued or "[]")
         years, step = periods.case_period(stages)
         case = CaseDue(id_, pupil, last, years, step,
                        _after(dt.date.fromisoformat(last[:10]) if last else due.today, years))
@@ -103,6 +113,8 @@ def linked(txn: SqliteTxn, case_ids: list[str]) -> list[tuple[str, str]]:
         out += [(type_, r[0]) for r in txn.execute(
             f"SELECT id FROM {table_of(type_)} WHERE deleted = 0 AND case_id IN (SELECT value FROM json_each(?))",
             (ids,))]
+    out += [("check_in", r[0]) for r in txn.execute(
+        "SELECT id FROM check_ins WHERE deleted = 0 AND case_id IN (SELECT value FROM json_each(?))", (ids,))]
     out += [("notice", r[0]) for r in txn.execute(
         "SELECT id FROM notices WHERE deleted = 0 AND json_extract(data, '$.case_id') IN "
         "(SELECT value FROM json_each(?))", (ids,))]

@@ -61,6 +61,8 @@ class Periods:
     runs_on_phone_days: int = field(default_factory=lambda: _env_int("DOORSTEP_RETENTION_RUNS_ON_PHONE_DAYS", 14))
     device_idle_days: int = field(default_factory=lambda: _env_int("DOORSTEP_RETENTION_DEVICE_IDLE_DAYS", 30))
     tombstone_days: int = field(default_factory=lambda: _env_int("DOORSTEP_RETENTION_TOMBSTONE_DAYS", 30))
+    check_in_days: int = field(default_factory=lambda: _env_int("DOORSTEP_RETENTION_CHECK_IN_DAYS", 90))
+    message_days: int = field(default_factory=lambda: _env_int("DOORSTEP_RETENTION_MESSAGE_DAYS", 365))
 
     def case_period(self, stages: list[str] | tuple[str, ...]) -> tuple[int, str | None]:
         """Years a closed case is kept after its last change: the longest of the ordinary

@@ -6,6 +6,8 @@ from typing import Any
 from ..register.years import label
 from .due import Due
 from .horizon import HorizonPlan
+from .kinds import KindsDue
+from .kinds import describe as describe_kinds
 from .policy import Periods
 
 
@@ -13,12 +15,14 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
 
 
-def describe(found: Due, hplan: HorizonPlan, leaving: dict[str, Any], periods: Periods) -> list[str]:
+def describe(found: Due, hplan: HorizonPlan, leaving: dict[str, Any], periods: Periods,
+             more: KindsDue | None = None) -> list[str]:
     lines = [f"retention on {found.today.isoformat()} (periods and reasons: docs/retention.md)"]
     legal = ", ".join(f"{step} {years}" for step, years in periods.legal_years.items())
     lines.append(f"case: {len(found.cases)} due: closed cases whose last change (theirs or a linked record's) is "
                  f"older than {periods.case_years} years, or than the years of the furthest legal step they "
-                 f"reached ({legal}); their visits, conversations, tasks, notes, reviews and notices go with them")
+                 f"reached ({legal}); their visits, conversations, tasks, notes, reviews, notices, plans, check-ins, "
+                 "legal steps, letters and texts go with them")
     for c in found.cases:
         lines.append(f"  case {c.id}: last changed {c.last[:10]}, kept {c.years} years"
                      + (f" ({c.step})" if c.step else ""))
@@ -28,6 +32,8 @@ def describe(found: Due, hplan: HorizonPlan, leaving: dict[str, Any], periods: P
     lines.append(f"transport_run: {len(found.runs)} due: runs dated before {found.run_cutoff} "
                  f"({periods.transport_years} years), with their stops and notes")
     first = label(found.register_year)
+    if more is not None:
+        lines += describe_kinds(more, periods, first)
     if not found.register_years:
         lines.append(f"register: nothing due (academic years before {first} go; "
                      f"each year is kept {periods.register_years} years after it ends)")
