@@ -29,6 +29,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.identity.accounts import add_user
+from sync import Clock
 from server.app import create_app
 from server.config import Settings
 from server.openapi import spec
@@ -81,6 +82,24 @@ ENDPOINTS = [
     Endpoint("transport_runs", "GET", "/api/transport/runs", roles=("office", "admin"),
              query=("date", "school_id"), filters={"school_id": "not-a-uuid"},
              required_query={"date": "2026-11-23"}),
+    # the fleet and pupils' transport needs (server/transport/fleet_routes.py), county plans
+    Endpoint("vehicles", "GET", "/api/transport/vehicles", roles=("office", "admin"), query=("retired",),
+             filters={"retired": "sometimes"}),
+    Endpoint("vehicle_add", "POST", "/api/transport/vehicles", roles=("office", "admin"), body=True),
+    Endpoint("vehicle_change", "PATCH", "/api/transport/vehicles/{id}", roles=("office", "admin"), body=True),
+    Endpoint("needs", "GET", "/api/transport/needs", roles=("office", "admin"), query=("retired", "school_id"),
+             filters={"retired": "sometimes", "school_id": "not-a-uuid"}),
+    Endpoint("need_add", "POST", "/api/transport/needs", roles=("office", "admin"), body=True),
+    Endpoint("need_change", "PATCH", "/api/transport/needs/{id}", roles=("office", "admin"), body=True),
+    Endpoint("county_plan", "POST", "/api/transport/county-plans", roles=("office", "admin"), body=True),
+    # the legal steps (server/casework/legal_routes.py)
+    Endpoint("legal_case", "GET", "/api/casework/cases/{id}/legal", roles=("office", "admin")),
+    Endpoint("legal_request", "POST", "/api/casework/cases/{id}/penalty-notices", roles=("office", "admin"),
+             body=True),
+    Endpoint("legal_due", "GET", "/api/casework/legal/due", roles=("office", "admin")),
+    Endpoint("school_weeks", "GET", "/api/casework/school-weeks", roles=("office", "admin"),
+             query=("start", "weeks", "school_id"), filters={"weeks": "many"},
+             required_query={"start": "2026-10-12"}),
 ]
 BY_NAME = {e.name: e for e in ENDPOINTS}
 
@@ -98,6 +117,7 @@ class Env:
     kid: str
     secret: str
     claims: dict[str, Any]  # an office token's claims
+    path_ids: dict[str, str] = field(default_factory=dict)  # endpoint -> an id that exists, for its {id}
 
     def sign(self, **changes: Any) -> str:
         claims = {**self.claims, "jti": uuid.uuid4().hex, **changes}
@@ -127,7 +147,24 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         kid, secret = conn.execute("SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL").fetchone()
         conn.close()
         claims = jwt.decode(tokens["office"], options={"verify_signature": False})
-        yield Env(client, db_path, tokens, revoked, refresh["officer"], devices["officer"], kid, secret, claims)
+        # a vehicle and a pupil's transport need to change: their PATCH checks the body, not only the id
+        office = {"Authorization": f"Bearer {tokens['office']}"}
+        school, pupil = str(uuid.uuid4()), str(uuid.uuid4())
+        clock = Clock(devices["office"])
+        r = client.post("/api/sync/push", headers={**office, "Doorstep-Protocol": "1"}, json={
+            "client_id": devices["office"], "changes": [
+                {"change_id": str(uuid.uuid4()), "type": t, "id": i, "op": "put", "base_version": None,
+                 "hlc": clock.send(), "fields": f} for t, i, f in (
+                    ("school", school, {"name": "Bad Input Primary"}),
+                    ("pupil", pupil, {"upn": "A123456789012", "first_name": "Ann", "last_name": "Bee",
+                                      "school_id": school}))]})
+        assert [x["status"] for x in r.json()["results"]] == ["applied", "applied"], r.text
+        vehicle = client.post("/api/transport/vehicles", headers=office, json=good_body(BY_NAME["vehicle_add"]))
+        assert vehicle.status_code == 201, vehicle.text
+        need = client.post("/api/transport/needs", headers=office, json={"pupil_id": pupil, "seats": 1})
+        assert need.status_code == 201, need.text
+        yield Env(client, db_path, tokens, revoked, refresh["officer"], devices["officer"], kid, secret, claims,
+                  {"vehicle_change": vehicle.json()["id"], "need_change": pupil})
     st.db.close()
 
 
@@ -154,6 +191,13 @@ def good_body(ep: Endpoint) -> dict[str, Any]:
         "transport_plan": {"school_id": str(uuid.uuid4()), "date": "2026-11-23", "vehicles": []},
         "transport_plan_job": {"school_id": str(uuid.uuid4()), "date": "2026-11-23", "vehicles": []},
         "audit_events": {"event": "storage_not_persistent"},
+        "vehicle_add": {"name": "Minibus 1", "seats": 16, "depot": {"lat": 53.52, "lon": -1.13}},
+        "vehicle_change": {"seats": 8},
+        "need_add": {"pupil_id": str(uuid.uuid4()), "seats": 1},
+        "need_change": {"seats": 1},
+        "county_plan": {"date": "2026-11-23", "run": "morning"},
+        "legal_request": {"parent_name": "Jo Stone", "parent_address": "1 Lane",
+                          "sessions": [{"date": "2026-09-07", "session": "AM"}]},
     }
     return bodies[ep.name]
 
@@ -170,7 +214,8 @@ def base_request(ep: Endpoint, env: Env) -> Req:
     if ep.body:
         headers["Content-Type"] = "application/json"
         content = json.dumps(good_body(ep)).encode()
-    return Req(ep.method, ep.path.replace("{id}", str(uuid.uuid4())), headers, dict(ep.required_query), content)
+    path_id = env.path_ids.get(ep.name) or str(uuid.uuid4())
+    return Req(ep.method, ep.path.replace("{id}", path_id), headers, dict(ep.required_query), content)
 
 
 def with_auth(req: Req, value: str | None) -> Req:
@@ -258,6 +303,12 @@ def wrong_types(ep: Endpoint, req: Req, env: Env) -> Req:
         "transport_plan": {"school_id": 42, "date": ["2026-11-23"], "vehicles": "minibus"},
         "transport_plan_job": {"school_id": 42, "date": ["2026-11-23"], "vehicles": "minibus"},
         "audit_events": {"event": 42, "details": ["x"], "entity_ids": "all"},
+        "legal_request": {"parent_name": 42, "parent_address": ["x"], "sessions": {"0": 1}},
+        "vehicle_add": {"name": 42, "seats": "sixteen", "depot": [53.5, -1.1]},
+        "vehicle_change": {"seats": "eight"},
+        "need_add": {"pupil_id": 42, "seats": "one"},
+        "need_change": {"seats": [1]},
+        "county_plan": {"date": 20261123, "run": ["morning"]},
     }[ep.name])
 
 
@@ -288,8 +339,8 @@ def unknown_ids(ep: Endpoint, req: Req, env: Env) -> Req | None:
                                "device_name": "test"})
     if ep.name == "refresh":
         return with_json(req, {"refresh_token": "never-issued-" + uuid.uuid4().hex})
-    if ep.name in ("resolve", "transport_plan", "transport_plan_job"):
-        return req  # well-formed, about a conflict / school that does not exist
+    if ep.name in ("resolve", "transport_plan", "transport_plan_job", "legal_request"):
+        return req  # well-formed, about a conflict / school / case that does not exist
     return None
 
 
@@ -452,7 +503,9 @@ KINDS: list[Kind] = [
         r, b'{"a":' * 5000 + b"1" + b"}" * 5000)), 422, "validation_failed"),
     Kind("trailing_garbage", body_kind(lambda ep, r, env: with_body(r, (r.content or b"") + b" trailing")),
          422, "validation_failed"),
-    Kind("missing_fields", body_kind(lambda ep, r, env: with_json(r, {})), 422, "validation_failed"),
+    # a PATCH names only what changes: an empty one changes nothing
+    Kind("missing_fields", body_kind(lambda ep, r, env: None if ep.method == "PATCH" else with_json(r, {})), 422,
+         "validation_failed"),
     Kind("wrong_field_types", body_kind(wrong_types), 422, "validation_failed",
          check_field("login", "refresh", "reset_password", "push", "resolve", "marks", "transport_plan",
                      "transport_plan_job", "audit_events")),
@@ -460,8 +513,9 @@ KINDS: list[Kind] = [
     Kind("empty_strings", body_kind(empty_strings), 422, "validation_failed"),
     Kind("very_long_strings", body_kind(very_long_strings), 422, "validation_failed"),
     Kind("unknown_ids", body_kind(unknown_ids),
-         on("resolve", "transport_plan", "transport_plan_job", then=404, otherwise=401),
-         on("resolve", "transport_plan", "transport_plan_job", then="not_found", otherwise="unauthenticated")),
+         on("resolve", "transport_plan", "transport_plan_job", "legal_request", then=404, otherwise=401),
+         on("resolve", "transport_plan", "transport_plan_job", "legal_request", then="not_found",
+            otherwise="unauthenticated")),
     Kind("wrong_password", wrong_password, 401, "unauthenticated"),
     Kind("too_many_changes", too_many_changes, 413, "payload_too_large", check_change_limit),
     # -- the method ---------------------------------------------------------------------
@@ -540,7 +594,10 @@ def test_the_base_requests_are_accepted(env):
         expected = {"login": 200, "refresh": 401, "reset_password": 401, "devices": 200, "revoke": 404, "push": 200, "pull": 200,
                     "conflicts": 200, "resolve": 404, "marks": 200, "pupils": 200, "visits": 200,
                     "audit": 200, "transport_plan": 404, "transport_runs": 200, "audit_events": 201,
-                    "transport_plan_job": 404, "transport_plan_job_status": 404}[ep.name]
+                    "transport_plan_job": 404, "transport_plan_job_status": 404,
+                    "legal_case": 404, "legal_request": 404, "legal_due": 200, "school_weeks": 422,
+                    "vehicles": 200, "vehicle_add": 201, "vehicle_change": 200, "needs": 200,
+                    "need_add": 422, "need_change": 200, "county_plan": 422}[ep.name]
         assert r.status_code == expected, (ep.name, r.status_code, r.text)
 
 
@@ -570,7 +627,8 @@ def test_the_shared_sessions_survived(env):
 def test_a_known_path_with_an_unsupported_method_is_405(env):
     wrong = []
     for ep in ENDPOINTS:
-        for method in ("PUT", "PATCH", "DELETE", "GET" if ep.method == "POST" else "POST"):
+        allowed = {e.method for e in ENDPOINTS if e.path == ep.path}  # e.g. GET and POST on one path
+        for method in {"PUT", "PATCH", "DELETE", "GET", "POST"} - allowed:
             req = replace(base_request(ep, env), method=method)
             r = send(env, req)
             err = assert_error_shape(r)
