@@ -2,8 +2,9 @@
 (docs/protocol.md §7.8, §7.9), checked by ``sync.batch.Batch`` inside the push:
 
 * a case's ``parent_ids`` name live persons of its pupil's household;
-* a support plan that ``supersedes`` another reviews a submitted plan of the same case, and
-  its ``plan_version`` is the server's: 1 for a first plan, the superseded plan's + 1 after.
+* a plan (``VERSIONED``: a support plan, a wellbeing plan, §7.10) that ``supersedes`` another
+  reviews a submitted plan of the same case, and its ``plan_version`` is the server's: 1 for a
+  first plan, the superseded plan's + 1 after.
 
 A plan version never changes once submitted (``SUBMITTABLE``): a review is a new record.
 """
@@ -16,14 +17,15 @@ from .errors import ChangeError
 from .types import Record
 
 Load = Callable[[str, str], "Record | None"]
+VERSIONED = ("support_plan", "wellbeing_plan")
 
 
 def derive(load: Load, t: str, fields: dict[str, Any]) -> None:
     """Fields a new record takes from what it refers to (a plan's version number)."""
-    if t != "support_plan":
+    if t not in VERSIONED:
         return
     fields.pop("plan_version", None)
-    previous = load("support_plan", fields["supersedes"]) if fields.get("supersedes") else None
+    previous = load(t, fields["supersedes"]) if fields.get("supersedes") else None
     before = previous.fields.get("plan_version") if previous is not None else None
     fields["plan_version"] = (before or 1) + 1 if previous is not None else 1
 
@@ -33,8 +35,8 @@ def check(load: Load, t: str, fields: dict[str, Any], after: dict[str, Any]) -> 
     writes, ``after``: the whole record as it would be)."""
     if t == "case" and fields.get("parent_ids"):
         return _parents(load, after)
-    if t == "support_plan" and fields.get("supersedes"):
-        return _predecessor(load, after)
+    if t in VERSIONED and fields.get("supersedes"):
+        return _predecessor(load, t, after)
     return []
 
 
@@ -51,8 +53,8 @@ def _parents(load: Load, case: dict[str, Any]) -> list[ChangeError]:
     return []
 
 
-def _predecessor(load: Load, plan: dict[str, Any]) -> list[ChangeError]:
-    previous = load("support_plan", plan["supersedes"])
+def _predecessor(load: Load, t: str, plan: dict[str, Any]) -> list[ChangeError]:
+    previous = load(t, plan["supersedes"])
     if previous is None or previous.deleted:
         return []  # the reference check names it
     if previous.fields.get("case_id") != plan.get("case_id"):

@@ -1,13 +1,10 @@
 """The rules on wellbeing plans and lone-working check-ins that reach beyond one record
 (docs/protocol.md §7.10, §7.11), checked by ``sync.batch.Batch`` inside the push:
 
-* a wellbeing plan is versioned like a support plan: one that ``supersedes`` another reviews a
-  submitted plan of the same case, and its ``plan_version`` is the server's (1, or the superseded
-  plan's + 1); its return timetable runs week by week with the sessions planned never falling;
+* a wellbeing plan is versioned like a support plan (``sync/casework.py``, ``VERSIONED``); its
+  return timetable runs week by week with the sessions planned never falling;
 * a check-in names a case or a household (a case's household is taken when only the case is
   given); it is closed with both ``closed_at`` and ``closed_how``, not before it started.
-
-``VERSIONED`` holds the types versioned this way; the rule is written for any of them.
 """
 from __future__ import annotations
 
@@ -18,16 +15,11 @@ from .errors import ChangeError
 from .types import Record
 
 Load = Callable[[str, str], "Record | None"]
-VERSIONED = ("wellbeing_plan",)
 
 
 def derive(load: Load, t: str, fields: dict[str, Any]) -> None:
-    """Fields a new record takes from what it refers to."""
-    if t in VERSIONED:
-        fields.pop("plan_version", None)
-        previous = load(t, fields["supersedes"]) if fields.get("supersedes") else None
-        fields["plan_version"] = (previous.fields.get("plan_version") or 1) + 1 if previous is not None else 1
-    elif t == "check_in" and fields.get("case_id") and not fields.get("household_id"):
+    """Fields a new record takes from what it refers to (a check-in's household)."""
+    if t == "check_in" and fields.get("case_id") and not fields.get("household_id"):
         case = load("case", fields["case_id"])
         pupil = load("pupil", case.fields.get("pupil_id") or "") if case is not None else None
         if pupil is not None and pupil.fields.get("household_id"):
@@ -36,23 +28,10 @@ def derive(load: Load, t: str, fields: dict[str, Any]) -> None:
 
 def check(load: Load, t: str, fields: dict[str, Any], after: dict[str, Any]) -> list[ChangeError]:
     """What a change breaks (``fields``: what it writes, ``after``: the whole record as it would be)."""
-    if t in VERSIONED:
-        errors = _predecessor(load, t, after) if fields.get("supersedes") else []
-        return errors + (_timetable(after.get("return_timetable") or []) if "return_timetable" in fields else [])
+    if t == "wellbeing_plan" and "return_timetable" in fields:
+        return _timetable(after.get("return_timetable") or [])
     if t == "check_in":
         return _check_in(after)
-    return []
-
-
-def _predecessor(load: Load, t: str, plan: dict[str, Any]) -> list[ChangeError]:
-    previous = load(t, plan["supersedes"])
-    if previous is None or previous.deleted:
-        return []  # the reference check names it
-    if previous.fields.get("case_id") != plan.get("case_id"):
-        return [ChangeError("supersedes", "validation_failed", "the plan it supersedes is of another case")]
-    if previous.fields.get("status") != "submitted":
-        return [ChangeError("supersedes", "validation_failed",
-                            "only a submitted plan can be reviewed: submit or change the draft instead")]
     return []
 
 
