@@ -118,7 +118,7 @@ def test_the_migration_fills_the_counts_as_imports_keep_them(register, app_state
     """m026 fills ``school_codes`` once from the stored marks: the same rows the imports keep."""
     from sqlite_utils import Database
 
-    from server.migrations import m026_register_insight
+    from server.migrations_late import m026_register_insight
 
     read = "SELECT school_pk, year, code, sessions FROM school_codes WHERE sessions != 0 ORDER BY 1, 2, 3"
     with app_state.db.read() as txn:
