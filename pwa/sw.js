@@ -42,6 +42,7 @@ const SHELL = [
   'views/conversation.js',
   'views/household.js',
   'views/people.js',
+  'views/plan_screen.js',
   'views/support_plan.js',
   'views/wellbeing.js',
   'views/checkin.js',

@@ -8,6 +8,7 @@ import { fieldLabel as L, codeLabels } from '../validate.js';
 import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase } from './case.js';
 import { recordForm, barrierPicker } from './form.js';
+import { planScreen } from './plan_screen.js';
 import { createSections, answerText, codesText } from './sections.js';
 
 const OWNERS = codeLabels('plan_owner');
@@ -187,23 +188,5 @@ function form(ctx, caseId, id, { existing, draft, who, supersedes, previous }) {
     if (supersedes) Object.assign(v, { supersedes, review_outcome: outcome.input.value || null, review_notes: notes.input.value.trim() || null });
     return v;
   }
-  const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
-  async function save(status) {
-    if (!(await fx.send(values(status)))) return;
-    if (status === 'submitted') {
-      fx.sent();
-      ctx.flash('Support plan submitted. It is saved on this phone and will be sent when there is signal.');
-      ctx.go(`#/case/${caseId}`);
-    } else {
-      await fx.keptOpen();
-      savedMsg.textContent = 'Draft saved on this phone.';
-    }
-  }
-  const heading = rejected ? `Support plan for ${who}: needs correcting`
-    : supersedes ? `Review the support plan: ${who}` : existing ? `Support plan for ${who} (draft)` : `Record a support plan: ${who}`;
-  const node = h('section', {},
-    title(heading),
-    fx.form({ onsubmit: () => save('submitted') }, steps.panels, fx.footer(save, savedMsg)),
-    h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
-  return { node, title: 'Support plan', live: false };
+  return planScreen(ctx, fx, steps, { name: 'Support plan', caseId, who, rejected, supersedes, existing, values });
 }

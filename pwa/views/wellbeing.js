@@ -9,6 +9,7 @@ import { fieldLabel as L, fieldHelp } from '../validate.js';
 import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase } from './case.js';
 import { recordForm } from './form.js';
+import { planScreen } from './plan_screen.js';
 import { createSections, answerText } from './sections.js';
 import { plansOf } from './support_plan.js';
 
@@ -218,23 +219,5 @@ function form(ctx, caseId, id, { existing, draft, who, supersedes, previous }) {
     if (supersedes) v.supersedes = supersedes;
     return v;
   }
-  const savedMsg = h('p', { class: 'saved', 'aria-live': 'polite' });
-  async function save(status) {
-    if (!(await fx.send(values(status)))) return;
-    if (status === 'submitted') {
-      fx.sent();
-      ctx.flash('Wellbeing plan submitted. It is saved on this phone and will be sent when there is signal.');
-      ctx.go(`#/case/${caseId}`);
-    } else {
-      await fx.keptOpen();
-      savedMsg.textContent = 'Draft saved on this phone.';
-    }
-  }
-  const heading = rejected ? `Wellbeing plan for ${who}: needs correcting`
-    : supersedes ? `Review the wellbeing plan: ${who}` : existing ? `Wellbeing plan for ${who} (draft)` : `Record a wellbeing plan: ${who}`;
-  const node = h('section', {},
-    title(heading),
-    fx.form({ onsubmit: () => save('submitted') }, steps.panels, fx.footer(save, savedMsg)),
-    h('p', {}, h('a', { href: `#/case/${caseId}` }, 'Back to case')));
-  return { node, title: 'Wellbeing plan', live: false };
+  return planScreen(ctx, fx, steps, { name: 'Wellbeing plan', caseId, who, rejected, supersedes, existing, values });
 }
