@@ -1,0 +1,8 @@
+"""tests/sync/test_scope_links.py, run against the PostgreSQL store."""
+from __future__ import annotations
+
+import pytest
+
+from tests.sync.test_scope_links import *  # noqa: F403 (the tests and their fixtures)
+
+pytestmark = pytest.mark.usefixtures("on_postgres")
