@@ -181,11 +181,15 @@ class Demo:
             self._users[username] = api.user
         return self._users[username]
 
-    def open_check_in_cases(self) -> set[str]:
-        """Cases with an open lone-working check-in (the demo has one): submitting a visit there
-        also checks out, a second change."""
-        return {c["fields"].get("case_id") for (t, _), c in self.office.pull_all().items()
-                if t == "check_in" and not c.get("deleted") and not c["fields"].get("closed_at")}
+    def cases_clear_of_check_ins(self, username: str) -> list[dict[str, Any]]:
+        """``open_cases`` less those whose case or household has an open lone-working check-in
+        (the demo has one): a visit submitted there also checks out, a second change."""
+        open_ = [c["fields"] for (t, _), c in self.office.pull_all().items()
+                 if t == "check_in" and not c.get("deleted") and not c["fields"].get("closed_at")]
+        cases = {ci.get("case_id") for ci in open_}
+        households = {ci.get("household_id") for ci in open_} - {None}
+        return [c for c in self.open_cases(username) if c["case"]["id"] not in cases
+                and (c["pupil"].get("household_id") not in households)]
 
     def open_cases(self, username: str) -> list[dict[str, Any]]:
         uid = self.user(username)["id"]

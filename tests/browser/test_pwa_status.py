@@ -127,7 +127,7 @@ def test_a_server_that_never_answers_times_out_and_is_named(devices, demo) -> No
 
 
 def test_503_busy_with_retry_after_is_shown_waited_for_and_retried(devices, demo) -> None:
-    case = demo.open_cases("officer4")[6]
+    case = demo.cases_clear_of_check_ins("officer4")[6]
     notes = f"Status: busy {uuid.uuid4().hex[:8]}"
     phone = devices()
     page = phone.open()
@@ -163,8 +163,7 @@ def test_503_busy_with_retry_after_is_shown_waited_for_and_retried(devices, demo
 
 
 def test_the_count_and_the_age_of_the_last_sync_are_always_in_view(devices, demo) -> None:
-    checked_in = demo.open_check_in_cases()
-    case = next(c for c in demo.open_cases("officer4")[7:] if c["case"]["id"] not in checked_in)
+    case = demo.cases_clear_of_check_ins("officer4")[7]
     phone = devices()
     phone.context.clock.install()
     page = phone.open()
