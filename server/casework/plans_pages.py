@@ -7,7 +7,6 @@ engine's rules apply and the case's officer pulls the plan like any other change
 """
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +21,7 @@ from ..office.pages import PageError, app_state, form, me, page, record_view, re
 from ..office.people import entity, pupil_name
 from ..state import AppState
 from . import plans
+from .plan_save import save_plan
 
 
 def _case_id(request: Request) -> str:
@@ -65,18 +65,9 @@ async def new_plan(request: Request) -> Response:
 
 @page
 async def create_plan(request: Request) -> Response:
-    st = app_state(request)
     case_id = _case_id(request)
-    values = plans.plan_values(form(request))
-    if values["supersedes"] and not is_uuid(values["supersedes"]):
-        values["supersedes"] = ""
-    fields, errors = plans.plan_fields(case_id, values)
-    if errors:
-        return await _form(request, case_id, values, errors, 422)
-    result = await run_in_threadpool(writes.put, st, me(request).user, "support_plan", str(uuid.uuid4()), fields, None)
-    if writes.problems(result):
-        return await _form(request, case_id, values, writes.problems(result), 422)
-    return redirect(f"/office/cases/{case_id}?done=plan#plans-heading")
+    return await save_plan(request, "support_plan", case_id, plans.plan_values(form(request)), plans.plan_fields,
+                           _form, "plan#plans-heading")
 
 
 def _case_version(st: AppState, case_id: str) -> int:

@@ -7,7 +7,6 @@ engine's rules apply and the case's officer pulls the plan like any other change
 """
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -17,8 +16,8 @@ from starlette.routing import Route
 
 from sync.schema import is_uuid
 
-from ..office import writes
-from ..office.pages import PageError, app_state, form, me, page, record_view, redirect, render, uuid_param
+from ..casework.plan_save import save_plan
+from ..office.pages import PageError, app_state, form, me, page, record_view, render, uuid_param
 from ..office.people import entity, pupil_name
 from ..state import AppState
 from . import wellbeing
@@ -62,19 +61,10 @@ async def new_plan(request: Request) -> Response:
 
 @page
 async def create_plan(request: Request) -> Response:
-    st = app_state(request)
     case_id = _case_id(request)
-    values = wellbeing.form_values(form(request))
-    if values["supersedes"] and not is_uuid(values["supersedes"]):
-        values["supersedes"] = ""
-    fields, errors = wellbeing.plan_fields(case_id, values)
-    if errors:
-        return await _form(request, case_id, values, errors, 422)
-    await run_in_threadpool(_load, st, case_id, "")  # a 404 for a case that is not there
-    result = await run_in_threadpool(writes.put, st, me(request).user, "wellbeing_plan", str(uuid.uuid4()), fields, None)
-    if writes.problems(result):
-        return await _form(request, case_id, values, writes.problems(result), 422)
-    return redirect(f"/office/cases/{case_id}?done=wellbeing#wellbeing-heading")
+    await run_in_threadpool(_load, app_state(request), case_id, "")  # a 404 for a case that is not there
+    return await save_plan(request, "wellbeing_plan", case_id, wellbeing.form_values(form(request)),
+                           wellbeing.plan_fields, _form, "wellbeing#wellbeing-heading")
 
 
 routes = [
