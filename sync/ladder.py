@@ -7,7 +7,7 @@ attendance contract or notice to improve.
 from __future__ import annotations
 
 from .errors import ChangeError
-from .schema import STAGES
+from .schema_codes import STAGES
 
 ENFORCEMENT = frozenset(STAGES[STAGES.index("penalty_notice"):])
 FORMAL_SUPPORT = frozenset({"attendance_contract", "notice_to_improve"})

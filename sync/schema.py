@@ -1,7 +1,8 @@
 """Entity types of PROTOCOL.md §7, declared once as data, and validation of change fields.
 
 ``FIELDS`` declares every entity type's fields as plain data (kind, length,
-range, pattern, enum, nullable, required) and ``ENUMS`` the code lists;
+range, pattern, enum, nullable, required: the kinds and their builders are in
+``sync/schema_kinds.py``) and ``ENUMS`` the code lists (``sync/schema_codes.py``);
 ``sync/rules.py`` the rules on a whole record (``RULES``: what a submitted visit
 or conversation must have; ``CONSISTENCY``: how its fields fit together).
 Everything else is built from them:
@@ -24,136 +25,45 @@ from .checks import Check, Invalid, compile_check
 from .checks import is_uuid as is_uuid  # written in checks.py; callers import it from here
 from .errors import ChangeError
 from .rules import CONSISTENCY as CONSISTENCY, RULES as RULES, check_complete as check_complete  # rules.py
+from .schema_codes import AGENCIES, BARRIERS, ENUMS as ENUMS  # the code lists, by name
+from .schema_kinds import (  # the kinds of field and their builders
+    BOOL, COUNT, DATE, LAT, LON, NAME, REF, TEXT, TIME, enum_of, list_of, number, obj, opt, plain, req, string)
 
 # --- the declaration ----------------------------------------------------------
-
-OUTCOMES = ("seen_child_and_parent", "spoke_to_parent", "child_seen", "no_answer",
-            "card_left", "refused", "moved_away", "unsafe_to_proceed")
-BARRIERS = ("physical_health", "mental_health_anxiety", "send_unmet_need", "bullying",
-            "young_carer", "parental_illness", "parenting_capacity", "housing", "financial",
-            "transport", "domestic_abuse", "substance_misuse", "exploitation",
-            "term_time_holiday", "other")
-STAGES = ("support", "attendance_meeting", "attendance_contract", "notice_to_improve",
-          "penalty_notice", "education_supervision_order", "prosecution")
-AGENCIES = ("social_care", "early_help", "camhs", "school_nurse", "gp", "housing", "police",
-            "young_carers", "send_team", "other")
-BANDS = ("ok", "at_risk", "persistent", "severe")
-SEND = ("none", "sen_support", "ehcp")
-CONSENT = ("not_asked", "given", "refused")
-CASE_STATUS = ("open", "closed")
-RECORD_STATUS = ("draft", "submitted")
-RUN_STATUS = ("planned", "in_progress", "done")
-STOP_STATUS = ("pending", "picked_up", "no_show", "refused")
-SUBJECT_TYPES = ("school", "household", "pupil", "case", "visit", "conversation",
-                 "transport_run", "transport_stop", "task")
-# beyond the protocol's ten types (docs/protocol.md §7.6, §7.7)
-REVIEW_STATES = ("new", "reviewed", "needs_follow_up")
-RECORD_TYPES = (*SUBJECT_TYPES, "note", "person", "support_plan",  # the protocol's ten, and §7.8, §7.9
-                "wellbeing_plan", "check_in")  # §7.10, §7.11
-# how a lone-working check-in was closed (docs/protocol.md §7.11, docs/relationships.md)
-CHECK_IN_CLOSED_HOW = ("visit_submitted", "safe")
-NOTICE_KINDS = ("lost_at_push", "replaced")
-# parents and attendance support plans (docs/protocol.md §7.8, §7.9; docs/casework.md)
-PLAN_OWNERS = ("family", "school", "officer", *AGENCIES)
-PLAN_REVIEW_OUTCOMES = ("continue", "improved_ended", "escalated")
-
-# Every code list a field may hold, by name (sync/vocabulary.json has a label for each code).
-ENUMS: dict[str, tuple[str, ...]] = {
-    "outcome": OUTCOMES, "barrier": BARRIERS, "stage": STAGES, "agency": AGENCIES, "band": BANDS,
-    "send": SEND, "consent": CONSENT, "case_status": CASE_STATUS, "record_status": RECORD_STATUS,
-    "run_status": RUN_STATUS, "stop_status": STOP_STATUS, "subject_type": SUBJECT_TYPES,
-    "review_state": REVIEW_STATES, "record_type": RECORD_TYPES, "notice_kind": NOTICE_KINDS,
-    "plan_owner": PLAN_OWNERS, "plan_review_outcome": PLAN_REVIEW_OUTCOMES,
-    "check_in_closed_how": CHECK_IN_CLOSED_HOW,
-}
-
-# Field kinds. Each field is a dict: {"kind": ..., kind parameters..., "nullable": bool,
-# "required": bool}. Parameters: string max/pattern/hint; integer and number min/max;
-# enum enum (a name in ENUMS); list items/max_items/unique; object fields (each with
-# its own "required"). Kinds without parameters: boolean, date (YYYY-MM-DD), timestamp
-# (ISO 8601, normalised to UTC), date_or_time, clock_time (HH:MM), ref (a UUID).
-KINDS = ("string", "integer", "number", "boolean", "enum", "date", "timestamp", "date_or_time",
-         "clock_time", "ref", "list", "object")
-
-
-def _s(max_len: int, **more: Any) -> dict[str, Any]:
-    return {"kind": "string", "max": max_len, **more}
-
-
-def _e(name: str) -> dict[str, Any]:
-    return {"kind": "enum", "enum": name}
-
-
-def _n(lo: float, hi: float, kind: str = "number") -> dict[str, Any]:
-    return {"kind": kind, "min": lo, "max": hi}
-
-
-def _k(kind: str) -> dict[str, Any]:
-    return {"kind": kind}
-
-
-def _list(items: dict[str, Any], max_items: int, unique: bool = False) -> dict[str, Any]:
-    return {"kind": "list", "items": items, "max_items": max_items, "unique": unique}
-
-
-def _obj(**fields: dict[str, Any]) -> dict[str, Any]:
-    """A JSON object with these keys and no others; a key that is not required may be absent or null."""
-    return {"kind": "object", "fields": fields}
-
-
-def opt(spec: dict[str, Any]) -> dict[str, Any]:
-    """May be null."""
-    return {**spec, "nullable": True}
-
-
-def req(spec: dict[str, Any]) -> dict[str, Any]:
-    """Must be present (and not null) when the record is created."""
-    return {**spec, "required": True}
-
-
-NAME = _s(200)
-TEXT = _s(10_000)
-REF = _k("ref")
-DATE = _k("date")
-TIME = _k("timestamp")
-BOOL = _k("boolean")
-LAT = _n(-90, 90)
-LON = _n(-180, 180)
-COUNT = _n(0, 10_000, "integer")
 
 FIELDS: dict[str, dict[str, dict[str, Any]]] = {
     "school": {
         "name": req(NAME),
-        "urn": opt(_s(7, pattern=r"\d{5,7}", hint="a 6-digit URN")),
-        "address": opt(_s(500)),
-        "postcode": opt(_s(10)),
+        "urn": opt(string(7, pattern=r"\d{5,7}", hint="a 6-digit URN")),
+        "address": opt(string(500)),
+        "postcode": opt(string(10)),
         "lat": opt(LAT),
         "lon": opt(LON),
-        "day_starts": opt(_k("clock_time")),
+        "day_starts": opt(plain("clock_time")),
     },
     "household": {
-        "address": req(_s(500)),
-        "postcode": opt(_s(10)),
+        "address": req(string(500)),
+        "postcode": opt(string(10)),
         "lat": opt(LAT),
         "lon": opt(LON),
-        "contacts": opt(_list(_obj(name=req(NAME), relationship=opt(_s(100)), phone=opt(_s(40))), 20)),
-        "language": opt(_s(100)),
-        "access_notes": opt(_s(2000)),
+        "contacts": opt(list_of(obj(name=req(NAME), relationship=opt(string(100)), phone=opt(string(40))), 20)),
+        "language": opt(string(100)),
+        "access_notes": opt(string(2000)),
     },
     "pupil": {
-        "upn": req(_s(13, pattern=r"[A-Z0-9]{13}", hint="a 13-character UPN")),
+        "upn": req(string(13, pattern=r"[A-Z0-9]{13}", hint="a 13-character UPN")),
         "first_name": req(NAME),
         "last_name": req(NAME),
         "date_of_birth": opt(DATE),
-        "year_group": opt(_n(-1, 14, "integer")),
+        "year_group": opt(number(-1, 14, "integer")),
         "school_id": req(REF),
         "household_id": opt(REF),
-        "send": opt(_e("send")),
+        "send": opt(enum_of("send")),
         "transport_eligible": opt(BOOL),
         # from the school roll (docs/register.md)
         "on_roll_from": opt(DATE),
         "left_on": opt(DATE),
-        "destination": opt(_s(200)),
+        "destination": opt(string(200)),
         "free_school_meals": opt(BOOL),
         "child_in_need": opt(BOOL),
         "child_protection": opt(BOOL),
@@ -162,43 +72,43 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "attended_sessions": opt(COUNT),
         "authorised_absences": opt(COUNT),
         "unauthorised_absences": opt(COUNT),
-        "attendance_pct": opt(_n(0, 100)),
-        "band": opt(_e("band")),
+        "attendance_pct": opt(number(0, 100)),
+        "band": opt(enum_of("band")),
         "unauthorised_last_10_weeks": opt(COUNT),
         "penalty_threshold_met": opt(BOOL),
         # read-only, from the register: improvement spotted (docs/relationships.md)
         "improving": opt(BOOL),
-        "attendance_last_4_weeks_pct": opt(_n(0, 100)),
-        "attendance_previous_4_weeks_pct": opt(_n(0, 100)),
+        "attendance_last_4_weeks_pct": opt(number(0, 100)),
+        "attendance_previous_4_weeks_pct": opt(number(0, 100)),
     },
     "case": {
         "pupil_id": req(REF),
         "assigned_officer_id": opt(REF),
-        "status": _e("case_status"),
-        "stage": _e("stage"),
-        "agencies": opt(_list(_e("agency"), len(AGENCIES), unique=True)),
-        "family_consent": opt(_e("consent")),
+        "status": enum_of("case_status"),
+        "stage": enum_of("stage"),
+        "agencies": opt(list_of(enum_of("agency"), len(AGENCIES), unique=True)),
+        "family_consent": opt(enum_of("consent")),
         "opened_on": opt(DATE),
         "summary": opt(TEXT),
-        "parent_ids": opt(_list(REF, 10, unique=True)),  # the persons (§7.8) the case concerns
+        "parent_ids": opt(list_of(REF, 10, unique=True)),  # the persons (§7.8) the case concerns
     },
     "visit": {
         "case_id": req(REF),
         "household_id": opt(REF),
         "officer_id": opt(REF),
-        "planned_for": opt(_k("date_or_time")),
+        "planned_for": opt(plain("date_or_time")),
         "started_at": opt(TIME),
         "ended_at": opt(TIME),
         "lat": opt(LAT),
         "lon": opt(LON),
-        "accuracy_m": opt(_n(0, 100_000)),
-        "outcome": opt(_e("outcome")),
+        "accuracy_m": opt(number(0, 100_000)),
+        "outcome": opt(enum_of("outcome")),
         "child_seen": opt(BOOL),
         "safeguarding_concern": opt(BOOL),
         "concern_details": opt(TEXT),
-        "barriers": opt(_list(_e("barrier"), len(BARRIERS), unique=True)),
+        "barriers": opt(list_of(enum_of("barrier"), len(BARRIERS), unique=True)),
         "notes": opt(TEXT),
-        "status": _e("record_status"),
+        "status": enum_of("record_status"),
         "follow_up_of": opt(REF),  # the visit or conversation an office review asked to follow up
     },
     "conversation": {
@@ -206,32 +116,32 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "case_id": req(REF),
         "spoke_with": opt(NAME),
         "reason_given": opt(TEXT),
-        "barriers": opt(_list(_e("barrier"), len(BARRIERS), unique=True)),
+        "barriers": opt(list_of(enum_of("barrier"), len(BARRIERS), unique=True)),
         "parent_view": opt(TEXT),
-        "agreed_actions": opt(_list(_obj(action=req(_s(500)), owner=opt(NAME), due_on=opt(DATE)), 50)),
+        "agreed_actions": opt(list_of(obj(action=req(string(500)), owner=opt(NAME), due_on=opt(DATE)), 50)),
         "next_contact_on": opt(DATE),
-        "status": _e("record_status"),
+        "status": enum_of("record_status"),
         "follow_up_of": opt(REF),
     },
     "transport_run": {
         "date": req(DATE),
         "school_id": req(REF),
         "driver_id": opt(REF),
-        "vehicle": opt(_s(100)),
-        "seats": opt(_n(1, 80, "integer")),
-        "status": _e("run_status"),
+        "vehicle": opt(string(100)),
+        "seats": opt(number(1, 80, "integer")),
+        "status": enum_of("run_status"),
         "departed_at": opt(TIME),
         "arrived_at": opt(TIME),
     },
     "transport_stop": {
         "run_id": req(REF),
-        "position": opt(_n(0, 1000, "integer")),
+        "position": opt(number(0, 1000, "integer")),
         "pupil_id": req(REF),
         "household_id": opt(REF),
         "lat": opt(LAT),
         "lon": opt(LON),
         "eta": opt(TIME),
-        "status": _e("stop_status"),
+        "status": enum_of("stop_status"),
         "event_at": opt(TIME),
         "event_lat": opt(LAT),
         "event_lon": opt(LON),
@@ -239,14 +149,14 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
     "task": {
         "case_id": req(REF),
         "assigned_to": opt(REF),
-        "title": req(_s(300)),
+        "title": req(string(300)),
         "due_on": opt(DATE),
         "done": opt(BOOL),
     },
     "note": {
-        "subject_type": req(_e("subject_type")),
+        "subject_type": req(enum_of("subject_type")),
         "subject_id": req(REF),
-        "text": req(_s(10_000)),
+        "text": req(string(10_000)),
         "author_id": opt(REF),
         "case_id": opt(REF),  # derived by the server from the subject
     },
@@ -254,12 +164,12 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
     "person": {
         "household_id": req(REF),
         "name": req(NAME),
-        "relationship": opt(_s(100)),
+        "relationship": opt(string(100)),
         "parental_responsibility": opt(BOOL),
-        "address": opt(_s(500)),  # only where it differs from the household's
-        "phone": opt(_s(40)),
-        "email": opt(_s(254, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", hint="an email address like name@example.org")),
-        "preferred_language": opt(_s(100)),
+        "address": opt(string(500)),  # only where it differs from the household's
+        "phone": opt(string(40)),
+        "email": opt(string(254, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", hint="an email address like name@example.org")),
+        "preferred_language": opt(string(100)),
         "needs_interpreter": opt(BOOL),
         "no_longer_involved": opt(BOOL),
     },
@@ -268,32 +178,32 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
     "support_plan": {
         "case_id": req(REF),
         "supersedes": opt(REF),
-        "plan_version": opt(_n(1, 1000, "integer")),  # set by the server: 1, or the superseded plan's + 1
-        "barriers": opt(_list(_e("barrier"), len(BARRIERS), unique=True)),
-        "actions": opt(_list(_obj(action=req(_s(500)), owner=opt(_e("plan_owner")), due_on=opt(DATE),
+        "plan_version": opt(number(1, 1000, "integer")),  # set by the server: 1, or the superseded plan's + 1
+        "barriers": opt(list_of(enum_of("barrier"), len(BARRIERS), unique=True)),
+        "actions": opt(list_of(obj(action=req(string(500)), owner=opt(enum_of("plan_owner")), due_on=opt(DATE),
                                   done=opt(BOOL)), 30)),
         "review_on": opt(DATE),
         "family_view": opt(TEXT),
-        "family_consent": opt(_e("consent")),
-        "review_outcome": opt(_e("plan_review_outcome")),  # what the review of the superseded version found
+        "family_consent": opt(enum_of("consent")),
+        "review_outcome": opt(enum_of("plan_review_outcome")),  # what the review of the superseded version found
         "review_notes": opt(TEXT),
-        "status": _e("record_status"),
+        "status": enum_of("record_status"),
     },
     # A wellbeing plan for emotionally based school avoidance, one version a record (§7.10),
     # versioned like a support plan (sync/relationships.py).
     "wellbeing_plan": {
         "case_id": req(REF),
         "supersedes": opt(REF),
-        "plan_version": opt(_n(1, 1000, "integer")),  # set by the server: 1, or the superseded plan's + 1
+        "plan_version": opt(number(1, 1000, "integer")),  # set by the server: 1, or the superseded plan's + 1
         "what_helps": opt(TEXT),
         "what_makes_it_harder": opt(TEXT),
         "trusted_adult": opt(NAME),
-        "safe_space": opt(_s(500)),
-        "adjustments": opt(_list(_s(500), 20)),
+        "safe_space": opt(string(500)),
+        "adjustments": opt(list_of(string(500), 20)),
         # the gradual return: weeks in order, the sessions planned each week never falling
-        "return_timetable": opt(_list(_obj(week_starting=req(DATE), sessions=req(_n(0, 10, "integer"))), 26)),
+        "return_timetable": opt(list_of(obj(week_starting=req(DATE), sessions=req(number(0, 10, "integer"))), 26)),
         "review_on": opt(DATE),
-        "status": _e("record_status"),
+        "status": enum_of("record_status"),
     },
     # Safe lone working (§7.11): an officer checked in before a visit, until closed.
     "check_in": {
@@ -301,9 +211,9 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
         "case_id": opt(REF),
         "household_id": opt(REF),  # from the case when not given; one of the two is required
         "started_at": req(TIME),
-        "expected_minutes": req(_n(5, 480, "integer")),
+        "expected_minutes": req(number(5, 480, "integer")),
         "closed_at": opt(TIME),
-        "closed_how": opt(_e("check_in_closed_how")),
+        "closed_how": opt(enum_of("check_in_closed_how")),
         "lat": opt(LAT),
         "lon": opt(LON),
     },
@@ -311,35 +221,35 @@ FIELDS: dict[str, dict[str, dict[str, Any]]] = {
     # a value of theirs that was set aside in a conflict, what replaced it, by whom and when.
     "notice": {
         "recipient_id": req(REF),
-        "kind": req(_e("notice_kind")),
-        "record_type": req(_e("record_type")),
+        "kind": req(enum_of("notice_kind")),
+        "record_type": req(enum_of("record_type")),
         "record_id": req(REF),
         "case_id": opt(REF),
-        "about": opt(_s(500)),
-        "field": opt(_s(100)),
-        "your_text": opt(_s(20_000)),
+        "about": opt(string(500)),
+        "field": opt(string(100)),
+        "your_text": opt(string(20_000)),
         "your_at": opt(TIME),
-        "your_device": opt(_s(200)),
-        "their_text": opt(_s(20_000)),
+        "your_device": opt(string(200)),
+        "their_text": opt(string(20_000)),
         "replaced_at": opt(TIME),
         "replaced_by": opt(REF),
         "replaced_by_name": opt(NAME),
-        "replaced_on": opt(_s(200)),
+        "replaced_on": opt(string(200)),
         "change_id": opt(REF),
         "dismissed": opt(BOOL),  # the one field its officer writes (true: equal values never conflict)
     },
     # The office's review of a visit or conversation, for the officer whose case it is (§7.7).
     "review": {
-        "subject_type": req(_e("subject_type")),
+        "subject_type": req(enum_of("subject_type")),
         "subject_id": req(REF),
         "case_id": opt(REF),
         "officer_id": opt(REF),
-        "state": req(_e("review_state")),
-        "comment": opt(_s(2000)),
+        "state": req(enum_of("review_state")),
+        "comment": opt(string(2000)),
         "reviewed_by": opt(REF),
         "reviewed_by_name": opt(NAME),
         "reviewed_at": opt(TIME),
-        "answered_type": opt(_e("record_type")),
+        "answered_type": opt(enum_of("record_type")),
         "answered_id": opt(REF),
         "answered_at": opt(TIME),
     },

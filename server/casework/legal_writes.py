@@ -13,7 +13,7 @@ import orjson
 
 import sync
 from sync import Actor, Clock
-from sync.schema import STAGES
+from sync.schema_codes import STAGES
 
 from .. import audit
 from ..errors import ApiError, forbidden, invalid, not_found

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from starlette.datastructures import FormData
 
-from sync.schema import BARRIERS, CONSENT, PLAN_OWNERS, PLAN_REVIEW_OUTCOMES
+from sync.schema_codes import BARRIERS, CONSENT, PLAN_OWNERS, PLAN_REVIEW_OUTCOMES
 
 from ..office.labels import VOCABULARY
 from ..office.pages import text_field

@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync.schema import STAGES, is_uuid
+from sync.schema import is_uuid
+from sync.schema_codes import STAGES
 
 from ..casework import plans
 from ..relationships import praise, wellbeing

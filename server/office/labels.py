@@ -5,7 +5,7 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from sync.schema import STAGES
+from sync.schema_codes import STAGES
 from sync.schema_export import vocabulary
 
 UK = zoneinfo.ZoneInfo("Europe/London")

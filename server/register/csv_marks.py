@@ -1,4 +1,5 @@
-"""Reading a marks file (`upn,date,session,code`), row by row. See docs/register.md."""
+"""Reading a marks file (`upn,date,session,code`), row by row: its header, and the one check of a
+row, which the streamed import (``marks.py``) uses too. See docs/register.md."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def parse_marks_csv(
     """
     check_code_table(codes)
     rows = numbered_rows(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    columns = _read_header(rows)
+    columns = check_header(next(rows, (1, None))[1])
     marks: list[Mark] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, datetime.date, str], tuple[int, str]] = {}
@@ -51,12 +52,9 @@ def parse_marks_csv(
     for line, fields in rows:
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue  # a blank line is not a row
-        raw = _raw(columns, fields)
-        if len(fields) != len(COLUMNS):
-            errors.append(RowError(line, f"expected 4 columns, found {len(fields)}", raw))
-            continue
-        mark, reasons = _check_row(raw, codes, is_known)
-        if mark is not None:
+        values, reasons = check_row(fields, columns, is_known, codes)
+        if values is not None:
+            mark = Mark(*values)
             key = (mark.upn, mark.date, mark.session)
             if key in seen:
                 first_line, first_code = seen[key]
@@ -70,7 +68,7 @@ def parse_marks_csv(
                 seen[key] = (line, mark.code)
                 marks.append(mark)
                 continue
-        errors.append(RowError(line, "; ".join(reasons), raw))
+        errors.append(RowError(line, "; ".join(reasons), raw_row(fields, columns)))
     return marks, errors
 
 
@@ -90,44 +88,50 @@ def numbered_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
         previous = reader.line_num
 
 
-def _read_header(rows: Iterator[tuple[int, list[str]]]) -> list[str]:
+def check_header(header: list[str] | None) -> list[int]:
+    """Where each of ``COLUMNS`` is in the header row (any order, any case, spaces around); a
+    ValueError saying the header expected when it is not that."""
     expected = ",".join(COLUMNS)
-    _, header = next(rows, (1, None))
     if header is None:
         raise ValueError(f"the file is empty: expected the header {expected}")
-    names = [name.strip().lower() for name in header]
+    names = [name.strip().lower().removeprefix("\ufeff") for name in header]
     if sorted(names) != sorted(COLUMNS):
         found = ",".join(header) if header else "(blank line)"
         raise ValueError(f"line 1 must be the header {expected} (any order); found {found!r}")
-    return names
+    return [names.index(c) for c in COLUMNS]
 
 
-def _raw(columns: list[str], fields: list[str]) -> dict[str, str]:
-    raw = dict(zip(columns, fields))
-    for position in range(len(columns), len(fields)):
+def raw_row(fields: list[str], columns: list[int]) -> dict[str, str]:
+    """A row as read, by column name (a rejected row's ``raw``); extra fields as ``column_N``."""
+    raw = {name: fields[i] for name, i in zip(COLUMNS, columns) if i < len(fields)}
+    for position in range(len(COLUMNS), len(fields)):
         raw[f"column_{position + 1}"] = fields[position]
     return raw
 
 
-def _check_row(
-    raw: dict[str, str], codes: Mapping[str, str], is_known: Callable[[str], bool]
-) -> tuple[Mark | None, list[str]]:
+def check_row(fields: list[str], columns: list[int], is_known: Callable[[str], bool],
+              codes: Mapping[str, object]) -> tuple[tuple[str, datetime.date, str, str] | None, list[str]]:
+    """The checked ``(upn, date, session, code)`` of a row, or None and every reason it is wrong
+    (the marks import's rules: docs/register.md)."""
+    if len(fields) != len(COLUMNS):
+        return None, [f"expected 4 columns, found {len(fields)}"]
+    upn, date, session, code = (fields[i] for i in columns)
     reasons: list[str] = []
-    upn = raw["upn"].strip()
+    upn = upn.strip()
     if not upn:
         reasons.append("empty upn")
     elif not is_known(upn):
         reasons.append(f"unknown pupil {upn!r}")
-    day = _parse_date(raw["date"].strip(), reasons)
-    session = raw["session"].strip().upper()
-    if session not in SESSIONS:
-        reasons.append(f"bad session {raw['session']!r}: expected AM or PM")
-    code = normalise_code(raw["code"])
-    if code not in codes:
-        reasons.append(f"unknown attendance code {raw['code']!r}")
+    day = _parse_date(date.strip(), reasons)
+    checked_session = session.strip().upper()
+    if checked_session not in SESSIONS:
+        reasons.append(f"bad session {session!r}: expected AM or PM")
+    checked_code = normalise_code(code)
+    if checked_code not in codes:
+        reasons.append(f"unknown attendance code {code!r}")
     if reasons or day is None:
         return None, reasons
-    return Mark(upn=upn, date=day, session=session, code=code), reasons
+    return (upn, day, checked_session, checked_code), reasons
 
 
 def _parse_date(value: str, reasons: list[str]) -> datetime.date | None:

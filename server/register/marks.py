@@ -1,8 +1,8 @@
 """Attendance marks import: streamed in bounded slices, resumable, never blocking the field.
 
-The file is read and checked with no lock held, into a scratch file that gives
-the rows back in pupil order (``marks_sort``); then each slice, the marks of a
-run of whole pupils, is written in one short transaction that stores the marks,
+The file is read and checked (``csv_marks.check_row``, the one check of a row) with no lock
+held, into a scratch file that gives the rows back in pupil order (``marks_sort``); then each
+slice, the marks of a run of whole pupils, is written in one short transaction that stores the marks,
 the weekly counts, the figures they move and how far the import has got (the
 last pupil done). So memory stays flat whatever the file's size, each pupil's
 figures are written once, officers' syncs get the write lock between slices, a
@@ -34,8 +34,8 @@ from .. import audit
 from ..storage import Database, SqliteTxn
 from ..util import now_iso, today
 from . import code_usage, improvement, keys, publish, tally
-from .codes import SESSIONS, normalise_code
-from .csv_marks import COLUMNS
+from .codes import SESSIONS
+from .csv_marks import COLUMNS, check_header, check_row, raw_row
 from .figures import BandThresholds
 from .marks_read import ImportReport, pupil_marks, rejected_rows
 from .marks_sort import Repeat, Sorted
@@ -132,7 +132,7 @@ class _Run:
             self.extracted = {n: e for n, e in txn.execute("SELECT no, extracted_at FROM imports")}
             self.pupils = keys.pupil_keys(txn)
         self.extracted_at = self.report.extracted_at
-        # raw spellings met so far -> checked value (the fast path of _write_slice)
+        # raw spellings met so far -> checked value (the fast path of _check_slice)
         self.days: dict[str, tuple[int, int, int]] = {}
         self.sessions: dict[str, int] = {}
         self.codes: dict[str, tuple[str, int]] = {}
@@ -148,19 +148,6 @@ class _Run:
 
     finished = False
     columns: list[int] = [0, 1, 2, 3]
-
-    def day(self, value: str) -> tuple[int, int, int] | None:
-        """(ordinal, academic year, week) of a YYYY-MM-DD date, or None."""
-        day = self.days.get(value)
-        if day is None:
-            try:
-                if len(value) != 10 or value[4] != "-" or value[7] != "-":
-                    return None
-                date = dt.date.fromisoformat(value)
-            except ValueError:
-                return None
-            day = self.days[value] = (date.toordinal(), year_of(date), week_key(date.toordinal()))
-        return day
 
 
 def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], actor: Actor = SYSTEM,
@@ -198,17 +185,6 @@ def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], a
     return ImportReport.from_dict(orjson.loads(row[0]))
 
 
-def check_header(header: list[str] | None) -> list[int]:
-    expected = ",".join(COLUMNS)
-    if header is None:
-        raise ValueError(f"the file is empty: expected the header {expected}")
-    names = [name.strip().lower().removeprefix("\ufeff") for name in header]
-    if sorted(names) != sorted(COLUMNS):
-        found = ",".join(header) if header else "(blank line)"
-        raise ValueError(f"line 1 must be the header {expected} (any order); found {found!r}")
-    return [names.index(c) for c in COLUMNS]
-
-
 def _read(run: _Run, reader: Any, rows: Sorted, progress: Progress | None) -> int:
     """Read and check the whole file into ``rows`` (no lock held); returns the last line read.
     A run that resumes an import reads the file again: the rows count is the file's, not a sum."""
@@ -229,46 +205,19 @@ def _read(run: _Run, reader: Any, rows: Sorted, progress: Progress | None) -> in
     return previous
 
 
-def _raw(fields: list[str], columns: list[int]) -> dict[str, str]:
-    raw = {name: fields[i] for name, i in zip(COLUMNS, columns) if i < len(fields)}
-    for position in range(len(COLUMNS), len(fields)):
-        raw[f"column_{position + 1}"] = fields[position]
-    return raw
-
-
 def _check(run: _Run, fields: list[str], columns: list[int]) -> tuple[tuple[Any, ...] | None, str]:
-    """The full check of a row the fast path did not take: every reason it is wrong, or the
-    mark ``(pupil, day, session, code, counter, school, year, week)``; learns the raw spellings
-    it meets."""
-    if len(fields) != len(COLUMNS):
-        return None, f"expected 4 columns, found {len(fields)}"
-    upn, date, session, code = (fields[i] for i in columns)
-    reasons = []
-    pupil = run.pupils.get(upn.strip())
-    if not upn.strip():
-        reasons.append("empty upn")
-    elif pupil is None:
-        reasons.append(f"unknown pupil {upn.strip()!r}")
-    day = run.day(date.strip())
-    if day is None:
-        value = date.strip()
-        ok_shape = len(value) == 10 and value[4] == "-" and value[7] == "-" and value.replace("-", "").isdigit()
-        reasons.append(f"bad date {value!r}: no such day" if ok_shape else f"bad date {value!r}: expected YYYY-MM-DD")
-    else:
-        run.days[date] = day
-    s = session.strip().upper()
-    if s not in SESSIONS:
-        reasons.append(f"bad session {session!r}: expected AM or PM")
-    else:
-        run.sessions[session] = SESSIONS.index(s)
-    c = normalise_code(code)
-    if c not in tally.COUNTER:
-        reasons.append(f"unknown attendance code {code!r}")
-    else:
-        run.codes[code] = (c, tally.COUNTER[c])
-    if reasons or pupil is None or day is None:
+    """The full check of a row the fast path did not take (``check_row``): every reason it is
+    wrong, or the mark ``(pupil, day, session, code, counter, school, year, week)``; learns the
+    raw spellings of a good row."""
+    values, reasons = check_row(fields, columns, run.pupils.__contains__, tally.COUNTER)
+    if values is None:
         return None, "; ".join(reasons)
-    return (pupil[0], day[0], SESSIONS.index(s), c, tally.COUNTER[c], pupil[1], day[1], day[2]), ""
+    upn, date, session, code = values
+    pupil, ordinal, counter = run.pupils[upn], date.toordinal(), tally.COUNTER[code]
+    day = run.days[fields[columns[1]]] = (ordinal, year_of(date), week_key(ordinal))
+    run.sessions[fields[columns[2]]] = SESSIONS.index(session)
+    run.codes[fields[columns[3]]] = (code, counter)
+    return (pupil[0], ordinal, SESSIONS.index(session), code, counter, pupil[1], day[1], day[2]), ""
 
 
 def _check_slice(run: _Run, batch: list[tuple[int, list[str]]]) -> tuple[list[Any], list[tuple[int, str, str]]]:
@@ -293,7 +242,7 @@ def _check_slice(run: _Run, batch: list[tuple[int, list[str]]]) -> tuple[list[An
             continue
         mark, reason = _check(run, fields, columns)
         if mark is None:
-            rejects.append((number, reason, orjson.dumps(_raw(fields, columns)).decode()))
+            rejects.append((number, reason, orjson.dumps(raw_row(fields, columns)).decode()))
         else:
             staged.append((number, *mark))
     report.rows_read += len(batch)
