@@ -8,7 +8,8 @@
   record per reviewed record, travelling with its case. A review that asks for follow-up is
   answered by the officer's next note on the reviewed record, or submitted conversation on the
   reviewed visit or visit or conversation naming it in ``follow_up_of`` (a draft answers nothing
-  yet): the server then fills ``answered_*``.
+  yet), as ``sync/rules.py`` declares it (``FOLLOW_UP_ANSWERS``, which the phone reads too): the
+  server then fills ``answered_*``.
 
 Both are written inside the caller's write transaction (the push's for notices and answers, the
 office review's for reviews), as new versions in the change log like any other write.
@@ -20,14 +21,16 @@ import uuid
 from typing import Any
 
 from .hlc import utc_iso
+from .rules import FOLLOW_UP_ANSWERS
 from .schema import FIELDS, SERVER_WRITTEN
 from .store import Txn
 from .types import OFFICER, SYSTEM_USER, Actor, AppliedChange, Conflict, FieldMeta, Record
 
 NAMESPACE = uuid.UUID("9b0f8a52-3c4e-4d0e-9a57-6f1d2c7e5b10")
 MAX_TEXT = 20_000
-# records whose creation or link answers a review asking for follow-up
-ANSWERING = frozenset({"note", "visit", "conversation"})
+# per type: the rules by which its records answer a review asking for follow-up
+_ANSWERS_OF: dict[str, tuple[dict[str, Any], ...]] = {
+    t: tuple(a for a in FOLLOW_UP_ANSWERS if a["type"] == t) for t in {a["type"] for a in FOLLOW_UP_ANSWERS}}
 
 
 def notice_id(recipient: str, conflict: Conflict) -> str:
@@ -95,33 +98,29 @@ def _notices(txn: Txn, conflicts: list[Conflict], log: list[AppliedChange]) -> l
     return out
 
 
+def _made(rule: dict[str, Any], fields: dict[str, Any]) -> bool:
+    return all(fields.get(k) == v for k, v in rule["when"].items())
+
+
 def _answers(txn: Txn, log: list[AppliedChange], now_iso: str) -> list[tuple[Record, dict[str, Any], str]]:
-    found: dict[str, tuple[str, str]] = {}
-    # a visit or conversation answers once it is submitted (a draft may still change or go),
-    # by the links the whole record has then, whichever change set them
-    submitted: dict[str, list[str]] = {}
+    """The open reviews asking for follow-up that this push's changes answer (``FOLLOW_UP_ANSWERS``)."""
+    # a rule with a "when" (a visit or conversation once submitted) answers by the change that
+    # makes it so, with the links the whole record has then, whichever change set them; one
+    # without (a note) by the change that sets its link
+    whole: dict[str, list[str]] = {}
     for row in log:
-        if row.type in ("visit", "conversation") and (row.fields or {}).get("status") == "submitted":
-            submitted.setdefault(row.type, []).append(row.entity_id)
-    records = {(t, r.id): r for t, ids in submitted.items() for r in txn.get(t, ids).values()}
+        if row.fields and any(a["when"] and _made(a, row.fields) for a in _ANSWERS_OF.get(row.type, ())):
+            whole.setdefault(row.type, []).append(row.entity_id)
+    records = {(t, r.id): r.fields for t, ids in whole.items() for r in txn.get(t, ids).values()}
+    found: dict[str, list[tuple[str, str, str | None]]] = {}  # review id -> (type, id, "of"), in push order
     for row in log:
-        if row.type not in ANSWERING or not row.fields:
-            continue
-        if row.type != "note":
-            record = records.get((row.type, row.entity_id))
-            if record is None or row.fields.get("status") != "submitted":
+        for rule in _ANSWERS_OF.get(row.type, ()) if row.fields else ():
+            if not _made(rule, row.fields):
                 continue
-        f = row.fields if row.type == "note" else record.fields
-        subjects = []
-        if row.type == "note" and f.get("subject_type") in ("visit", "conversation"):
-            subjects.append(f.get("subject_id"))
-        if row.type in ("visit", "conversation") and f.get("follow_up_of"):
-            subjects.append(f["follow_up_of"])
-        if row.type == "conversation" and f.get("visit_id"):
-            subjects.append(f["visit_id"])
-        for subject in subjects:
+            f = records.get((row.type, row.entity_id)) if rule["when"] else row.fields
+            subject = f.get(rule["field"]) if f is not None else None
             if isinstance(subject, str):
-                found.setdefault(review_id(subject), (row.type, row.entity_id))
+                found.setdefault(review_id(subject), []).append((row.type, row.entity_id, rule.get("of")))
     if not found:
         return []
     out = []
@@ -129,7 +128,10 @@ def _answers(txn: Txn, log: list[AppliedChange], now_iso: str) -> list[tuple[Rec
         f = record.fields
         if record.deleted or f.get("state") != "needs_follow_up" or f.get("answered_id"):
             continue
-        type_, answer = found[id_]
+        first = next(((t, a) for t, a, of in found[id_] if of in (None, f.get("subject_type"))), None)
+        if first is None:
+            continue
+        type_, answer = first
         out.append((record, {"answered_type": type_, "answered_id": answer, "answered_at": now_iso},
                     f"review:{id_}:answered:{answer}"))
     return out

@@ -1,13 +1,15 @@
 """Rules on a whole record, declared once as data beside the fields of ``sync/schema.py``:
-``RULES`` (what a record must have, e.g. before it is submitted) and ``CONSISTENCY`` (how its
-fields fit together). The server checks them in ``check_complete``; the phone reads the same
-declarations from ``pwa/schema.js`` (``sync/schema_export.py``, ``pwa/validate.js``).
+``RULES`` (what a record must have, e.g. before it is submitted), ``CONSISTENCY`` (how its
+fields fit together) and ``FOLLOW_UP_ANSWERS`` (which records answer an office review asking for
+follow-up). The server checks the first two in ``check_complete`` and reads the third in
+``sync/notices.py``; the phone reads the same declarations from ``pwa/schema.js``
+(``sync/schema_export.py``; ``pwa/validate.js``, ``pwa/views/followups.js``).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .consistency import breaks
+from .consistency import compile_rule
 from .errors import ChangeError
 
 # Rules on the whole record as it would be after a change: when every field named in
@@ -70,6 +72,23 @@ CONSISTENCY: list[dict[str, Any]] = [
      "ask": "The next contact is before today. Is that right (a conversation recorded late)?"},
 ]
 
+# Which records answer an office review asking for follow-up (docs/protocol.md §7.7): a record
+# of "type" whose "field" names the reviewed record answers its review, once every field in
+# "when" has that value (a draft visit or conversation may still change or go: it answers
+# nothing yet); "of", where given, limits the link to reviews of that type of record. Read by
+# the server, which fills the review's answered_* at the push that brings the first answer
+# (sync/notices.py), and by the phone, which clears the follow-up as soon as the answer is saved
+# (pwa/views/followups.js, from pwa/schema.js), looking through the types in this order. The
+# phone counts only an answer made at or after the review (it holds records older than the
+# review); the server's equivalent is that only a push's own changes answer, and only reviews
+# still open then.
+FOLLOW_UP_ANSWERS: list[dict[str, Any]] = [
+    {"type": "note", "field": "subject_id", "when": {}},
+    {"type": "conversation", "field": "follow_up_of", "when": {"status": "submitted"}},
+    {"type": "conversation", "field": "visit_id", "of": "visit", "when": {"status": "submitted"}},
+    {"type": "visit", "field": "follow_up_of", "when": {"status": "submitted"}},
+]
+
 
 # per type: (field, "text"?, ((when field, value), ...), message), in RULES order
 _RULES_OF: dict[str, tuple[tuple[str, bool, tuple[tuple[str, Any], ...], str], ...]] = {
@@ -79,8 +98,9 @@ _RULES_OF: dict[str, tuple[tuple[str, bool, tuple[tuple[str, Any], ...], str], .
 }
 
 # the consistency errors the server checks, per type (warnings and the phone's clock tests left out)
-_SERVER_CONSISTENCY: dict[str, tuple[dict[str, Any], ...]] = {
-    t: tuple(r for r in CONSISTENCY if r["type"] == t and r["level"] == "error" and r.get("where") != "phone")
+_SERVER_CONSISTENCY: dict[str, tuple[tuple[dict[str, Any], Any], ...]] = {
+    t: tuple((r, compile_rule(r)) for r in CONSISTENCY
+             if r["type"] == t and r["level"] == "error" and r.get("where") != "phone")
     for t in {r["type"] for r in CONSISTENCY}
 }
 
@@ -97,5 +117,5 @@ def check_complete(type_: str, fields: dict[str, Any]) -> list[ChangeError]:
             if not value or (text and isinstance(value, str) and not value.strip()):
                 errors.append(ChangeError(name, "validation_failed", message))
     errors += [ChangeError(r["field"], "validation_failed", r["message"])
-               for r in _SERVER_CONSISTENCY.get(type_, ()) if breaks(r, fields)]
+               for r, broken in _SERVER_CONSISTENCY.get(type_, ()) if broken(fields)]
     return errors

@@ -1,7 +1,8 @@
 """The entity schema and the vocabulary as one JSON document, for the PWA (and anyone else).
 
 ``document()`` is built from the declaration in ``sync/schema.py`` (``FIELDS``,
-``ENUMS``, ``RULES`` and the write rules) and the words in ``sync/vocabulary.json``.
+``ENUMS``, ``RULES`` and the write rules), the follow-up answer rule of ``sync/rules.py``
+(``FOLLOW_UP_ANSWERS``) and the words in ``sync/vocabulary.json``.
 The PWA loads it as ``pwa/schema.js``, a shell file (its bytes are part of the
 service worker's cache name), and validates records against it before they are
 queued (``pwa/validate.js``). After changing the schema or the vocabulary, run::
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
+from .rules import FOLLOW_UP_ANSWERS
 
 VOCABULARY_FILE = Path(__file__).with_name("vocabulary.json")
 PWA_FILE = Path(__file__).resolve().parent.parent / "pwa" / "schema.js"
@@ -80,6 +82,7 @@ def document() -> dict[str, Any]:
             "enums": {name: list(codes) for name, codes in schema.ENUMS.items()},
             "rules": [dict(rule) for rule in schema.RULES],
             "consistency": [dict(rule) for rule in schema.CONSISTENCY],
+            "follow_up_answers": [dict(rule) for rule in FOLLOW_UP_ANSWERS],
             "vocabulary": vocabulary()}
 
 

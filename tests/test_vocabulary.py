@@ -19,6 +19,7 @@ from server.office import labels
 from server.openapi import spec as openapi_spec
 from server.pwa_shell import shell_files, stamped_worker
 from sync import schema
+from sync.rules import FOLLOW_UP_ANSWERS
 from sync.schema_export import PWA_FILE, document, pwa_source, vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,9 +93,26 @@ def test_pwa_schema_js_is_the_export() -> None:
     body = source[source.index("export const SCHEMA = ") + len("export const SCHEMA = "):].rstrip().rstrip(";")
     doc = json.loads(body)
     assert doc == json.loads(json.dumps(document()))
-    assert doc["version"] >= 1 and set(doc) == {"version", "types", "enums", "rules", "consistency", "vocabulary"}
+    assert doc["version"] >= 1 and set(doc) == {"version", "types", "enums", "rules", "consistency",
+                                                "follow_up_answers", "vocabulary"}
     assert doc["types"]["visit"]["fields"]["notes"] == {"kind": "string", "max": 10_000, "nullable": True,
                                                         "required": False}
+
+
+def test_the_phone_reads_the_follow_up_answer_rule_the_server_reads() -> None:
+    """sync/rules.py FOLLOW_UP_ANSWERS, exported in pwa/schema.js, is what views/followups.js reads;
+    every type and field it names is declared, and the phone spells none of it itself."""
+    source = PWA_FILE.read_text(encoding="utf-8")
+    doc = json.loads(source[source.index("= ") + 2:].rstrip().rstrip(";"))
+    assert doc["follow_up_answers"] == FOLLOW_UP_ANSWERS
+    for rule in FOLLOW_UP_ANSWERS:
+        fields = schema.FIELDS[rule["type"]]
+        assert fields[rule["field"]]["kind"] == "ref", rule
+        assert set(rule["when"]) <= set(fields) and rule.get("of", "visit") in schema.ENUMS["subject_type"], rule
+    followups = (PWA / "views" / "followups.js").read_text(encoding="utf-8")
+    assert "SCHEMA.follow_up_answers" in followups
+    for spelt in ("follow_up_of ===", "visit_id ===", "'submitted'", "data.note", "data.visit", "data.conversation"):
+        assert spelt not in followups, f"views/followups.js spells the rule itself: {spelt}"
 
 
 def test_the_schema_is_a_shell_file_and_changes_the_worker(tmp_path) -> None:

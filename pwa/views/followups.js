@@ -5,30 +5,38 @@
 // soon as the answer is saved, and for the office when it syncs.
 import { h, title, fmtDate, fmtDateTime, humanType, personName, nextId, pendingMark } from './ui.js';
 import { noteForm as makeNoteForm } from './case.js';
+import { SCHEMA } from '../schema.js';
 
+// Which records answer a review: declared once, in sync/rules.py FOLLOW_UP_ANSWERS (the server
+// reads the same rule), looked through type by type in its order.
+const ANSWERS = SCHEMA.follow_up_answers;
+const ANSWER_TYPES = [...new Set(ANSWERS.map((a) => a.type))];
+
+// Only an answer made at or after the review counts: the phone holds records older than it (the
+// server's equivalent is answering only with a push's own changes, and only reviews still open).
 const after = (rec, reviewedAt) => {
   const at = rec.created_at || rec._changed_at;
   return !reviewedAt || (at && at >= reviewedAt);
 };
 
-/** The answer on this phone to one review, or null. */
-function localAnswer(r, data) {
-  const note = data.note.find((n) => n.subject_id === r.subject_id && after(n, r.reviewed_at));
-  if (note) return { type: 'note', rec: note };
-  // a visit or conversation answers once submitted, as on the server (a draft may still change or go)
-  const conv = data.conversation.find((c) => c.status === 'submitted' && (c.follow_up_of === r.subject_id
-    || (r.subject_type === 'visit' && c.visit_id === r.subject_id)) && after(c, r.reviewed_at));
-  if (conv) return { type: 'conversation', rec: conv };
-  const visit = data.visit.find((v) => v.status === 'submitted' && v.follow_up_of === r.subject_id
-    && after(v, r.reviewed_at));
-  return visit ? { type: 'visit', rec: visit } : null;
+const answers = (rule, rec, r) => (!rule.of || rule.of === r.subject_type) && rec[rule.field] === r.subject_id
+  && Object.entries(rule.when).every(([k, v]) => rec[k] === v);
+
+/** The answer on this phone to one review, {type, rec}, or null; data holds the records by type. */
+export function localAnswer(r, data) {
+  for (const type of ANSWER_TYPES) {
+    const rules = ANSWERS.filter((a) => a.type === type);
+    const rec = (data[type] || []).find((x) => rules.some((a) => answers(a, x, r)) && after(x, r.reviewed_at));
+    if (rec) return { type, rec };
+  }
+  return null;
 }
 
 /** {open, waiting}: reviews needing follow-up, and those answered here but not yet synced. */
 export async function followUpList(ctx) {
   const reviews = (await ctx.load(['review'])).review || [];
   if (!reviews.some((r) => r.state === 'needs_follow_up' && !r.answered_id)) return { open: [], waiting: [] };
-  const data = { review: reviews, ...(await ctx.load(['note', 'conversation', 'visit'])) };
+  const data = { review: reviews, ...(await ctx.load(ANSWER_TYPES)) };
   const open = [];
   const waiting = [];
   for (const r of data.review) {

@@ -55,7 +55,6 @@ LEFT JOIN pupils p ON p.id = l.pupil_id
 """
 
 KINDS = ("visit", "conversation")
-REVIEW_STATES = ("new", "reviewed", "needs_follow_up")
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class LogFilter:
         officer = params.get("officer", "")
         return cls(kind=choice("kind", KINDS), officer=officer if len(officer) <= 64 else "",
                    date_from=day("from", "From"), date_to=day("to", "To"),
-                   outcome=choice("outcome", labels.OUTCOMES), review=choice("review", REVIEW_STATES),
+                   outcome=choice("outcome", labels.OUTCOMES), review=choice("review", labels.REVIEW_STATES),
                    child_not_seen=flag("child_not_seen"), concern=flag("concern"), gps_far=flag("gps_far"),
                    out_of_scope=flag("out_of_scope")), problems
 
