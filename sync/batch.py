@@ -16,6 +16,7 @@ from .errors import ChangeError, Rejection
 from .hlc import utc_iso
 from .ladder import check_stage
 from .merge import ConflictDraft, MergeOutcome, merge_delete, merge_put
+from .references import REFERENCES_OF, check_references
 from .schema import (
     AUTHOR_FIELDS,
     DEFAULTS,
@@ -39,23 +40,6 @@ MAX_SKEW_MS = 5 * 60 * 1000
 Checked = tuple[dict[str, Any], list[ChangeError]]  # validate_fields' answer
 # Records an officer may send even after their case (or run) left their scope.
 FIELD_EVENTS = frozenset({"visit", "conversation", "note", "transport_stop", "support_plan", "wellbeing_plan"})
-# References that must resolve: (type, field) -> referenced type.
-REFERENCES = {
-    ("visit", "case_id"): "case", ("visit", "household_id"): "household",
-    ("conversation", "case_id"): "case", ("conversation", "visit_id"): "visit",
-    ("task", "case_id"): "case", ("case", "pupil_id"): "pupil",
-    ("pupil", "school_id"): "school", ("pupil", "household_id"): "household",
-    ("transport_run", "school_id"): "school", ("transport_stop", "run_id"): "transport_run",
-    ("transport_stop", "pupil_id"): "pupil", ("transport_stop", "household_id"): "household",
-    ("person", "household_id"): "household", ("support_plan", "case_id"): "case",
-    ("support_plan", "supersedes"): "support_plan",
-    ("wellbeing_plan", "case_id"): "case", ("wellbeing_plan", "supersedes"): "wellbeing_plan",
-    ("check_in", "case_id"): "case", ("check_in", "household_id"): "household",
-}
-USER_REFERENCES = {("case", "assigned_officer_id"): OFFICER, ("task", "assigned_to"): None,
-                   ("transport_run", "driver_id"): None}
-REFERENCES_OF = {t: [(f, target) for (rt, f), target in REFERENCES.items() if rt == t] for t in ENTITY_TYPES}
-USER_REFERENCES_OF = {t: [(f, role) for (rt, f), role in USER_REFERENCES.items() if rt == t] for t in ENTITY_TYPES}
 # Fields a new record must have, per type (``missing_required`` names what is missing).
 REQUIRED = {t: tuple(name for name, spec in specs.items() if spec.required) for t, specs in ENTITY_TYPES.items()}
 
@@ -239,7 +223,7 @@ class Batch:
         else:
             self._check_immutable(record, fields)
             after = {**record.fields, **fields}
-        self._check_references(t, fields)
+        check_references(self.load, self.user_role, t, fields)
         errs = casework.check(self.load, t, fields, after) + relationships.check(self.load, t, fields, after)
         if errs:
             raise Rejection(errs)
@@ -315,21 +299,6 @@ class Batch:
                 fields["case_id"] = subject.id
             else:
                 fields["case_id"] = subject.fields.get("case_id")
-
-    def _check_references(self, t: str, fields: dict[str, Any]) -> None:
-        errors = []
-        for f, target in REFERENCES_OF[t]:
-            if fields.get(f) is not None:
-                ref = self.load(target, fields[f])
-                if ref is None or ref.deleted:
-                    errors.append(ChangeError(f, "not_found", f"no {target} {fields[f]}"))
-        for f, role in USER_REFERENCES_OF[t]:
-            if fields.get(f) is not None:
-                found = self.user_role(fields[f])
-                if found is None or (role is not None and found != role):
-                    errors.append(ChangeError(f, "not_found", f"no {role or 'user'} {fields[f]}"))
-        if errors:
-            raise Rejection(errors)
 
     def _check_same_case(self, conversation: dict[str, Any]) -> None:
         """A conversation held on a visit is about that visit's case."""

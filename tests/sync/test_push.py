@@ -115,22 +115,6 @@ def test_deletes(world: World) -> None:
     assert world.record("task", T1).deleted
 
 
-def test_references_must_be_live(world: World) -> None:
-    world.ok(OFF1_A, [put("visit", V1, {"case_id": C1}, None, S(1, "dev-a")),
-                      delete("visit", V1, 1, S(2, "dev-a"))])
-    r = world.one(OFF1_A, put("conversation", K1, {"case_id": C1, "visit_id": V1}, None, S(3, "dev-a")))
-    assert r["errors"] == [{"field": "visit_id", "code": "not_found", "message": f"no visit {V1}"}]
-
-
-def test_user_references(world: World) -> None:
-    r = world.one(OFFICE_A, put("case", C1, {"assigned_officer_id": OFFICE_ID}, 1, S(1, "dev-o")))
-    assert r["errors"] == [{"field": "assigned_officer_id", "code": "not_found", "message": f"no officer {OFFICE_ID}"}]
-    r = world.one(OFF1_A, put("task", T1, {"case_id": C1, "title": "a", "assigned_to": U("00000000", 9)}, None, S(2, "dev-a")))
-    assert r["errors"][0]["field"] == "assigned_to"
-    assert world.one(OFF1_A, put("task", T1, {"case_id": C1, "title": "a", "assigned_to": OFFICE_ID}, None,
-                                 S(3, "dev-a")))["status"] == "applied"
-
-
 def test_the_batch_is_one_transaction(world: World) -> None:
     """The caller composes the transaction: a failure after ``apply`` (its audit write, say)
     leaves nothing of the batch behind."""
