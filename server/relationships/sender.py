@@ -2,9 +2,12 @@
 system. ``doorstep messages send`` (a timer, like retention) and the office's "Send now" both run
 ``send_due``; a message Notify could not take for a reason worth retrying waits and is tried again
 at a later run, up to ``MAX_ATTEMPTS``; a refusal for good is recorded with Notify's words.
+Each run also asks Notify how texts sent in the last ``STATUS_DAYS`` went; a text with no final
+status by then keeps its last status ("sent") and is not asked about again.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -17,6 +20,8 @@ from .notify import FINAL, Notify, NotifyConfig
 MAX_ATTEMPTS = 5
 BACKOFF_S = 60.0  # 1, 2, 4, 8 minutes between tries
 JOB_KIND = "messages.send"
+# Notify keeps a text's delivery status for 7 days; after that asking again only costs a call a run
+STATUS_DAYS = 7
 
 
 def _due(db: Database, limit: int, now: float) -> list[dict[str, Any]]:
@@ -64,8 +69,9 @@ def send_due(db: Database, config: NotifyConfig, user_id: str | None = None, lim
                 counts["failed"] += 1
             audit.record(txn, user_id, None, "message_sent" if outcome.sent else "message_not_sent", _ids(m),
                          {"message_id": m["id"], "attempt": attempts, "error": outcome.error})
+    since = dt.datetime.fromtimestamp(now - STATUS_DAYS * 86400, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     pending = db.query("SELECT id, notify_id FROM messages WHERE status = 'sent' AND notify_id IS NOT NULL "
-                       "ORDER BY sent_at LIMIT ?", (limit,))
+                       "AND sent_at >= ? ORDER BY sent_at LIMIT ?", (since, limit))
     for m in pending:
         outcome = notify.status(m["notify_id"])
         if not outcome.sent:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,21 @@ def test_sent_through_notify_then_delivered_and_audited(family, app_state) -> No
     with app_state.db.read() as txn:  # on the case's chronology
         [shown] = praise.for_case_or_pupil(txn, case_id=family["case"])
     assert shown["status_words"] == "Delivered"
+
+
+def test_a_text_with_no_final_status_is_asked_about_for_a_week_only(family, app_state) -> None:
+    [mid] = queued(app_state, [family["pupil"]])
+    with FakeNotify(TEMPLATE) as notify:
+        notify.status_of_new = "sending"  # Notify has not heard from the carrier
+        config = NotifyConfig(notify.api_key, TEMPLATE, notify.url)
+        assert sender.send_due(app_state.db, config)["status_checked"] == 1
+        assert (message(app_state, mid)["status"], message(app_state, mid)["notify_status"]) == ("sent", "sending")
+        assert sender.send_due(app_state.db, config)["status_checked"] == 1  # still within the week
+        week_later = time.time() + sender.STATUS_DAYS * 86400 + 60
+        asked = len(notify.requests)
+        assert sender.send_due(app_state.db, config, now=week_later)["status_checked"] == 0
+        assert len(notify.requests) == asked  # not asked again
+    assert message(app_state, mid)["status"] == "sent"
 
 
 def test_a_failure_is_retried_later_and_a_refusal_is_kept(family, app_state) -> None:
