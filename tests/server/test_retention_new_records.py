@@ -154,3 +154,37 @@ def test_the_short_periods_are_settings(monkeypatch):
     monkeypatch.setenv("DOORSTEP_RETENTION_MESSAGE_DAYS", "180")
     periods = Periods()
     assert (periods.check_in_days, periods.message_days) == (30, 180)
+
+
+@pytest.mark.slow
+def test_an_issued_penalty_notice_keeps_a_case_whose_stage_never_reached_it(legal_case, admin, world, app_state,
+                                                                          db_path, capsys, monkeypatch):  # noqa: F811
+    """A term-time holiday notice is issued without a Notice to Improve, so the case keeps its
+    stage ("support"): the issued notice itself is the legal step that keeps the case."""
+    from server.register import marks
+
+    from tests.office.helpers import marks_csv
+    from tests.office.test_legal import UPN, notice_ids as notices, request as ask  # noqa: F811
+
+    page, ids = legal_case
+    office, _officer, _ = world
+    case = ids["case"]
+    days = ["2026-10-12", "2026-10-13", "2026-10-14", "2026-10-15", "2026-10-16"]
+    assert not marks.import_csv(app_state.db, app_state.clock, marks_csv(UPN, ["G"] * 10, start=days[0])).rejected
+    assert ask(page, case, MUM, days, ground="holiday", requested_on="2026-10-19").status_code == 303
+    pn = notices(page, case)[-1]
+    assert admin.post(f"/office/legal/notices/{pn}/review", {"decision": "approved"}).status_code == 303
+    assert admin.post(f"/office/legal/notices/{pn}/issue", {"issued_on": "2026-10-20", "method": "hand"}) \
+        .status_code == 303
+    [(version, stage)] = rows(db_path, "SELECT version, json_extract(data, '$.stage') FROM cases WHERE id = ?", (case,))
+    assert stage in (None, "support")  # the case never reached the penalty notice stage
+    ok(office.push([office.change("case", case, {"status": "closed"}, version)]))
+
+    monkeypatch.setenv("DOORSTEP_RETENTION_PENALTY_NOTICE_YEARS", "8")
+    monkeypatch.setenv("DOORSTEP_TODAY", "2034-01-01")  # past the 6 years a case is kept
+    out = retention(db_path, capsys, "--apply")
+    assert f"case {case}: penalty_notice, kept until" in out
+    assert live(db_path, "cases", case)
+    monkeypatch.setenv("DOORSTEP_TODAY", "2035-01-01")  # past the penalty notice's 8
+    retention(db_path, capsys, "--apply")
+    assert not live(db_path, "cases", case)
