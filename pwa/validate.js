@@ -55,6 +55,7 @@ export function checkValue(spec, value, name, schema = SCHEMA) {
       if (value.length > spec.max) {
         return `${what} is too long: at most ${spec.max.toLocaleString('en-GB')} characters (it has ${value.length.toLocaleString('en-GB')}).`;
       }
+      if (value.includes('\u0000')) return `${what} holds a character that cannot be stored (NUL): retype it.`;
       if (spec.pattern && !new RegExp(`^(?:${spec.pattern})$`).test(value)) return `${what} must look like ${spec.hint || 'the expected form'}.`;
       return null;
     case 'enum':

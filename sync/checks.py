@@ -32,6 +32,8 @@ def string(max_len: int, pattern: str | None = None, hint: str = "") -> Check:
             raise Invalid("must be a string")
         if len(v) > max_len:
             raise Invalid(f"must be at most {max_len} characters")
+        if "\x00" in v:  # no text has it; PostgreSQL's text and jsonb cannot hold it
+            raise Invalid("must not contain the NUL character (U+0000)")
         if rx is not None and not rx.fullmatch(v):
             raise Invalid(f"must look like {hint}")
         return v
@@ -227,7 +229,7 @@ def compile_check(spec: dict[str, Any], enums: Mapping[str, tuple[str, ...]]) ->
         most = spec["max"]
 
         def check(v: Any) -> Any:
-            if v.__class__ is str and len(v) <= most:
+            if v.__class__ is str and len(v) <= most and "\x00" not in v:
                 return v
             return None if v is None and none_ok else full(v)
     elif kind == "enum":

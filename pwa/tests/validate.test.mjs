@@ -73,3 +73,10 @@ test('every enum code and every field has a label, and the phone reads them from
   assert.equal(fieldLabel('child_seen'), 'Child seen');
   assert.equal(typeLabel('visit'), 'Home visit');
 });
+
+test('text holding a NUL character is refused before it is queued, as the server refuses it', () => {
+  const [err] = validateRecord('visit', visit({ notes: 'Card left\u0000' }));
+  assert.equal(err.field, 'notes');
+  assert.match(err.message, /cannot be stored \(NUL\)/);
+  assert.deepEqual(validateRecord('visit', visit({ notes: 'Card left\ncalled back' })), []);
+});

@@ -5,6 +5,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,3 +67,12 @@ def test_well_formed_values_are_accepted_unchanged_or_normalised_as_before() -> 
         except Invalid:
             continue
         raise AssertionError(f"{field} took {bad!r}")
+
+
+def test_text_with_a_nul_character_is_refused_wherever_it_sits() -> None:
+    """No typed text holds U+0000, and PostgreSQL's text and jsonb cannot store it (docs/postgresql.md)."""
+    notes = compile_check(FIELDS["visit"]["notes"], ENUMS)
+    assert notes("Card left\ncalled back") == "Card left\ncalled back"
+    for bad in ("\x00", "Card left\x00", "x" * 50 + "\x00" + "y"):
+        with pytest.raises(Invalid, match="NUL"):
+            notes(bad)
