@@ -47,11 +47,19 @@ _env.filters.update(
 )
 templates = Jinja2Templates(env=_env)
 
-NAV = (("overview", "/office/", "Overview"), ("visits", "/office/visits", "Visit log"),
-       ("conflicts", "/office/conflicts", "Conflicts"), ("register", "/office/register", "Register"),
-       ("cases", "/office/cases", "Cases"), ("roll", "/office/roll", "School roll"),
-       ("marks", "/office/marks", "Marks import"), ("praise", "/office/praise", "Praise"),
-       ("devices", "/office/devices", "Devices"), ("export", "/office/export", "Export"))
+# The office's menu, declared once: (key, href, label, who sees it). The first row holds the
+# daily work; the second the occasional tools, then the admin's pages.
+NAV = (
+    (("overview", "/office/", "Overview", None), ("cases", "/office/cases", "Cases", None),
+     ("visits", "/office/visits", "Visit log", None), ("conflicts", "/office/conflicts", "Conflicts", None),
+     ("register", "/office/register", "Register", None), ("transport", "/office/transport", "Transport", None),
+     ("devices", "/office/devices", "Devices", None)),
+    (("legal", "/office/legal", "Legal steps", None), ("targeting", "/office/targeting", "Targeting", None),
+     ("praise", "/office/praise", "Praise", None), ("roll", "/office/roll", "School roll", None),
+     ("marks", "/office/marks", "Marks import", None), ("export", "/office/export", "Export", None),
+     ("users", "/office/users", "Users", "admin"), ("audit", "/office/audit", "Audit log", "admin"),
+     ("subject_access", "/office/subject-access", "Subject access", "admin")),
+)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
