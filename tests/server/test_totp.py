@@ -18,7 +18,7 @@ from server.identity.accounts import add_user
 from server.state import open_state
 from tests.conftest import PASSWORD
 from tests.office.conftest import OfficePage, csrf_of
-from tests.server.test_api_auth import assert_error
+from tests.server.auth_helpers import assert_error
 
 RFC_KEY = b"12345678901234567890"
 

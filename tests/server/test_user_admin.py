@@ -13,7 +13,7 @@ import pytest
 
 from server.cli import main
 from tests.conftest import PASSWORD
-from tests.server.test_api_auth import assert_error, bearer, sign_in
+from tests.server.auth_helpers import assert_error, bearer, sign_in
 from tests.server.test_device_status import note, pull, push, refresh
 
 RESET = "/api/auth/reset-password"
