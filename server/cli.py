@@ -12,6 +12,7 @@ from .ops import cli as ops_cli
 from .relationships import cli as messages_cli
 from .retention import cli as retention_cli
 from .state import open_state
+from .tenancy import cli as tenancy_cli
 from .util import die_with_parent, freeze_heap
 
 
@@ -19,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="doorstep", description="Doorstep sync server and tools")
     p.add_argument("--db", default=os.environ.get("DOORSTEP_DB", "doorstep.db"),
                    help="the SQLite database file (default: $DOORSTEP_DB or doorstep.db)")
+    p.add_argument("--tenants", metavar="DIR", help="several authorities, one database each, chosen by host name: "
+                   "for tenant and serve (default there: $DOORSTEP_TENANTS; docs/deploy.md)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create or migrate the database (idempotent)")
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
@@ -64,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     ops_cli.add_parsers(sub)  # backup, restore, export subject (server/ops)
     retention_cli.add_parsers(sub)  # retention apply (server/retention)
     messages_cli.add_parsers(sub)  # messages send/export (server/relationships)
+    tenancy_cli.add_parsers(sub)  # tenant add/list/migrate (server/tenancy)
     return p
 
 
@@ -74,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # a DOORSTEP_* setting it cannot read (docs/deploy.md, "Settings")
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    tenants = tenancy_cli.directory(args)
+    if tenants is not None or args.command == "tenant":  # several authorities (server/tenancy)
+        return tenancy_cli.main(args, tenants)
     if args.command == "plan":
         from .planner.cli import run
 
@@ -211,24 +218,29 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         for username, password, role in demo_logins():
             print(f"  {username:10} {password:22} {role}", flush=True)
     print(f"Doorstep on http://{args.host}:{args.port}/app/ (office: /office/)", flush=True)
-    # X-Forwarded-For/-Proto believed only from the proxy's addresses (docs/deploy.md)
-    proxy = {"proxy_headers": bool(settings.forwarded_allow_ips),
-             "forwarded_allow_ips": settings.forwarded_allow_ips or "127.0.0.1"}
-    from .monitor import serving
-
-    watch = serving.start(settings, args.workers)  # metrics port, JSON access log (server/monitor)
+    options = uvicorn_options(settings, args.workers)
     if args.workers > 1:
         st.db.close()
         os.environ["DOORSTEP_DB"] = settings.db_path
         uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                    log_level="warning", **proxy, **watch)
+                    log_level="warning", **options)
     else:
         from .app import create_app
 
         app = create_app(app_state=st)
         freeze_heap()
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **proxy, **watch)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
     return 0
+
+
+def uvicorn_options(settings: Settings, workers: int) -> dict:
+    """uvicorn's options for ``serve``: the forwarded headers, the metrics port, the access log."""
+    from .monitor import serving
+
+    # X-Forwarded-For/-Proto believed only from the proxy's addresses (docs/deploy.md)
+    proxy = {"proxy_headers": bool(settings.forwarded_allow_ips),
+             "forwarded_allow_ips": settings.forwarded_allow_ips or "127.0.0.1"}
+    return {**proxy, **serving.start(settings, workers)}  # metrics port, JSON access log (server/monitor)
 
 
 if __name__ == "__main__":

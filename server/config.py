@@ -104,3 +104,6 @@ class Settings:
     retention: Periods = field(default_factory=_retention)
     # the legal steps: DOORSTEP_NTI_WEEKS, DOORSTEP_PN_* (docs/casework.md)
     legal: LegalSettings = field(default_factory=_legal)
+    # the authority this database is when one server answers for several (server/tenancy): its access
+    # tokens name it (``aud``) and a token naming no authority is refused; None: the only one
+    authority: str | None = None

@@ -18,9 +18,11 @@ class AppState:
     signer: Signer
 
 
-def open_state(settings: Settings) -> AppState:
+def open_state(settings: Settings, *, migrate: bool = True) -> AppState:
+    """``migrate`` false: a server that must never migrate (server/tenancy) and has checked first."""
     db = Database(settings.db_path)
-    db.migrate()
-    signer = Signer(db, settings.jwt_algorithm)
+    if migrate:
+        db.migrate()
+    signer = Signer(db, settings.jwt_algorithm, settings.authority)
     signer.ensure_key()
     return AppState(settings, db, Clock("server"), signer)

@@ -4,6 +4,12 @@ Keys live in the ``signing_keys`` table so every worker process and every
 restart shares them. Rotating adds a new current key; tokens signed with a
 key that was retired (``retire``) are refused, tokens from a key that is
 merely no longer current still verify until they expire.
+
+Every token names its authority in ``aud``: the authority's name when one server answers for
+several (server/tenancy), else ``SINGLE_AUDIENCE``. A token naming another authority is refused
+even if it was signed with a key this database holds. A token naming none (issued before ``aud``
+was added) is accepted only by a server for one authority, until it expires; a server for
+several refuses it.
 """
 from __future__ import annotations
 
@@ -34,9 +40,14 @@ class Claims:
     exp: int
 
 
+SINGLE_AUDIENCE = "doorstep"  # ``aud`` outside tenancy mode
+
+
 class Signer:
-    def __init__(self, db: Database, algorithm: str = "HS256") -> None:
+    def __init__(self, db: Database, algorithm: str = "HS256", authority: str | None = None) -> None:
         self.db, self.algorithm = db, algorithm
+        self.audience = authority or SINGLE_AUDIENCE
+        self.accept_no_audience = authority is None  # tokens from before ``aud``: one authority only
 
     def ensure_key(self) -> str:
         rows = self.db.query("SELECT kid FROM signing_keys WHERE retired_at IS NULL "
@@ -65,7 +76,7 @@ class Signer:
         kid = self.ensure_key()
         now = int(time.time())
         claims = {"sub": user_id, "role": role, "dev": device_id, "iat": now, "exp": now + ttl_s,
-                  "jti": uuid.uuid4().hex}
+                  "jti": uuid.uuid4().hex, "aud": self.audience}
         return jwt.encode(claims, self._secret(kid) or "", algorithm=self.algorithm, headers={"kid": kid})
 
     def verify(self, token: str) -> Claims:
@@ -78,12 +89,32 @@ class Signer:
         if secret is None:
             raise TokenError("unauthenticated", "the access token was signed with a key no longer accepted")
         try:
-            data: dict[str, Any] = jwt.decode(token, secret, algorithms=[self.algorithm],
-                                              options={"require": ["exp", "iat", "sub", "jti"]})
+            data = self._decode(token, secret)
         except jwt.ExpiredSignatureError:
             raise TokenError("token_expired", "the access token has expired; refresh it") from None
+        except jwt.InvalidAudienceError:
+            raise TokenError("unauthenticated", "the access token belongs to another authority") from None
+        except jwt.MissingRequiredClaimError as exc:
+            what = "names no authority" if exc.claim == "aud" else "is missing claims"
+            raise TokenError("unauthenticated", f"the access token {what}") from None
         except jwt.PyJWTError:
             raise TokenError("unauthenticated", "the access token is not valid") from None
         if not all(isinstance(data.get(k), str) for k in ("sub", "role", "dev", "jti")):
             raise TokenError("unauthenticated", "the access token is missing claims")
         return Claims(data["sub"], data["role"], data["dev"], data["jti"], int(data["exp"]))
+
+    def _decode(self, token: str, secret: str) -> dict[str, Any]:
+        """The verified claims. ``aud`` must be exactly this authority's (PyJWT, strict). A token
+        without ``aud`` raises PyJWT's ``MissingRequiredClaimError`` (it does when ``audience`` is
+        passed); outside tenancy mode it is decoded again without an audience, which PyJWT
+        accepts only for a token with no ``aud`` at all."""
+        options: Any = {"require": ["exp", "iat", "sub", "jti"], "strict_aud": True}
+        try:
+            return jwt.decode(token, secret, algorithms=[self.algorithm], audience=self.audience, options=options)
+        except jwt.MissingRequiredClaimError as exc:
+            if exc.claim != "aud" or not self.accept_no_audience:
+                raise
+        data: dict[str, Any] = jwt.decode(token, secret, algorithms=[self.algorithm], options=options)
+        if "aud" in data:  # an empty one: never issued here
+            raise jwt.InvalidAudienceError("the token names no authority")
+        return data
