@@ -28,9 +28,12 @@ from .types import OFFICER, SYSTEM_USER, Actor, AppliedChange, Conflict, FieldMe
 
 NAMESPACE = uuid.UUID("9b0f8a52-3c4e-4d0e-9a57-6f1d2c7e5b10")
 MAX_TEXT = 20_000
-# per type: the rules by which its records answer a review asking for follow-up
-_ANSWERS_OF: dict[str, tuple[dict[str, Any], ...]] = {
-    t: tuple(a for a in FOLLOW_UP_ANSWERS if a["type"] == t) for t in {a["type"] for a in FOLLOW_UP_ANSWERS}}
+# per type: the rules by which its records answer a review asking for follow-up, each as
+# (link field, ((field, value), ...) the record must have, the reviewed type it is limited to)
+_Answer = tuple[str, tuple[tuple[str, Any], ...], "str | None"]
+_ANSWERS_OF: dict[str, tuple[_Answer, ...]] = {
+    t: tuple((a["field"], tuple(a["when"].items()), a.get("of")) for a in FOLLOW_UP_ANSWERS if a["type"] == t)
+    for t in {a["type"] for a in FOLLOW_UP_ANSWERS}}
 
 
 def notice_id(recipient: str, conflict: Conflict) -> str:
@@ -98,8 +101,11 @@ def _notices(txn: Txn, conflicts: list[Conflict], log: list[AppliedChange]) -> l
     return out
 
 
-def _made(rule: dict[str, Any], fields: dict[str, Any]) -> bool:
-    return all(fields.get(k) == v for k, v in rule["when"].items())
+def _made(when: tuple[tuple[str, Any], ...], fields: dict[str, Any]) -> bool:
+    for k, v in when:
+        if fields.get(k) != v:
+            return False
+    return True
 
 
 def _answers(txn: Txn, log: list[AppliedChange], now_iso: str) -> list[tuple[Record, dict[str, Any], str]]:
@@ -109,18 +115,25 @@ def _answers(txn: Txn, log: list[AppliedChange], now_iso: str) -> list[tuple[Rec
     # without (a note) by the change that sets its link
     whole: dict[str, list[str]] = {}
     for row in log:
-        if row.fields and any(a["when"] and _made(a, row.fields) for a in _ANSWERS_OF.get(row.type, ())):
-            whole.setdefault(row.type, []).append(row.entity_id)
-    records = {(t, r.id): r.fields for t, ids in whole.items() for r in txn.get(t, ids).values()}
+        rules = _ANSWERS_OF.get(row.type)
+        if rules and row.fields:
+            for _field, when, _of in rules:
+                if when and _made(when, row.fields):
+                    whole.setdefault(row.type, []).append(row.entity_id)
+                    break
+    records = {(t, r.id): r.fields for t, ids in whole.items() for r in txn.get(t, ids).values()} if whole else {}
     found: dict[str, list[tuple[str, str, str | None]]] = {}  # review id -> (type, id, "of"), in push order
     for row in log:
-        for rule in _ANSWERS_OF.get(row.type, ()) if row.fields else ():
-            if not _made(rule, row.fields):
+        rules = _ANSWERS_OF.get(row.type)
+        if not rules or not row.fields:
+            continue
+        for field, when, of in rules:
+            if not _made(when, row.fields):
                 continue
-            f = records.get((row.type, row.entity_id)) if rule["when"] else row.fields
-            subject = f.get(rule["field"]) if f is not None else None
+            f = records.get((row.type, row.entity_id)) if when else row.fields
+            subject = f.get(field) if f is not None else None
             if isinstance(subject, str):
-                found.setdefault(review_id(subject), []).append((row.type, row.entity_id, rule.get("of")))
+                found.setdefault(review_id(subject), []).append((row.type, row.entity_id, of))
     if not found:
         return []
     out = []
