@@ -4,6 +4,7 @@ Public names are re-exported here; the modules behind them are private.
 """
 from __future__ import annotations
 
+from .clock_mark import server_stamp
 from .cursor import decode as decode_cursor, encode as encode_cursor
 from .errors import ChangeError, Forbidden, NotFound, RequestInvalid, ResetRequired, SyncError
 from .hlc import Clock, Stamp, parse as parse_hlc, utc_iso
@@ -25,5 +26,5 @@ __all__ = [
     "PullOutcome", "PushOutcome", "Record", "RequestInvalid", "ResetRequired", "Result", "Scope",
     "ScopeEvent", "Stamp", "Store", "SyncError", "Txn", "TypeFilter", "apply", "clamp_limit", "decode_cursor",
     "encode_cursor", "first_run_day", "next_horizon", "officer_scope", "parse_hlc", "prepare", "pull", "pull_item", "push", "record_item",
-    "resolve_conflict", "resolve_in", "retire_runs", "system_write", "utc_iso",
+    "resolve_conflict", "resolve_in", "retire_runs", "server_stamp", "system_write", "utc_iso",
 ]

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from . import casework
+from . import clock_mark
 from . import relationships
 from . import hlc as _hlc
 from .errors import ChangeError, Rejection
@@ -54,6 +55,7 @@ class Batch:
         self.latest = ""  # the latest "<ms>-<counter>" received in this batch, not yet on the clock
         self.now = utc_iso(now)
         self.seq = txn.max_seq()
+        clock_mark.catch_up(txn, clock)  # stamps after every write committed before (sync/clock_mark.py)
         self.working: dict[tuple[str, str], Record | None] = {}
         self.dirty: dict[tuple[str, str], Record] = {}
         self.log: list[AppliedChange] = []
@@ -353,7 +355,9 @@ class Batch:
                 raise Rejection([ChangeError(None, "forbidden", f"this {t} is not in your caseload")])
         return record, merge_delete(record, change.hlc, self.actor.user_id)
 
-    def finish(self) -> None:
+    def finish(self) -> str:
+        """Write the batch's effects; its ``server_hlc``, later than every stamp it received or
+        issued, kept as the clock's mark."""
         self.flush()
         self.events += self.watch.events()
         for event in self.events:
@@ -365,6 +369,9 @@ class Batch:
         if self.conflicts:
             self.txn.add_conflicts(self.conflicts)
         self.txn.set_max_seq(self.seq)
+        server_hlc = self.send()
+        clock_mark.keep(self.txn, server_hlc)
+        return server_hlc
 
 
 def _conflict(type_: str, entity_id: str, draft: ConflictDraft, now: str) -> Conflict:

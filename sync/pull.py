@@ -8,6 +8,7 @@ from typing import Any
 
 from . import cursor as _cursor
 from . import hlc as _hlc
+from .clock_mark import catch_up
 from .hlc import utc_iso
 from .pull_item import record_item
 from .scope import TYPES, everything, officer_scope
@@ -41,6 +42,7 @@ def pull(store: Store, actor: Actor, cursor: str | None, limit: int | None, cloc
     limit = clamp_limit(limit)
     now = now or dt.datetime.now(dt.timezone.utc)
     with store.read() as txn:
+        catch_up(txn, clock)  # later than every stamp this snapshot holds (sync/clock_mark.py)
         meta = {"server_hlc": clock.send(), "server_time": utc_iso(now)}
         held = since if basis is None else basis
         if since and held < txn.horizon():

@@ -67,8 +67,7 @@ def apply(txn: Txn, prepared: Prepared, clock: _hlc.Clock, now: dt.datetime | No
     batch.prefetch(*_changes_only(prepared))
     results = [batch.apply(c, v) if isinstance(c, Change) else c
                for c, v in zip(prepared.changes, prepared.checked)]
-    batch.finish()
-    server_hlc = batch.send()
+    server_hlc = batch.finish()  # later than every stamp of the batch, and the clock's mark
     # notices for officers whose values were set aside, reviews this batch answers (sync/notices.py)
     after_push(txn, prepared.actor, batch.conflicts, batch.log, server_hlc, batch.now)
     return PushOutcome(results, server_hlc, utc_iso(now), batch.touched)

@@ -7,6 +7,7 @@ from typing import Any
 
 from . import hlc as _hlc
 from .checks import Invalid
+from .clock_mark import server_stamp
 from .errors import NotFound, RequestInvalid
 from .merge import DELETED, force_write
 from .hlc import utc_iso
@@ -50,7 +51,7 @@ def resolve_in(txn: Txn, actor: Actor, conflict_id: str, choose: Any, clock: _hl
         value = _combined(conflict, record, value)
     else:
         value = (conflict.kept if choose == "kept" else conflict.lost)["value"]
-    stamp = clock.send()
+    stamp = server_stamp(txn, clock)
     if conflict.field is None:
         _apply_record_choice(record, value, stamp, actor.user_id)
     else:
@@ -102,7 +103,7 @@ def system_write(txn: Txn, actor: Actor, type_: str, id_: str, fields: dict[str,
     record = txn.get(type_, [id_]).get(id_)
     if record is None:
         raise NotFound(f"no {type_} {id_}")
-    stamp = clock.send()
+    stamp = server_stamp(txn, clock)
     force_write(record, fields, stamp, actor.user_id)
     _commit(txn, record, actor, stamp, now_iso, fields, f"{reason}:{uuid.uuid4()}")
     return record

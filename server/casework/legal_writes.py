@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 import sync
-from sync import Actor, Clock
+from sync import Actor, Clock, server_stamp
 from sync.schema_codes import STAGES
 
 from .. import audit
@@ -108,7 +108,7 @@ def _move_stage(txn: SqliteTxn, st: AppState, user: User, case: dict[str, Any], 
     if STAGES.index(case.get("stage") or "support") >= STAGES.index(stage):
         return False
     clock = _clock(user.id)
-    clock.receive(st.clock.send())
+    clock.receive(server_stamp(txn, st.clock))  # later than every committed write (sync/clock_mark.py)
     change = {"change_id": str(uuid.uuid4()), "type": "case", "id": case["id"], "op": "put",
               "fields": {"stage": stage}, "base_version": case["_version"], "hlc": clock.send()}
     outcome = sync.apply(txn, sync.prepare(Actor(user.id, user.role, None), [change]), st.clock)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync import Actor
+from sync import Actor, server_stamp
 from sync.notices import put_review, review_id
 
 from .. import audit
@@ -199,7 +199,7 @@ async def review(request: Request) -> Response:
             row = log.one(txn, kind, id_, st.settings.gps_flag_m)
             put_review(txn, Actor(user.id, user.role, None), kind, id_, state=state, comment=comment,
                        case_id=row.case_id if row else None, officer_id=row.officer_id if row else None,
-                       reviewer_name=user.display_name, stamp=st.clock.send(), now_iso=at)
+                       reviewer_name=user.display_name, stamp=server_stamp(txn, st.clock), now_iso=at)
             audit.record(txn, user.id, None, "office_review", [id_], {"state": state})
             return True
 

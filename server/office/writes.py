@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import sync
-from sync import Actor, Clock
+from sync import Actor, Clock, server_stamp
 
 from .. import audit
 from ..identity.accounts import User
@@ -40,13 +40,13 @@ def put(st: AppState, user: User, type_: str, id_: str, fields: dict[str, Any],
         base_version: int | None) -> sync.Result:
     """Push one ``put`` as this office user; the result says applied, merged or rejected (with errors)."""
     clock = _clock(user.id)
-    clock.receive(st.clock.send())
-    change = {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "put", "fields": fields,
-              "base_version": base_version, "hlc": clock.send()}
-
-    prepared = sync.prepare(Actor(user.id, user.role, None), [change])
     with st.db.write() as txn:
-        outcome = sync.apply(txn, prepared, st.clock)
+        # stamped inside the transaction: later than every write committed before it, whichever
+        # server process made that (sync/clock_mark.py)
+        clock.receive(server_stamp(txn, st.clock))
+        change = {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "put", "fields": fields,
+                  "base_version": base_version, "hlc": clock.send()}
+        outcome = sync.apply(txn, sync.prepare(Actor(user.id, user.role, None), [change]), st.clock)
         audit.record(txn, user.id, None, "push", [i for _, i in outcome.touched], {"changes": 1, "via": "office"})
     result = outcome.results[0]
     clock.receive(outcome.server_hlc)

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from sync import Actor, Clock
+from sync import Actor, Clock, server_stamp
 from sync.merge import force_write
 
 from ..storage import Database
@@ -76,7 +76,7 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
             # the current year's figures; until a pupil has any, the latest year before it
             mine = {r[2]: {**tally.register_fields(r[3:11]), **improvement.fields(*r[11:14])}
                     for r in rows if latest.get(r[0]) == r[1]}
-            stamp, now = clock.send(), now_iso()
+            stamp, now = server_stamp(txn, clock), now_iso()
             seq = txn.max_seq()
             fast, slow = _split(txn, mine)
             fast_rows = []
