@@ -357,7 +357,7 @@ class Batch:
 
     def finish(self) -> str:
         """Write the batch's effects; its ``server_hlc``, later than every stamp it received or
-        issued, kept as the clock's mark."""
+        issued, kept as the clock's mark when the batch wrote anything."""
         self.flush()
         self.events += self.watch.events()
         for event in self.events:
@@ -370,7 +370,8 @@ class Batch:
             self.txn.add_conflicts(self.conflicts)
         self.txn.set_max_seq(self.seq)
         server_hlc = self.send()
-        clock_mark.keep(self.txn, server_hlc)
+        if self.log or self.events:  # the batch wrote: its stamps are committed (a batch of
+            clock_mark.keep(self.txn, server_hlc)  # duplicates or rejections writes nothing)
         return server_hlc
 
 

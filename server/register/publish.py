@@ -76,9 +76,10 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
             # the current year's figures; until a pupil has any, the latest year before it
             mine = {r[2]: {**tally.register_fields(r[3:11]), **improvement.fields(*r[11:14])}
                     for r in rows if latest.get(r[0]) == r[1]}
-            stamp, now = server_stamp(txn, clock), now_iso()
             seq = txn.max_seq()
             fast, slow = _split(txn, mine)
+            # a slice that changes no pupil issues no stamp (a second import of the same file changes nothing)
+            stamp, now = (server_stamp(txn, clock) if fast or slow else ""), now_iso()
             fast_rows = []
             for pupil_id, fields in fast:
                 seq += 1
