@@ -201,6 +201,7 @@ def main() -> int:
     args = parser.parse_args()
     from server.planner.budget import default_budget
 
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start", flush=True)
     print(f"{'seed':>4} {'pupils':>6} {'schools':>7} {'veh':>4} {'solver':<14} {'budget':>6} {'placed':>6} "
           f"{'cost £':>9} {'drive h':>7} {'wall s':>6}  feasible")  # fmt: skip
     print("-" * 91)

@@ -1,26 +1,37 @@
-"""The county planner's search: the plain VROOM run pyvroom alone would be,
-then, within the budget, VROOM searching on from the best plan and the
-planner's own model at several exploration levels (each kept only when
+"""The county planner's search: rounds of VROOM searches that each get time
+enough to finish, on the plain model pyvroom alone would be given, then,
+within the budget, VROOM searching on from the best plan on the planner's
+own model and that model at several exploration levels (each kept only when
 better); making runs feasible, inserting who is left and naming why someone
 fits nowhere. docs/routing.md section 6.3, steps 6-7."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from server.planner import county_vroom, vroom_solver
-from server.planner.budget import RESERVE_S, Budget, default_budget
+from server.planner.budget import RESERVE_S, Budget
 from server.planner.county_schedule import DROP, PICKUP, RunTiming, Step, Unit, Wagon, timing
 from server.planner.model import NO_VEHICLE_CAPACITY, NO_VEHICLE_TIME
 
 SECOND_TRY_S = 0.5  # no further VROOM solve with less than this left
-HEURISTIC_SHARE = 0.5  # large problems: VROOM's construction heuristics may take this share of what is left
 LEVELS = (vroom_solver.EXPLORATION_LEVEL, 2, 0)  # most thorough first
-# The main member keeps back only this share of the budget (at least RESERVE_S)
-# for checking its runs and building the plan (0.3 s at 600 pupils), not the
-# whole reserve: pyvroom alone's timeout is the whole budget.
-FINISH_SHARE = 0.01
+ALL_SEARCHES = vroom_solver.searches(vroom_solver.EXPLORATION_LEVEL)  # 32
+MAX_ROUNDS = 8  # rounds of searches at most (small problems finish them in well under the budget)
+SLOT_MARGIN = 1.25  # a round's searches each get at least this times what one took in the last round
+FIRST_PER_THREAD = 8  # the first round: this many searches a thread (16 on 2 cores)
+GROWTH = 2  # ... and there are at most this many times as many as in the last round
+# The rounds keep back only this share of the budget (at least RESERVE_S)
+# for checking the runs and building the plan (0.6 s at 600 pupils), not
+# the whole reserve: pyvroom alone's timeout is the whole budget.
+FINISH_SHARE = 0.02
+# VROOM gives each search its share of the timeout from the search's own start
+# and looks at the clock only between steps, so each search a thread runs
+# may end a little late and the lateness adds up: a round's timeout is what
+# is left less this much for each search a thread runs.
+OVERRUN_S = 0.1
 Key = tuple[int, float, int]  # (-pupils placed, cost, driving): smaller is better
 
 
@@ -45,6 +56,35 @@ class World:
         return day_rate + per_km * distance / 1000.0
 
 
+def next_round(
+    threads: int, left: float, slot: float, done: Sequence[tuple[int, bool]]
+) -> tuple[int, bool] | None:
+    """The next round of searches, (how many, in VROOM's own order?), or None
+    when not even one a thread fits. `left`: seconds left; `slot`: what a
+    search took in the last round; `done`: the rounds so far.
+
+    The first round runs FIRST_PER_THREAD searches a thread in VROOM's own
+    order (fewer on a budget under 1.6 s). Later rounds run only searches
+    that fit when each may take SLOT_MARGIN x `slot` plus OVERRUN_S (the
+    last round, once, merely `slot` plus OVERRUN_S): all 32 in VROOM's own
+    order (pyvroom alone's run, with time to finish) the first time they
+    fit, otherwise shuffled, one a thread in the first shuffled round and
+    at most GROWTH times as many as the shuffled round before."""
+    threads = max(1, threads)
+    if not done:  # and on a short budget at most half of it for OVERRUN_S
+        per_thread = min(FIRST_PER_THREAD, max(1, int(left / (2 * OVERRUN_S))))
+        return min(ALL_SEARCHES, per_thread * threads), True
+    slot = max(slot, 1e-3)
+    fit = threads * int(left / (SLOT_MARGIN * slot + OVERRUN_S))
+    fit = fit or (threads if left >= slot + OVERRUN_S else 0)  # the last round: merely `slot`
+    if not fit:
+        return None
+    if fit >= ALL_SEARCHES and (ALL_SEARCHES, True) not in done:
+        return ALL_SEARCHES, True
+    shuffled = [n for n, own in done if not own]
+    return min(fit, ALL_SEARCHES, GROWTH * shuffled[-1] if shuffled else threads), False
+
+
 def portfolio(
     world: World,
     active: Sequence[int],
@@ -54,38 +94,45 @@ def portfolio(
     vehicles: Sequence[int] = (),
 ) -> list[list[Step]]:
     """The best of several VROOM solves within the budget (most pupils, then
-    cost, then driving), the first of them the main member, every later one
-    kept only when strictly better, so the plan is never worse than the main
-    member's.
+    cost, then driving); each is kept only when strictly better than the
+    best so far.
 
-    The main member is the plain model (what pyvroom alone is given: every
-    unit in `everyone`, every vehicle in `vehicles`, none barred) at
-    exploration level 5 with what is left as its timeout, less only
-    FINISH_SHARE of the budget to finish the plan with: the plan
-    starts from what pyvroom alone reaches in the same time. VROOM's local
-    search often ends before its timeout; with what is left, VROOM searches
-    on from the best plan so far on the planner's own model (vehicles barred
-    up front, `active` units only, the best plan's runs as initial routes),
-    then that model runs at levels 5, 2 and 0, a further solve starting only
-    when the last one's duration, scaled to its number of searches, fits in
-    what is left; when one of them did better, VROOM searches on from that.
+    Rounds first, on the plain model (what pyvroom alone is given: every
+    unit in `everyone`, every vehicle in `vehicles`, none barred), the local
+    search at depth 5 (`next_round` says how many searches each). VROOM
+    shares its timeout out equally among the searches a thread runs, so
+    pyvroom alone at level 5 (32 searches, 16 a thread on 2 cores) stops
+    most of them before they converge on a few hundred pupils, and where it
+    stops them depends on the machine's load. The first round runs VROOM's
+    first 16 searches (8 a thread), each with twice pyvroom alone's share;
+    later rounds run only searches that fit, all 32 in VROOM's own order
+    (pyvroom alone's run, with time to finish) the first time they do, else
+    with the vehicles and shipments shuffled (the same model: VROOM's
+    heuristics break ties by that order, so it is a different start), while
+    time lasts, at most MAX_ROUNDS. Each round's timeout is what is left
+    less FINISH_SHARE of the budget to finish the plan with and OVERRUN_S
+    for each search a thread runs. When the plain model would leave out
+    pupils the planner's model has (a window closing before the ride could
+    start from the bell), the rounds run on the planner's model instead.
 
-    VROOM's timeout bounds its local search, not the construction heuristic
-    that starts each of its 4 x (level + 1) searches. When the budget is
-    shorter than the default for the size on a problem of more than
-    FULL_EXPLORATION_JOBS units, a probe at level 0 with no time for local
-    search measures what they cost here and now (its plan is a candidate
-    too); the first solve is then at the highest level whose heuristics,
-    scaled from the probe, take at most HEURISTIC_SHARE of what is left."""
+    With what is left, VROOM searches on from the best plan so far on the
+    planner's own model (vehicles barred up front, `active` units only, the
+    best plan's runs as initial routes), then that model runs at levels 5,
+    2 and 0, a further solve starting only when the last one's duration,
+    scaled to its number of searches, fits in what is left; when one of
+    them did better, VROOM searches on from that."""
     best: tuple[Key, list[list[Step]]] | None = None
 
-    def solve(level: int, timeout: float, plain: bool = False, initial: Sequence[Sequence[Step]] | None = None) -> float:
+    def solve(
+        level: int, timeout: float, plain: bool = False, initial: Sequence[Sequence[Step]] | None = None,
+        searches: int | None = None, order: int = 0,
+    ) -> float:  # fmt: skip
         """VROOM at `level`; the seconds its solve took."""
         nonlocal best
         runs, took = county_vroom.solve(
             world.durations, world.distances, world.units, world.wagons, world.costs,
             world.allowed, everyone if plain else active, threads, timeout, level,
-            plain=vehicles if plain else None, initial=initial,
+            plain=vehicles if plain else None, initial=initial, searches=searches, order=order,
         )  # fmt: skip
         runs = [settle(world, v, [s for s in run if s[1] in world.allowed[v]]) for v, run in enumerate(runs)]
         key = _key(world, runs)
@@ -104,28 +151,39 @@ def portfolio(
             if not best[0] < before:
                 return
 
-    last: tuple[int, float] | None = None  # (level, seconds it took)
-    first = vroom_solver.EXPLORATION_LEVEL
-    pupils = sum(len(unit.members) for unit in world.units)
-    if len(active) <= vroom_solver.FULL_EXPLORATION_JOBS or budget.seconds >= default_budget(pupils):
-        finish = max(RESERVE_S, FINISH_SHARE * budget.seconds)
-        last = (first, solve(first, budget.left(finish), plain=True))
-        search_on()
-    else:
-        probe = solve(0, 0.0)
-        room = HEURISTIC_SHARE * budget.left()
-        fits = [lvl for lvl in LEVELS if probe * vroom_solver.searches(lvl) / vroom_solver.searches(0) <= room]
-        first = fits[0] if fits else 0
+    top = vroom_solver.EXPLORATION_LEVEL
+    finish = max(RESERVE_S, FINISH_SHARE * budget.seconds)
+    # The planner's own model when it has pupils the plain model leaves out
+    plain = all(county_vroom.in_plain(world.units[u]) for u in active)
+    done: list[tuple[int, bool]] = []  # the rounds so far: (searches, in VROOM's own order?)
+    slot = 0.0  # seconds a search took in the last round
+    for number in range(MAX_ROUNDS):
+        left = budget.left(finish)
+        step = next_round(threads, left, slot, done)
+        if step is None or (done and left < SECOND_TRY_S):
+            break
+        searches, own = step
+        per_thread = math.ceil(searches / max(1, threads))
+        timeout = max(0.0, left - OVERRUN_S * per_thread)
+        took = solve(top, timeout, plain=plain, searches=searches, order=0 if own else number)
+        done.append(step)
+        if took <= 0.0:
+            break  # nothing for VROOM to place
+        slot = took / per_thread
+    last = (done[-1][0], slot) if done else None
     searched = best[0] if best is not None else None
-    for level in dict.fromkeys([first, *LEVELS]):
+    search_on()
+    for level in LEVELS:
+        if budget.left() < SECOND_TRY_S:
+            break
         if last is not None:
-            expected = last[1] * vroom_solver.searches(level) / vroom_solver.searches(last[0])
-            if expected > budget.left() or budget.left() < SECOND_TRY_S:
+            expected = last[1] * vroom_solver.searches(level) / max(1, threads)
+            if expected > budget.left():
                 continue
-        elif best is not None and budget.left() < SECOND_TRY_S:
-            break  # the probe used the budget up
-        last = (level, solve(level, budget.left()))
-    assert best is not None
+        took = solve(level, budget.left())
+        searches = vroom_solver.searches(level)
+        last = (searches, took / math.ceil(searches / max(1, threads)))
+    assert best is not None  # the first round always runs (with no time: heuristics only)
     if best[0] != searched:
         search_on()
     return best[1]

@@ -8,6 +8,7 @@ break, all under the timeout.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Sequence
 
@@ -38,6 +39,8 @@ def solve(
     level: int | None = None,
     plain: Sequence[int] | None = None,
     initial: Sequence[Sequence[Step]] | None = None,
+    searches: int | None = None,
+    order: int = 0,
 ) -> tuple[list[list[Step]], float]:
     """Steps per vehicle, in visiting order (units VROOM left out are absent),
     and the seconds VROOM's own solve took (building its input excluded).
@@ -49,7 +52,14 @@ def solve(
     `bell - ride limit - boarding` to `bell - boarding` within the pupil's
     window (a pupil whose window closes before that is left out).
     `initial`: runs per vehicle VROOM's search starts from instead of its
-    construction heuristics; RouteRefused when VROOM finds one infeasible."""
+    construction heuristics; RouteRefused when VROOM finds one infeasible.
+    `searches`: run only VROOM's first so many searches (its own choice of
+    heuristic parameters, in its order) at depth `level`, each with a fair
+    share of the timeout (vroom_solver.solve_searches); None: all of the
+    level's. `order`: 0 gives VROOM the vehicles and shipments in index
+    order; any other number shuffles both with that seed (the same model:
+    VROOM's heuristics break ties by that order, so a different order is a
+    different start)."""
     vroom = vroom_solver._import()
     import numpy as np
 
@@ -57,6 +67,9 @@ def solve(
     usable = list(plain) if plain is not None else [v for v, w in enumerate(wagons) if allowed[v]]
     if not active or not usable:
         return runs, 0.0
+    if order:
+        shuffle = random.Random(order)
+        usable, active = shuffle.sample(usable, len(usable)), shuffle.sample(list(active), len(active))
     problem = vroom.Input()
     problem.set_durations_matrix(profile="car", matrix_input=np.asarray(durations, dtype=np.uint32))
     problem.set_distances_matrix(profile="car", matrix_input=np.asarray(distances, dtype=np.uint32))
@@ -89,11 +102,10 @@ def solve(
         skills = {ESCORT_SKILL} if unit.escort else set()
         if restricted:
             skills.add(FIRST_UNIT_SKILL + u)
-        early, late, drop_by = unit.early, unit.late, unit.drop_by
-        if plain is not None and unit.drop == unit.school:  # as a user would write it
-            drop_by = unit.bell
-            early = max(unit.window[0], drop_by - unit.ride_limit - unit.boarding)
-            late = min(unit.window[1], drop_by - unit.boarding)
+        if plain is not None:
+            early, late, drop_by = plain_windows(unit)
+        else:
+            early, late, drop_by = unit.early, unit.late, unit.drop_by
         if late < early or drop_by < unit.drop_from:
             continue  # no window at all: left out
         problem.add_shipment(
@@ -116,11 +128,13 @@ def solve(
         return runs, 0.0
     started = time.perf_counter()
     try:
-        solution = problem.solve(
-            exploration_level=vroom_solver.exploration_level(len(active)) if level is None else level,
-            nb_threads=threads,
-            timeout=vroom_solver.timeout_of(timeout),
-        )
+        depth = vroom_solver.exploration_level(len(active)) if level is None else level
+        if searches is None:
+            solution = problem.solve(
+                exploration_level=depth, nb_threads=threads, timeout=vroom_solver.timeout_of(timeout)
+            )
+        else:
+            solution = vroom_solver.solve_searches(problem, searches, depth, threads, timeout)
     except vroom._vroom.VroomInputException as exc:
         if not initial:
             raise
@@ -131,6 +145,24 @@ def solve(
         if kind in ("pickup", "delivery"):
             runs[int(vehicle)].append((PICKUP if kind == "pickup" else DROP, int(ident) // 2))
     return runs, took
+
+
+def plain_windows(unit: Unit) -> tuple[int, int, int]:
+    """(boarding from, boarding by, drop by) of the unit in the plain model,
+    as a user would write it: in the morning the drop by the bell and
+    boarding from `bell - ride limit - boarding` to `bell - boarding` within
+    the pupil's window; the afternoon as in the planner's model."""
+    if unit.drop != unit.school:
+        return unit.early, unit.late, unit.drop_by
+    early = max(unit.window[0], unit.bell - unit.ride_limit - unit.boarding)
+    return early, min(unit.window[1], unit.bell - unit.boarding), unit.bell
+
+
+def in_plain(unit: Unit) -> bool:
+    """Whether the plain model has the unit (it leaves out one whose window
+    closes before its ride could start)."""
+    early, late, drop_by = plain_windows(unit)
+    return early <= late and drop_by >= unit.drop_from
 
 
 def _steps(vroom, run: Sequence[Step]) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from importlib import metadata
 from types import ModuleType
+from typing import Any
 
 from server.planner.instance import RoutingInstance, SolverUnavailable
 
@@ -47,8 +48,35 @@ def version() -> str:
 
 
 def searches(level: int) -> int:
-    """How many searches (a construction heuristic each) VROOM runs at `level`."""
-    return 4 * (level + 1)
+    """How many searches (a construction heuristic and a local search each)
+    VROOM runs at `level`: 4 x (level + 1), 4 more from level 4 and 4 more
+    again at 5 (32)."""
+    return 4 * (level + 1) + (4 if level >= 4 else 0) + (4 if level >= EXPLORATION_LEVEL else 0)
+
+
+def solve_searches(problem: Any, searches: int, depth: int, threads: int, timeout: float | None) -> Any:
+    """VROOM's solve running only its first `searches` searches, its local
+    search at `depth` (what exploration level `depth` would use).
+
+    VROOM gives each search at most timeout / (searches a thread runs), the
+    construction heuristic included: at level 5 (32 searches) on 2 threads
+    each gets a sixteenth, which on a few hundred shipments stops most of
+    them before they converge; fewer searches each get more time. pyvroom's public solve() has no such parameter, so this calls
+    the overload its solve() wraps (`Input._solve(nb_searches, depth,
+    nb_threads, timeout)`); without it, the whole level runs instead."""
+    from vroom.solution.solution import Solution
+
+    try:
+        raw = problem._solve(
+            nb_searches=int(searches), depth=int(depth), nb_threads=int(threads),
+            timeout=timeout_of(timeout),
+        )  # fmt: skip
+    except (AttributeError, TypeError):  # another pyvroom: the public call
+        return problem.solve(exploration_level=depth, nb_threads=threads, timeout=timeout_of(timeout))
+    solution = Solution(raw)
+    solution._geometry = problem._geometry
+    solution._distances = problem._distances
+    return solution
 
 
 def timeout_of(seconds: float | None) -> dt.timedelta | None:

@@ -6,8 +6,17 @@ import time
 
 import pytest
 
-from server.planner import county_vroom, fallback_solver, plan, plan_to_json, problem_from_json, vroom_solver
+from server.planner import (
+    county_search,
+    county_vroom,
+    fallback_solver,
+    plan,
+    plan_to_json,
+    problem_from_json,
+    vroom_solver,
+)
 from server.planner.budget import MAX_BUDGET_S, RESERVE_S, VROOM_SHARE, Budget, default_budget
+from server.planner.county import plan_county
 from tests.planner.county_helpers import check_county, county
 from tests.planner.helpers import check, random_problem
 
@@ -75,18 +84,26 @@ def test_the_county_solve_gets_the_budget_less_the_reserve(monkeypatch):
     real = county_vroom.solve
 
     def solve(*args, **kwargs):
-        seen.append((*args[-2:], kwargs.get("plain") is not None, kwargs.get("initial") is not None))
+        seen.append((*args[-2:], kwargs.get("plain") is not None, kwargs.get("initial") is not None,
+                     kwargs.get("searches")))  # fmt: skip
+        called.append(time.perf_counter())
         return real(*args, **kwargs)
 
+    called: list[float] = []
     monkeypatch.setattr(county_vroom, "solve", solve)
     problem = county(5, 30, 3, 5)
+    started = time.perf_counter()
     result = plan(problem_from_json(problem), time_budget=2.5)
     timeouts = [call[0] for call in seen]
-    assert seen[0][1:] == (vroom_solver.EXPLORATION_LEVEL, True, False)  # the main member: the plain model
-    assert 0 < timeouts[0] <= 2.5 - RESERVE_S  # what is left, less enough to finish the plan
-    assert all(0 < timeout <= 2.5 - Budget(2.5).reserve for timeout in timeouts[1:])
-    assert timeouts == sorted(timeouts, reverse=True)  # later solves get only what is left
-    barred = [level for _, level, plain, initial in seen if not plain and not initial]
+    assert seen[0][1:4] == (vroom_solver.EXPLORATION_LEVEL, True, False)  # the first round: the plain model
+    finish = max(RESERVE_S, county_search.FINISH_SHARE * 2.5)
+    rounds = [call for call in seen if call[4] is not None]
+    assert all(0 < timeout <= 2.5 - finish for timeout, *_ in rounds)  # what is left, less enough to finish
+    others = seen[len(rounds):]
+    assert all(call[4] is None for call in others)  # the rounds come first
+    assert all(0 < timeout <= 2.5 - Budget(2.5).reserve for timeout, *_ in others)
+    assert all(timeout <= 2.5 - (at - started) for timeout, at in zip(timeouts, called))  # only what is left
+    barred = [level for _, level, plain, initial, _ in others if not plain and not initial]
     assert len(set(barred)) == len(barred)  # each level of the barred model once at most
     assert result.time_budget == 2.5
 
@@ -113,17 +130,23 @@ def test_a_big_county_plan_stops_at_its_budget():
     assert elapsed < 5.0 + 3.0
 
 
-def test_a_large_county_measures_the_heuristics_before_choosing_a_level(monkeypatch):
+def test_a_large_county_plans_in_rounds_that_each_fit_what_is_left(monkeypatch):
     seen = []
     real = county_vroom.solve
 
     def solve(*args, **kwargs):
-        seen.append(args[-2:])  # (timeout, exploration level)
-        return real(*args, **kwargs)
+        out = real(*args, **kwargs)
+        seen.append((args[-2], kwargs.get("searches"), kwargs.get("order")))
+        return out
 
     monkeypatch.setattr(county_vroom, "solve", solve)
     problem = county(9, 140, 4, 12)  # more than 120 units
-    result = plan(problem_from_json(problem), time_budget=4.0)
-    assert seen[0] == (0.0, 0)  # the probe: construction heuristics only
-    assert len(seen) >= 2 and all(0 < timeout <= 4.0 - Budget(4.0).reserve for timeout, _ in seen[1:])
+    result = plan_county(problem_from_json(problem), time_budget=4.0, threads=2)
+    rounds = [call for call in seen if call[1] is not None]
+    assert rounds[0][1:] == (16, 0)  # 8 searches a thread, in VROOM's own order
+    assert all(0 < timeout <= 4.0 - RESERVE_S for timeout, *_ in seen)
+    starts = [(searches, order) for _, searches, order in rounds]
+    assert len(set(starts)) == len(starts)  # every round a different start
+    shuffled = [searches for _, searches, order in rounds if order]
+    assert all(later <= 2 * before for before, later in zip(shuffled, shuffled[1:]))
     check_county(problem, plan_to_json(result))
