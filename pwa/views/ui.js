@@ -246,6 +246,8 @@ export function autosaveLine(draft) {
   const line = h('p', { class: 'muted autosave' });
   const say = (d) => {
     line.dataset.savedAt = (d && d.values && d.updated_at) || '';
+    // the section the kept draft reopens at (a form in sections; tests wait on it)
+    line.dataset.savedSection = d && d.values && d.values.section != null ? String(d.values.section) : '';
     line.textContent = d && d.values && d.updated_at
       ? `Kept on this phone as you type (last at ${fmtTime(d.updated_at)}). Not sent until you save or submit.`
       : 'Kept on this phone as you type. Not sent until you save or submit.';
