@@ -17,43 +17,25 @@ from starlette.routing import Route
 from sync.schema import is_uuid
 
 from ..office import labels, writes
-from ..office.pages import PageError, app_state, form, me, page, record_view, redirect, render, uuid_param
-from ..office.people import entity, pupil_name
+from ..office.pages import PageError, app_state, form, me, page, redirect, render, uuid_param
 from ..state import AppState
 from . import plans
-from .plan_save import save_plan
+from .plan_save import form_data, save_plan
 
 
 def _case_id(request: Request) -> str:
     return uuid_param(request, "case_id", "case").lower()
 
 
-def _load(st: AppState, case_id: str, previous_id: str) -> dict[str, Any]:
-    with st.db.read() as txn:
-        case = entity(txn, "cases", case_id)
-        if case is None:
-            raise PageError(404, "Not found", "There is no case with that id.")
-        pupil = entity(txn, "pupils", case.get("pupil_id"))
-        previous = entity(txn, "support_plans", previous_id) if is_uuid(previous_id) else None
-        if previous is not None and previous.get("case_id") != case_id:
-            previous = None
-        return {"case": case, "pupil": pupil, "name": pupil_name(pupil), "previous": previous,
-                "persons": plans.household_persons(txn, (pupil or {}).get("household_id"))}
-
-
 async def _form(request: Request, case_id: str, values: dict[str, Any] | None, errors: list[str],
                 status: int = 200) -> Response:
-    st = app_state(request)
-    previous_id = (values or {}).get("supersedes") or request.query_params.get("reviews", "")
-    data = await run_in_threadpool(_load, st, case_id, previous_id.lower())
-    await run_in_threadpool(record_view, st, me(request).user.id, [data["case"].get("pupil_id"), case_id],
-                            "support plan form")
+    data = await form_data(request, case_id, values, "support_plans", "support plan", lambda txn, d: {
+        "persons": plans.household_persons(txn, (d["pupil"] or {}).get("household_id"))})
     if values is None:
         values = plans.blank_values(data["previous"])
-    reviewing = data["previous"] is not None
     return render(request, "casework_plan_form.html", {
-        "title": f"{'Review the support plan' if reviewing else 'Record a support plan'}: {data['name']}",
-        "errors": errors, "values": values, "reviewing": reviewing, "barriers": labels.BARRIERS,
+        "title": f"{'Review the support plan' if data['reviewing'] else 'Record a support plan'}: {data['name']}",
+        "errors": errors, "values": values, "barriers": labels.BARRIERS,
         "owners": plans.OWNERS, "outcomes": plans.REVIEW_OUTCOMES, "consent": plans.CONSENT_WORDS, **data},
         status=status, active="cases")
 

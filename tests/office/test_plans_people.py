@@ -88,3 +88,19 @@ def test_the_office_adds_and_changes_a_parent_and_names_the_case_parents(world, 
     got = {i["id"]: i for i in items}
     assert got[person]["fields"]["email"] == "jo@example.org" and got[ids["case"]]["fields"]["parent_ids"] == [person]
     assert page.get(f"/office/persons/{uuid.uuid4()}").status_code == 404
+
+
+def test_only_a_submitted_plan_of_the_case_can_be_reviewed_and_an_unknown_case_is_a_404(world, office_page) -> None:
+    """The form offers a review only of what the engine lets a new version supersede
+    (sync/casework.py): a submitted plan of this case; a draft opens a new plan instead."""
+    _office, officer, ids = world
+    page = office_page()
+    draft = str(uuid.uuid4())
+    r = officer.push([officer.change("support_plan", draft, {"case_id": ids["case"], "status": "draft",
+                                                             "actions": [{"action": "Walk in together"}]})])
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    form = text_of(page.get(f"/office/cases/{ids['case']}/plans/new", reviews=draft).text)
+    assert "Record a support plan" in form and "Review the support plan" not in form
+    for path in ("plans", "wellbeing"):
+        missing = page.post(f"/office/cases/{uuid.uuid4()}/{path}", {**ROW, "family_consent": "given"})
+        assert missing.status_code == 404, (path, missing.status_code)
