@@ -180,13 +180,19 @@ def vehicle(st: AppState, vehicle_id: str) -> dict[str, Any] | None:
 
 
 def save_vehicle(st: AppState, user_id: str, device_id: str | None, fields: Mapping[str, Any],
-                 vehicle_id: str | None = None, retired: bool | None = None) -> dict[str, Any]:
+                 vehicle_id: str | None = None, retired: bool | None = None, patch: bool = False) -> dict[str, Any]:
     """Create (no id) or replace a vehicle with checked ``fields``, and audit it, in one
-    transaction; ``retired`` True retires it, False brings it back."""
-    clean, bad = vehicle_fields(fields)
-    raise_problems(bad)
+    transaction; ``retired`` True retires it, False brings it back; ``patch``: ``fields`` change
+    only what they name, over the vehicle as stored when the write begins (no lost update)."""
     now = now_iso()
     with st.db.write() as txn:
+        if patch and vehicle_id is not None:
+            row = txn.execute("SELECT data FROM transport_vehicles WHERE id = ?", (vehicle_id,)).fetchone()
+            if row is None:
+                raise ApiError(404, "not_found", "no such vehicle")
+            fields = {**editable(orjson.loads(row[0]), VEHICLE_KEYS), **fields}
+        clean, bad = vehicle_fields(fields)
+        raise_problems(bad)
         if vehicle_id is None:
             if txn.execute("SELECT count(*) FROM transport_vehicles").fetchone()[0] >= MAX_VEHICLES:
                 raise ApiError(409, "conflict", f"the fleet holds at most {MAX_VEHICLES} vehicles")
@@ -238,13 +244,19 @@ def need(st: AppState, pupil_id: str) -> dict[str, Any] | None:
 
 
 def save_need(st: AppState, user_id: str, device_id: str | None, pupil_id: str, fields: Mapping[str, Any],
-              *, create: bool, retired: bool | None = None) -> dict[str, Any]:
+              *, create: bool, retired: bool | None = None, patch: bool = False) -> dict[str, Any]:
     """Record (``create``) or replace a pupil's transport need with checked ``fields``, audited
-    as a write of the pupil's record, in one transaction."""
-    clean, bad = need_fields(fields)
-    raise_problems(bad)
+    as a write of the pupil's record, in one transaction; ``patch``: ``fields`` change only what
+    they name, over the need as stored when the write begins (no lost update)."""
     now = now_iso()
     with st.db.write() as txn:
+        if patch and not create:
+            row = txn.execute("SELECT data FROM transport_needs WHERE pupil_id = ?", (pupil_id,)).fetchone()
+            if row is None:
+                raise ApiError(404, "not_found", "no transport needs are recorded for this pupil")
+            fields = {**editable(orjson.loads(row[0]), NEED_KEYS), **fields}
+        clean, bad = need_fields(fields)
+        raise_problems(bad)
         pupil = txn.execute("SELECT 1 FROM pupils WHERE id = ? AND deleted = 0", (pupil_id,)).fetchone()
         if pupil is None:
             raise invalid("pupil_id must be a pupil's id", field="pupil_id", fields={"pupil_id": "no such pupil"})

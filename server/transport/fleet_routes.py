@@ -55,11 +55,10 @@ async def change_vehicle(request: Request) -> Response:
     vehicle_id = request.path_params["vehicle_id"]
     body = await read_json(request, MAX_BODY)
     retired = _retired_flag(body)
-    found = await run_in_threadpool(fleet.vehicle, st, vehicle_id) if is_uuid(vehicle_id) else None
-    if found is None:
+    if not is_uuid(vehicle_id):
         raise not_found("no such vehicle")
-    merged = {**fleet.editable(found, fleet.VEHICLE_KEYS), **body}
-    saved = await run_in_threadpool(fleet.save_vehicle, st, auth.user.id, auth.device_id, merged, vehicle_id, retired)
+    saved = await run_in_threadpool(lambda: fleet.save_vehicle(st, auth.user.id, auth.device_id, body, vehicle_id,
+                                                               retired, patch=True))
     return JSONResponse(saved)
 
 
@@ -93,12 +92,10 @@ async def change_need(request: Request) -> Response:
     pupil_id = request.path_params["pupil_id"]
     body = await read_json(request, MAX_BODY)
     retired = _retired_flag(body)
-    found = await run_in_threadpool(fleet.need, st, pupil_id) if is_uuid(pupil_id) else None
-    if found is None:
+    if not is_uuid(pupil_id):
         raise not_found("no transport needs are recorded for this pupil")
-    merged = {**fleet.editable(found, fleet.NEED_KEYS), **body}
-    saved = await run_in_threadpool(lambda: fleet.save_need(st, auth.user.id, auth.device_id, pupil_id, merged,
-                                                            create=False, retired=retired))
+    saved = await run_in_threadpool(lambda: fleet.save_need(st, auth.user.id, auth.device_id, pupil_id, body,
+                                                            create=False, retired=retired, patch=True))
     return JSONResponse(saved)
 
 
