@@ -8,7 +8,7 @@ import { fieldLabel as L, fieldHelp } from '../validate.js';
 import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase, noteForm } from './case.js';
 import { keptChange } from './drafts.js';
-import { recordForm, barrierPicker } from './form.js';
+import { recordForm, barrierPicker, actionRowProblems } from './form.js';
 import { createSections, answerText, codesText } from './sections.js';
 import { followsText } from './followups.js';
 
@@ -159,14 +159,7 @@ function form(ctx, caseId, id, { existing, draft, who, visits, visitId, follows,
     },
     meta: () => ({ type: 'conversation', id, case_id: caseId, route: `#/case/${caseId}/conversation/${id}`, title: `Conversation: ${who}` }),
     controls,
-    // a problem with agreed_actions.<i>.<part> is shown next to that row's control
-    control: (problem) => {
-      const [, i, part] = problem.path.split('.');
-      const row = i !== undefined && filledRows()[Number(i)];
-      if (!row) return controls[problem.field] || null;
-      return { action: row.action.input, owner: row.owner.input, due_on: row.due.input }[part] || row.action.input;
-    },
-    message: (p) => (p.code === 'missing' && p.path.endsWith('.action') ? 'Describe the action, or remove it.' : p.message),
+    ...actionRowProblems(filledRows, controls),
     discard: { what: 'conversation', after: (wasSaved) => (wasSaved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)) },
   });
 

@@ -195,3 +195,20 @@ export function barrierPicker(label, boxes) {
   return h('details', { class: 'barriers', onchange: say },
     summary, h('fieldset', {}, h('legend', { class: 'visually-hidden' }, label), boxes.map((b) => b.wrap)));
 }
+
+/**
+ * Where a form with rows of agreed actions (a conversation, a support plan) shows the server's
+ * or the schema's problems: one with `<list>.<i>.<part>` beside that row's control (the i-th
+ * filled row), any other beside its field; a row without its action is asked for one.
+ */
+export function actionRowProblems(filledRows, controls) {
+  return {
+    control: (problem) => {
+      const [, i, part] = (problem.path || '').split('.');
+      const row = i !== undefined && filledRows()[Number(i)];
+      if (!row) return controls[problem.field] || null;
+      return { action: row.action.input, owner: row.owner.input, due_on: row.due.input }[part] || row.action.input;
+    },
+    message: (p) => (p.code === 'missing' && (p.path || '').endsWith('.action') ? 'Describe the action, or remove it.' : p.message),
+  };
+}

@@ -7,7 +7,7 @@ import { h, title, field, checkbox, BARRIERS, fmtDate, pendingMark, personName }
 import { fieldLabel as L, codeLabels } from '../validate.js';
 import { recordKey, loadDraft } from '../drafts.js';
 import { loadCase, missingCase } from './case.js';
-import { recordForm, barrierPicker } from './form.js';
+import { recordForm, barrierPicker, actionRowProblems } from './form.js';
 import { planScreen } from './plan_screen.js';
 import { createSections, answerText, codesText } from './sections.js';
 
@@ -162,13 +162,7 @@ function form(ctx, caseId, id, { existing, draft, who, supersedes, previous }) {
     },
     meta: () => ({ type: 'support_plan', id, case_id: caseId, route: `#/case/${caseId}/plan/${id}${supersedes && !existing ? `/reviews/${supersedes}` : ''}`, title: `Support plan: ${who}` }),
     controls,
-    control: (problem) => {
-      const [, i, part] = problem.path.split('.');
-      const row = i !== undefined && filledRows()[Number(i)];
-      if (!row) return controls[problem.field] || null;
-      return { action: row.action.input, owner: row.owner.input, due_on: row.due.input }[part] || row.action.input;
-    },
-    message: (p) => (p.code === 'missing' && p.path.endsWith('.action') ? 'Describe the action, or remove it.' : p.message),
+    ...actionRowProblems(filledRows, controls),
     discard: { what: 'support plan', after: (wasSaved) => (wasSaved ? ctx.rerender() : ctx.go(`#/case/${caseId}`)) },
   });
 
