@@ -10,17 +10,27 @@ committed before it, whatever the wall clocks of the processes say. A pull catch
 (in its read snapshot), so its ``server_hlc`` is later than every stamp it hands out.
 
 Every server stamp made inside a write transaction comes from ``server_stamp`` (or a push
-batch, which catches up when it starts and keeps its ``server_hlc``). The mark is one of the
+batch, which catches up when it starts and keeps its ``server_hlc``; a batch of the server's own
+changes is stamped inside it by ``stamp_changes``). The mark is one of the
 store's named counters (``Txn.counter``): ``(ms, counter)`` packed into one integer, as the
 node id plays no part in what a clock receives.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import hlc as _hlc
 from .store import Txn
+from .types import Change
+
+if TYPE_CHECKING:
+    from .push import Prepared
 
 KEY = "hlc_mark"
 _SPAN = _hlc.MAX_COUNTER + 1  # a stamp's counter is below this: (ms, counter) packs exactly
+# The stamp of a change the server makes itself (a roll import's, a transport plan's) until
+# ``stamp_changes`` stamps it inside the write transaction that applies it.
+UNSTAMPED = "000000000000000-000000-unstamped"
 
 
 def catch_up(txn: Txn, clock: _hlc.Clock) -> None:
@@ -45,3 +55,14 @@ def server_stamp(txn: Txn, clock: _hlc.Clock) -> str:
     stamp = clock.send()
     keep(txn, stamp)
     return stamp
+
+
+def stamp_changes(txn: Txn, clock: _hlc.Clock, prepared: Prepared) -> None:
+    """Stamp the server's own changes, prepared before their write transaction (carrying
+    ``UNSTAMPED``), inside ``txn`` just before ``sync.apply``: caught up on the mark first, so
+    each is later than every committed write; the batch then keeps its ``server_hlc``, later
+    than all of them, as the new mark (when it writes anything)."""
+    catch_up(txn, clock)
+    for change in prepared.changes:
+        if isinstance(change, Change):
+            change.hlc = clock.send()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import ADMIN, Actor, Clock, apply, prepare
+from sync.clock_mark import stamp_changes
 
 from .. import audit
 from ..storage import Database, SqliteTxn
@@ -258,7 +259,7 @@ class _Import(RecordChanges):
     def _write(self, changes: list[dict[str, Any]], lines: dict[str, int], intents: list[Enrol],
                leavers: list[Leaver]) -> None:
         tasks: list[dict[str, Any]] = []
-        alerts = leaver_alerts(self.db, self.clock, self.day, self.report, leavers, tasks)
+        alerts = leaver_alerts(self.db, self.day, self.report, leavers, tasks)
         if self.dry or not (changes or intents or alerts):
             return
         changes = changes + tasks
@@ -273,6 +274,7 @@ class _Import(RecordChanges):
 
             prepared = prepare(self.actor, batch)
             with self.db.write() as txn:
+                stamp_changes(txn, self.clock, prepared)  # later than every committed write
                 outcome = apply(txn, prepared, self.clock)
                 touched = [i for t, i in outcome.touched if t in audit.PERSONAL_TYPES]
                 if touched:

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sync import Clock, Record
+from sync import Record
+from sync.clock_mark import UNSTAMPED
 
 from .. import audit
 from ..storage import Database, SqliteTxn
@@ -28,10 +29,11 @@ class Leaver:
     destination: str | None
 
 
-def leaver_alerts(db: Database, clock: Clock, day: str, report: RollReport, leavers: list[Leaver],
+def leaver_alerts(db: Database, day: str, report: RollReport, leavers: list[Leaver],
                   tasks: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Office alerts for leavers with an open case or no known destination (a possible child
-    missing education), and a task on each open case for its officer (added to ``tasks``)."""
+    missing education), and a task on each open case for its officer (added to ``tasks``,
+    stamped inside the write transaction that applies them)."""
     if not leavers:
         return []
     with db.read() as txn:
@@ -70,7 +72,7 @@ def leaver_alerts(db: Database, clock: Clock, day: str, report: RollReport, leav
                 fields["assigned_to"] = case.fields["assigned_officer_id"]
             tasks.append({"change_id": uuid5(f"change:{task_id}"), "type": "task",
                           "id": task_id, "op": "put", "fields": fields, "base_version": None,
-                          "hlc": clock.send()})
+                          "hlc": UNSTAMPED})
     return rows
 
 

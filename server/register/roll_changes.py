@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from sync import Clock, Record
+from sync.clock_mark import UNSTAMPED
 
 from ..storage import Database
 from .roll_alerts import Leaver
@@ -179,5 +180,6 @@ class RecordChanges:
         digest = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode()
         change_id = uuid5(f"{type_}:{id_}:{base}:{digest}")
         lines[change_id] = line
+        # stamped inside the write transaction that applies it (roll._Import._write)
         return {"change_id": change_id, "type": type_, "id": id_, "op": "put", "fields": fields,
-                "base_version": base, "hlc": self.clock.send()}
+                "base_version": base, "hlc": UNSTAMPED}

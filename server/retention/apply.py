@@ -79,18 +79,24 @@ def run(st: AppState, periods: Periods, today: dt.date, now: dt.datetime, apply:
     with st.db.write(timeout=WAIT_S) as txn:
         events = sync.retire_runs(txn, sync.first_run_day(today, periods.runs_on_phone_days))
     out.removed["runs_off_phones"] = Counter(e.type for e in events)
-    stamp, stamp_at = st.clock.send(), iso(now)
+    stamp_at = iso(now)
+
+    def tombstones(txn: SqliteTxn, items: list[tuple[str, str]]) -> Counter[str]:
+        """``remove`` stamped inside this slice's transaction: later than every write committed
+        before it, whichever server process made that (sync/clock_mark.py)."""
+        return remove(txn, items, sync.server_stamp(txn, st.clock), stamp_at) if items else Counter()
+
     def cases(txn: SqliteTxn, ids: list[str]) -> Counter[str]:
         still = _still_due_cases(txn, periods, today, ids)
-        return remove(txn, _due.linked(txn, still), stamp, stamp_at) + _kinds.case_rows(txn, still)
+        return tombstones(txn, _due.linked(txn, still)) + _kinds.case_rows(txn, still)
 
     def check_ins(txn: SqliteTxn, ids: list[str]) -> Counter[str]:
         still = _kinds.check_ins_due(txn, more.check_in_cutoff, ids)
-        return _kinds.forget_check_ins(txn, still) + remove(txn, [("check_in", i) for i in still], stamp, stamp_at)
+        return _kinds.forget_check_ins(txn, still) + tombstones(txn, [("check_in", i) for i in still])
 
     out.removed["case"] = _sliced(st, [c.id for c in found.cases], 50, cases)
-    out.removed["transport_run"] = _sliced(st, found.runs, 50, lambda txn, ids: remove(
-        txn, _due.run_linked(txn, _still_due_runs(txn, ids, found.run_cutoff)), stamp, stamp_at))
+    out.removed["transport_run"] = _sliced(st, found.runs, 50, lambda txn, ids: tombstones(
+        txn, _due.run_linked(txn, _still_due_runs(txn, ids, found.run_cutoff))))
     out.removed["check_in"] = _sliced(st, more.check_ins, 200, check_ins)
     out.removed["message"] = _sliced(st, more.messages, 500,
                                      lambda txn, ids: _kinds.remove_messages(txn, ids, more.message_cutoff))

@@ -16,6 +16,7 @@ from typing import Any
 
 import sync
 from sync import OFFICER, Actor
+from sync.clock_mark import UNSTAMPED, stamp_changes
 from sync.schema import is_uuid
 
 from ..errors import ApiError, invalid
@@ -174,7 +175,7 @@ def plan_runs(st: AppState, actor: Actor, body: dict[str, Any],
     runs = _runs(req, result, pupils)
     creates = None
     if not req["dry_run"] and runs:
-        creates = sync.prepare(actor, _changes(st, req, runs, households))
+        creates = sync.prepare(actor, _changes(req, runs, households))
     return Planned({"school_id": school.id, "date": day.isoformat(), "arrive_by": req["arrive_by"],
                     "register_close": req["register_close"].astimezone(dt.timezone.utc)
                     .strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -190,15 +191,17 @@ def from_proposal(st: AppState, actor: Actor, body: dict[str, Any], answer: dict
     runs = answer.get("runs") or []
     homes = reads.records(st, "household", [s["household_id"] for r in runs for s in r["stops"]
                                            if s.get("household_id")])
-    creates = sync.prepare(actor, _changes(st, req, runs, homes)) if runs else None
+    creates = sync.prepare(actor, _changes(req, runs, homes)) if runs else None
     return Planned({**answer, "dry_run": False}, creates)
 
 
 def create(txn: SqliteTxn, planned: Planned, clock: sync.Clock) -> None:
     """Create the planned runs and stops inside the caller's write transaction: every record, or
-    none (409, raised before the transaction ends, so it rolls back)."""
+    none (409, raised before the transaction ends, so it rolls back). Their stamps are made here,
+    later than every committed write of any server process (sync/clock_mark.py)."""
     if planned.creates is None:
         return
+    stamp_changes(txn, clock, planned.creates)
     outcome = sync.apply(txn, planned.creates, clock)
     rejected = [r for r in outcome.results if r.status == "rejected"]
     if rejected:
@@ -227,25 +230,25 @@ def _runs(req: dict[str, Any], result: dict[str, Any], pupils: dict[str, Any]) -
     return runs
 
 
-def _changes(st: AppState, req: dict[str, Any], runs: list[dict[str, Any]],
-             households: dict[str, Any]) -> list[dict[str, Any]]:
+def _changes(req: dict[str, Any], runs: list[dict[str, Any]], households: dict[str, Any]) -> list[dict[str, Any]]:
     """The runs and their stops as changes (each stop at its pupil's home, read for the plan)."""
     changes = []
     for run in runs:
         changes.append(_put("transport_run", run["id"], {
             "date": req["day"].isoformat(), "school_id": req["school"].id, "driver_id": run["driver_id"],
-            "vehicle": run["vehicle"], "seats": run["seats"], "status": "planned"}, st))
+            "vehicle": run["vehicle"], "seats": run["seats"], "status": "planned"}))
         for stop in run["stops"]:
             home = households.get(stop["household_id"])
             changes.append(_put("transport_stop", stop["id"], {
                 "run_id": run["id"], "position": stop["position"], "pupil_id": stop["pupil_id"],
                 "household_id": stop["household_id"], "eta": stop["eta"], "status": "pending",
                 "lat": home.fields.get("lat") if home else None,
-                "lon": home.fields.get("lon") if home else None}, st))
+                "lon": home.fields.get("lon") if home else None}))
     return changes
 
 
-def _put(type_: str, id_: str, fields: dict[str, Any], st: AppState) -> dict[str, Any]:
+def _put(type_: str, id_: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A change creating a record, stamped by ``create`` inside its write transaction."""
     return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "put",
             "fields": {k: v for k, v in fields.items() if v is not None}, "base_version": None,
-            "hlc": st.clock.send()}
+            "hlc": UNSTAMPED}
