@@ -5,6 +5,7 @@ rules); each problem shows beside its field. Writes are ``fleet.save_*`` (audite
 pages are audited as views of the pupils they show."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from sync.schema import is_uuid
 
 from ..errors import ApiError
 from ..office.pages import PageError, app_state, form, me, page, record_view, redirect, render, text_field
+from ..state import AppState
 from . import fleet
 
 # API field -> the form field its problem shows beside
@@ -90,6 +92,47 @@ def _limits(request: Request) -> dict[str, int]:
     return {"primary": s.ride_limit_primary_min, "secondary": s.ride_limit_secondary_min}
 
 
+def _form_page(request: Request, template: str, context: dict[str, Any], errors: dict[str, str] | None) -> Response:
+    """A fleet or needs page with its form: 422 when it shows the form's problems."""
+    return render(request, template, {**context, "errors": errors or {}}, status=422 if errors else 200,
+                  active="transport")
+
+
+def _raw(data: FormData) -> dict[str, str]:
+    """What was typed, to show again beside its error."""
+    return {k: v for k, v in data.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+async def _found(request: Request, key: str, load: Callable[[AppState, str], dict[str, Any] | None],
+                 missing: str) -> dict[str, Any]:
+    """The record named by the path parameter ``key``, or a 404 page saying ``missing``."""
+    record_id = request.path_params[key]
+    found = await run_in_threadpool(load, app_state(request), record_id) if is_uuid(record_id) else None
+    if found is None:
+        raise PageError(404, "Not found", missing)
+    return found
+
+
+def _edited(found: dict[str, Any], data: FormData, keys: tuple[str, ...],
+            from_form: Callable[[FormData], dict[str, Any]]) -> tuple[dict[str, Any], bool | None]:
+    """What an edit form saves, and its ``retired`` flag: the record as stored when the form's
+    button retires (True) or restores (False) it, else the form as typed (None)."""
+    action = data.get("action")
+    retired = {"retire": True, "restore": False}.get(action if isinstance(action, str) else "")
+    return (fleet.editable(found, keys) if retired is not None else from_form(data)), retired
+
+
+async def _saved(save: Callable[[], str], again: Callable[[dict[str, str]], Awaitable[Response]],
+                 spot: dict[str, str], back: str) -> Response:
+    """Run ``save`` (it answers the saved record's id) and go ``back`` + that id; or, when the
+    rules refuse it, show the form ``again`` with each problem beside its field."""
+    try:
+        saved = await run_in_threadpool(save)
+    except ApiError as exc:
+        return await again(_spots(exc, spot))
+    return redirect(back + saved)
+
+
 # ---- the fleet -------------------------------------------------------------------------------
 
 async def _fleet_page(request: Request, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
@@ -99,9 +142,8 @@ async def _fleet_page(request: Request, values: dict[str, Any] | None = None, er
     blank = {k: "" for k in fleet.VEHICLE_KEYS} | {"available_from": fleet.DEFAULT_AVAILABLE[0],
                                                     "available_to": fleet.DEFAULT_AVAILABLE[1], "wheelchair_places": 0,
                                                     "depot_lat": "", "depot_lon": "", "depot_label": ""}
-    return render(request, "transport_fleet.html", {
-        "title": "Fleet", "vehicles": items, "v": values or blank, "errors": errors or {}, "saved": saved},
-        status=422 if errors else 200, active="transport")
+    return _form_page(request, "transport_fleet.html", {
+        "title": "Fleet", "vehicles": items, "v": values or blank, "saved": saved}, errors)
 
 
 @page
@@ -113,31 +155,19 @@ async def fleet_list(request: Request) -> Response:
 async def fleet_add(request: Request) -> Response:
     st, user, data = app_state(request), me(request).user, form(request)
     body = vehicle_from_form(data)
-    try:
-        made = await run_in_threadpool(fleet.save_vehicle, st, user.id, None, body)
-    except ApiError as exc:
-        return await _fleet_page(request, {**body, **_raw(data)}, _spots(exc, VEHICLE_SPOT))
-    return redirect("/office/transport/fleet?saved=" + made["id"])
-
-
-def _raw(data: FormData) -> dict[str, str]:
-    """What was typed, to show again beside its error."""
-    return {k: v for k, v in data.items() if isinstance(v, str) and k != "csrf_token"}
+    return await _saved(lambda: fleet.save_vehicle(st, user.id, None, body)["id"],
+                        lambda problems: _fleet_page(request, {**body, **_raw(data)}, problems),
+                        VEHICLE_SPOT, "/office/transport/fleet?saved=")
 
 
 async def _vehicle_page(request: Request, found: dict[str, Any], values: dict[str, Any],
                         errors: dict[str, str] | None = None) -> Response:
-    return render(request, "transport_vehicle.html", {
-        "title": f"Vehicle {found['name']}", "vehicle": found, "v": values, "errors": errors or {}},
-        status=422 if errors else 200, active="transport")
+    return _form_page(request, "transport_vehicle.html", {
+        "title": f"Vehicle {found['name']}", "vehicle": found, "v": values}, errors)
 
 
 async def _vehicle_of(request: Request) -> dict[str, Any]:
-    vehicle_id = request.path_params["vehicle_id"]
-    found = await run_in_threadpool(fleet.vehicle, app_state(request), vehicle_id) if is_uuid(vehicle_id) else None
-    if found is None:
-        raise PageError(404, "Not found", "There is no such vehicle in the fleet.")
-    return found
+    return await _found(request, "vehicle_id", fleet.vehicle, "There is no such vehicle in the fleet.")
 
 
 @page
@@ -150,14 +180,10 @@ async def vehicle_edit(request: Request) -> Response:
 async def vehicle_save(request: Request) -> Response:
     st, user, data = app_state(request), me(request).user, form(request)
     found = await _vehicle_of(request)
-    action = data.get("action")
-    retired = {"retire": True, "restore": False}.get(action if isinstance(action, str) else "")
-    body = fleet.editable(found, fleet.VEHICLE_KEYS) if retired is not None else vehicle_from_form(data)
-    try:
-        await run_in_threadpool(fleet.save_vehicle, st, user.id, None, body, found["id"], retired)
-    except ApiError as exc:
-        return await _vehicle_page(request, found, {**body, **_raw(data)}, _spots(exc, VEHICLE_SPOT))
-    return redirect("/office/transport/fleet?saved=" + found["id"])
+    body, retired = _edited(found, data, fleet.VEHICLE_KEYS, vehicle_from_form)
+    return await _saved(lambda: fleet.save_vehicle(st, user.id, None, body, found["id"], retired)["id"],
+                        lambda problems: _vehicle_page(request, found, {**body, **_raw(data)}, problems),
+                        VEHICLE_SPOT, "/office/transport/fleet?saved=")
 
 
 # ---- pupils' needs ---------------------------------------------------------------------------
@@ -182,10 +208,9 @@ async def _needs_page(request: Request, values: dict[str, Any] | None = None, er
                             [p["id"] for p in addable], "transport needs")
     blank = {k: "" for k in fleet.NEED_KEYS} | {"seats": 1, "boarding_s": 60, "pupil": "", "window_from": "",
                                                  "window_to": "", "pickup_lat": "", "pickup_lon": "", "pickup_label": ""}
-    return render(request, "transport_needs.html", {
+    return _form_page(request, "transport_needs.html", {
         "title": "Pupils' transport needs", "needs": items, "addable": addable, "schools": schools,
-        "n": values or blank, "errors": errors or {}, "saved": saved, "limits": _limits(request)},
-        status=422 if errors else 200, active="transport")
+        "n": values or blank, "saved": saved, "limits": _limits(request)}, errors)
 
 
 @page
@@ -198,30 +223,27 @@ async def need_add(request: Request) -> Response:
     st, user, data = app_state(request), me(request).user, form(request)
     pupil = text_field(data, "pupil")
     body = need_from_form(data)
-    try:
+
+    def add() -> str:
         if not is_uuid(pupil):
             raise ApiError(422, "validation_failed", "choose a pupil", {"fields": {"pupil_id": "choose a pupil"}})
-        await run_in_threadpool(lambda: fleet.save_need(st, user.id, None, pupil, body, create=True))
-    except ApiError as exc:
-        return await _needs_page(request, {**need_form_values(body), **_raw(data)}, _spots(exc, NEED_SPOT))
-    return redirect("/office/transport/needs?saved=" + pupil)
+        return fleet.save_need(st, user.id, None, pupil, body, create=True)["pupil_id"]
+
+    return await _saved(add, lambda problems: _needs_page(request, {**need_form_values(body), **_raw(data)},
+                                                          problems), NEED_SPOT, "/office/transport/needs?saved=")
 
 
 async def _need_of(request: Request) -> dict[str, Any]:
-    pupil_id = request.path_params["pupil_id"]
-    found = await run_in_threadpool(fleet.need, app_state(request), pupil_id) if is_uuid(pupil_id) else None
-    if found is None:
-        raise PageError(404, "Not found", "No transport needs are recorded for that pupil.")
-    return found
+    return await _found(request, "pupil_id", fleet.need, "No transport needs are recorded for that pupil.")
 
 
 async def _need_page(request: Request, found: dict[str, Any], values: dict[str, Any],
                      errors: dict[str, str] | None = None) -> Response:
     await run_in_threadpool(record_view, app_state(request), me(request).user.id, [found["pupil_id"]],
                             "transport needs")
-    return render(request, "transport_need.html", {
-        "title": f"Transport needs: {found['name']}", "need": found, "n": values, "errors": errors or {},
-        "limits": _limits(request)}, status=422 if errors else 200, active="transport")
+    return _form_page(request, "transport_need.html", {
+        "title": f"Transport needs: {found['name']}", "need": found, "n": values, "limits": _limits(request)},
+        errors)
 
 
 @page
@@ -234,12 +256,8 @@ async def need_edit(request: Request) -> Response:
 async def need_save(request: Request) -> Response:
     st, user, data = app_state(request), me(request).user, form(request)
     found = await _need_of(request)
-    action = data.get("action")
-    retired = {"retire": True, "restore": False}.get(action if isinstance(action, str) else "")
-    body = fleet.editable(found, fleet.NEED_KEYS) if retired is not None else need_from_form(data)
-    try:
-        await run_in_threadpool(lambda: fleet.save_need(st, user.id, None, found["pupil_id"], body, create=False,
-                                                        retired=retired))
-    except ApiError as exc:
-        return await _need_page(request, found, {**need_form_values(body), **_raw(data)}, _spots(exc, NEED_SPOT))
-    return redirect("/office/transport/needs?saved=" + found["pupil_id"])
+    body, retired = _edited(found, data, fleet.NEED_KEYS, need_from_form)
+    return await _saved(
+        lambda: fleet.save_need(st, user.id, None, found["pupil_id"], body, create=False, retired=retired)["pupil_id"],
+        lambda problems: _need_page(request, found, {**need_form_values(body), **_raw(data)}, problems),
+        NEED_SPOT, "/office/transport/needs?saved=")

@@ -2,6 +2,7 @@
 retire. The rules are ``fleet.py``'s; errors are the house 422 with every problem by field."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -13,8 +14,9 @@ from sync import ADMIN, OFFICE
 from sync.schema import is_uuid
 
 from ..errors import invalid, not_found
-from ..http import audit_read, authenticate, read_json, state
+from ..http import Auth, audit_read, authenticate, read_json, state
 from ..jsonresp import JSONResponse
+from ..state import AppState
 from . import fleet
 
 MAX_BODY = 64 * 1024  # a vehicle or a need is small; the limit other office endpoints use
@@ -41,25 +43,36 @@ async def list_vehicles(request: Request) -> Response:
     return JSONResponse({"items": items, "next": None})
 
 
-async def add_vehicle(request: Request) -> Response:
+async def _add(request: Request, save: Callable[[AppState, Auth, dict[str, Any]], dict[str, Any]]) -> Response:
+    """An office user's new record: the JSON body, saved by ``save(st, auth, body)``; 201."""
     st = state(request)
     auth = await authenticate(request, OFFICE, ADMIN)
     body = await read_json(request, MAX_BODY)
-    made = await run_in_threadpool(fleet.save_vehicle, st, auth.user.id, auth.device_id, body)
-    return JSONResponse(made, status_code=201)
+    return JSONResponse(await run_in_threadpool(save, st, auth, body), status_code=201)
+
+
+async def _change(request: Request, key: str, missing: str,
+                  save: Callable[[AppState, Auth, str, dict[str, Any], bool | None], dict[str, Any]]) -> Response:
+    """An office user's change to the record named by the path parameter ``key`` (404 ``missing``
+    when it is not an id): the JSON body less its ``retired`` flag, saved by
+    ``save(st, auth, id, body, retired)`` as a patch."""
+    st = state(request)
+    auth = await authenticate(request, OFFICE, ADMIN)
+    record_id = request.path_params[key]
+    body = await read_json(request, MAX_BODY)
+    retired = _retired_flag(body)
+    if not is_uuid(record_id):
+        raise not_found(missing)
+    return JSONResponse(await run_in_threadpool(save, st, auth, record_id, body, retired))
+
+
+async def add_vehicle(request: Request) -> Response:
+    return await _add(request, lambda st, auth, body: fleet.save_vehicle(st, auth.user.id, auth.device_id, body))
 
 
 async def change_vehicle(request: Request) -> Response:
-    st = state(request)
-    auth = await authenticate(request, OFFICE, ADMIN)
-    vehicle_id = request.path_params["vehicle_id"]
-    body = await read_json(request, MAX_BODY)
-    retired = _retired_flag(body)
-    if not is_uuid(vehicle_id):
-        raise not_found("no such vehicle")
-    saved = await run_in_threadpool(lambda: fleet.save_vehicle(st, auth.user.id, auth.device_id, body, vehicle_id,
-                                                               retired, patch=True))
-    return JSONResponse(saved)
+    return await _change(request, "vehicle_id", "no such vehicle", lambda st, auth, vehicle_id, body, retired: (
+        fleet.save_vehicle(st, auth.user.id, auth.device_id, body, vehicle_id, retired, patch=True)))
 
 
 async def list_needs(request: Request) -> Response:
@@ -74,29 +87,22 @@ async def list_needs(request: Request) -> Response:
     return JSONResponse({"items": items, "next": None})
 
 
-async def add_need(request: Request) -> Response:
-    st = state(request)
-    auth = await authenticate(request, OFFICE, ADMIN)
-    body = await read_json(request, MAX_BODY)
+def _new_need(st: AppState, auth: Auth, body: dict[str, Any]) -> dict[str, Any]:
     pupil_id = body.pop("pupil_id", None)
     if not is_uuid(pupil_id):
         raise invalid("pupil_id must be a pupil's id", field="pupil_id", fields={"pupil_id": "a pupil's id"})
-    made = await run_in_threadpool(lambda: fleet.save_need(st, auth.user.id, auth.device_id, pupil_id, body,
-                                                           create=True))
-    return JSONResponse(made, status_code=201)
+    return fleet.save_need(st, auth.user.id, auth.device_id, pupil_id, body, create=True)
+
+
+async def add_need(request: Request) -> Response:
+    return await _add(request, _new_need)
 
 
 async def change_need(request: Request) -> Response:
-    st = state(request)
-    auth = await authenticate(request, OFFICE, ADMIN)
-    pupil_id = request.path_params["pupil_id"]
-    body = await read_json(request, MAX_BODY)
-    retired = _retired_flag(body)
-    if not is_uuid(pupil_id):
-        raise not_found("no transport needs are recorded for this pupil")
-    saved = await run_in_threadpool(lambda: fleet.save_need(st, auth.user.id, auth.device_id, pupil_id, body,
-                                                            create=False, retired=retired, patch=True))
-    return JSONResponse(saved)
+    return await _change(request, "pupil_id", "no transport needs are recorded for this pupil",
+                         lambda st, auth, pupil_id, body, retired: fleet.save_need(
+                             st, auth.user.id, auth.device_id, pupil_id, body, create=False, retired=retired,
+                             patch=True))
 
 
 routes = [

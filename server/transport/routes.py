@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -40,13 +41,18 @@ async def plan(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
-async def start_plan_job(request: Request) -> Response:
-    """Queue a planning job: the request is checked now, the plan made in the background."""
+async def _queue(request: Request, start: Callable[..., dict[str, Any]], max_body: int) -> Response:
+    """An office user's job: the JSON body checked and queued by ``start(st, actor, device_id, body)``; 202."""
     st = state(request)
     auth = await authenticate(request, OFFICE, ADMIN)
-    body = await read_json(request, 256 * 1024)
-    answer = await run_in_threadpool(plan_jobs.start, st, auth.actor, auth.device_id, body)
+    body = await read_json(request, max_body)
+    answer = await run_in_threadpool(start, st, auth.actor, auth.device_id, body)
     return JSONResponse(answer, status_code=202)
+
+
+async def start_plan_job(request: Request) -> Response:
+    """Queue a planning job: the request is checked now, the plan made in the background."""
+    return await _queue(request, plan_jobs.start, 256 * 1024)
 
 
 async def plan_job(request: Request) -> Response:
@@ -67,11 +73,7 @@ async def plan_job(request: Request) -> Response:
 
 async def start_county_plan(request: Request) -> Response:
     """Queue a county plan from the office's records (several schools, the fleet, pupils' needs)."""
-    st = state(request)
-    auth = await authenticate(request, OFFICE, ADMIN)
-    body = await read_json(request, 64 * 1024)
-    answer = await run_in_threadpool(county_plan.start, st, auth.actor, auth.device_id, body)
-    return JSONResponse(answer, status_code=202)
+    return await _queue(request, county_plan.start, 64 * 1024)
 
 
 async def runs(request: Request) -> Response:
