@@ -3,6 +3,7 @@ sessions a penalty notice may rest on, the support a case has had, what is due."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -67,19 +68,21 @@ def support_offered(txn: SqliteTxn, case_id: str) -> list[str]:
                       " json_extract(data, '$.outcome') AS outcome FROM visits WHERE case_id = ? AND deleted = 0 "
                       "AND json_extract(data, '$.status') = 'submitted'", (case_id,)):
         lines.append(((r["at"] or "")[:10], "Home visit: " + OUTCOMES.get(r["outcome"], r["outcome"] or "recorded")))
-    for r in txn.rows("SELECT created_at AS at, data FROM conversations WHERE case_id = ? AND deleted = 0",
-                      (case_id,)):
-        data = orjson.loads(r["data"])
-        actions = "; ".join(a.get("action", "") for a in data.get("agreed_actions") or [] if a.get("action"))
-        lines.append((r["at"][:10], f"Conversation with {data.get('spoke_with') or 'the family'}"
+    for day, data, actions in _with_actions(txn, "conversations", case_id, "agreed_actions"):
+        lines.append((day, f"Conversation with {data.get('spoke_with') or 'the family'}"
                       + (f", agreed: {actions}" if actions else "")))
-    for r in txn.rows("SELECT created_at AS at, data FROM support_plans WHERE case_id = ? AND deleted = 0",
-                      (case_id,)):
-        data = orjson.loads(r["data"])
-        actions = "; ".join(a.get("action", "") for a in data.get("actions") or [] if a.get("action"))
-        lines.append((r["at"][:10], f"Attendance support plan (version {data.get('plan_version') or 1})"
+    for day, data, actions in _with_actions(txn, "support_plans", case_id, "actions"):
+        lines.append((day, f"Attendance support plan (version {data.get('plan_version') or 1})"
                       + (f": {actions}" if actions else "")))
     return [f"{day}: {text}" for day, text in sorted(lines)]
+
+
+def _with_actions(txn: SqliteTxn, table: str, case_id: str, key: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """A case's live records in ``table`` (conversations, support plans): the day each was made,
+    its fields, and its agreed actions (the list at ``key``) in one line."""
+    for r in txn.rows(f"SELECT created_at AS at, data FROM {table} WHERE case_id = ? AND deleted = 0", (case_id,)):
+        data = orjson.loads(r["data"])
+        yield r["at"][:10], data, "; ".join(a.get("action", "") for a in data.get(key) or [] if a.get("action"))
 
 
 def parents(txn: SqliteTxn, case: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ are in legal_setup_pages.py."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -109,23 +110,50 @@ async def case_legal(request: Request) -> Response:
     return await _case_page(request, uuid_param(request, "case_id", "case").lower(), [])
 
 
+@dataclass
+class _Posted:
+    """A form posted about a case (and one of its notices): its fields, and the steps its handler
+    takes, each refusal re-showing the case's legal page with the reason (``_do``)."""
+    request: Request
+    case_id: str
+    notice_id: str = ""
+
+    def text(self, name: str, limit: int) -> str:
+        return text_field(form(self.request), name, limit)
+
+    async def do(self, fn: Any, *args: Any) -> Any:
+        return await _do(self.request, self.case_id, fn, *args)
+
+    async def date(self, name: str, what: str) -> dt.date:
+        return await self.do(_date, self.text(name, 10), what)
+
+    async def write(self, fn: Any, *args: Any) -> Any:
+        """``fn(st, user, notice_id, *args)``: a write to the notice."""
+        return await self.do(fn, app_state(self.request), me(self.request).user, self.notice_id, *args)
+
+    def back(self, done: str) -> Response:
+        return redirect(f"/office/cases/{self.case_id}/legal?done={done}")
+
+
+def _about_case(request: Request) -> _Posted:
+    return _Posted(request, uuid_param(request, "case_id", "case").lower())
+
+
 @_shown
 async def issue_nti(request: Request) -> Response:
-    st, user = app_state(request), me(request).user
-    case_id = uuid_param(request, "case_id", "case").lower()
-    issued_on = await _do(request, case_id, _date, text_field(form(request), "issued_on", 10), "the date of issue")
-    parents = await _do(request, case_id, _parents, st, [_parent(request, "p1_"), _parent(request, "p2_")])
-    await _do(request, case_id, legal_writes.issue_nti, st, user, case_id, parents, issued_on)
-    return redirect(f"/office/cases/{case_id}/legal?done=nti")
+    st, user, posted = app_state(request), me(request).user, _about_case(request)
+    issued_on = await posted.date("issued_on", "the date of issue")
+    parents = await posted.do(_parents, st, [_parent(request, "p1_"), _parent(request, "p2_")])
+    await posted.do(legal_writes.issue_nti, st, user, posted.case_id, parents, issued_on)
+    return posted.back("nti")
 
 
 @_shown
 async def request_pn(request: Request) -> Response:
-    st, user = app_state(request), me(request).user
-    case_id = uuid_param(request, "case_id", "case").lower()
-    data = form(request)
-    on = await _do(request, case_id, _date, text_field(data, "requested_on", 10), "the date of the request")
-    parents = await _do(request, case_id, _parents, st, [_parent(request, "")])
+    st, user, posted = app_state(request), me(request).user, _about_case(request)
+    case_id, data = posted.case_id, form(request)
+    on = await posted.date("requested_on", "the date of the request")
+    parents = await posted.do(_parents, st, [_parent(request, "")])
     if not parents:
         return await _case_page(request, case_id, ["Name the parent the notice is for."], 422)
     chosen = []
@@ -133,10 +161,10 @@ async def request_pn(request: Request) -> Response:
         day, _, session = str(raw).partition("-")
         if day.isdigit() and session in ("0", "1"):
             chosen.append((int(day), int(session)))
-    _id, status = await _do(request, case_id, legal_writes.request_pn, st, user, case_id, parents[0],
-                            text_field(data, "ground", 20), text_field(data, "requested_by", 200) or "the school",
-                            chosen, text_field(data, "note", 2000), on)
-    return redirect(f"/office/cases/{case_id}/legal?done={status}")
+    _id, status = await posted.do(legal_writes.request_pn, st, user, case_id, parents[0],
+                                  text_field(data, "ground", 20), text_field(data, "requested_by", 200) or "the school",
+                                  chosen, text_field(data, "note", 2000), on)
+    return posted.back(status)
 
 
 def _notice_case(st: AppState, notice_id: str) -> str:
@@ -147,58 +175,49 @@ def _notice_case(st: AppState, notice_id: str) -> str:
     return n["case_id"]
 
 
-async def _notice(request: Request) -> tuple[str, str]:
+async def _about_notice(request: Request) -> _Posted:
     notice_id = uuid_param(request, "notice_id", "notice").lower()
-    return notice_id, await run_in_threadpool(_notice_case, app_state(request), notice_id)
+    return _Posted(request, await run_in_threadpool(_notice_case, app_state(request), notice_id), notice_id)
 
 
 @_shown
 async def outcome(request: Request) -> Response:
-    notice_id, case_id = await _notice(request)
-    data = form(request)
-    await _do(request, case_id, legal_writes.nti_outcome, app_state(request), me(request).user, notice_id,
-              text_field(data, "outcome", 20), text_field(data, "note", 2000))
-    return redirect(f"/office/cases/{case_id}/legal?done=outcome")
+    posted = await _about_notice(request)
+    await posted.write(legal_writes.nti_outcome, posted.text("outcome", 20), posted.text("note", 2000))
+    return posted.back("outcome")
 
 
 @_shown
 async def review(request: Request) -> Response:
-    notice_id, case_id = await _notice(request)
-    data = form(request)
-    decision = text_field(data, "decision", 20)
-    await _do(request, case_id, legal_writes.review_pn, app_state(request), me(request).user, notice_id, decision,
-              text_field(data, "reason", 2000))
-    return redirect(f"/office/cases/{case_id}/legal?done={'approved' if decision == 'approved' else 'recorded'}")
+    posted = await _about_notice(request)
+    decision = posted.text("decision", 20)
+    await posted.write(legal_writes.review_pn, decision, posted.text("reason", 2000))
+    return posted.back("approved" if decision == "approved" else "recorded")
 
 
 @_shown
 async def issue(request: Request) -> Response:
-    notice_id, case_id = await _notice(request)
-    data = form(request)
-    on = await _do(request, case_id, _date, text_field(data, "issued_on", 10), "the date of issue")
-    status = await _do(request, case_id, legal_writes.issue_pn, app_state(request), me(request).user, notice_id, on,
-                       text_field(data, "method", 10))
-    return redirect(f"/office/cases/{case_id}/legal?done={status}")
+    posted = await _about_notice(request)
+    on = await posted.date("issued_on", "the date of issue")
+    return posted.back(await posted.write(legal_writes.issue_pn, on, posted.text("method", 10)))
 
 
 @_shown
 async def record(request: Request) -> Response:
-    notice_id, case_id = await _notice(request)
-    data = form(request)
-    on = await _do(request, case_id, _date, text_field(data, "on", 10), "the date")
-    amount = text_field(data, "amount", 6).lstrip("£")
-    await _do(request, case_id, legal_writes.record_pn, app_state(request), me(request).user, notice_id,
-              text_field(data, "what", 20), on, int(amount) if amount.isdigit() else None,
-              text_field(data, "reason", 2000))
-    return redirect(f"/office/cases/{case_id}/legal?done=recorded")
+    posted = await _about_notice(request)
+    on = await posted.date("on", "the date")
+    amount = posted.text("amount", 6).lstrip("£")
+    await posted.write(legal_writes.record_pn, posted.text("what", 20), on, int(amount) if amount.isdigit() else None,
+                       posted.text("reason", 2000))
+    return posted.back("recorded")
 
 
 @page
 async def make_letter(request: Request) -> Response:
-    notice_id, case_id = await _notice(request)
-    await run_in_threadpool(letters.make_letter, app_state(request), me(request).user, notice_id,
+    posted = await _about_notice(request)
+    await run_in_threadpool(letters.make_letter, app_state(request), me(request).user, posted.notice_id,
                             today().isoformat())
-    return redirect(f"/office/cases/{case_id}/legal?done=letter")
+    return posted.back("letter")
 
 
 @page

@@ -2,7 +2,7 @@
 ``server/relationships/wellbeing_pages.py``): what the form shows (``form_data``: the case, its
 pupil and the version a review supersedes), and saving it: checked, then pushed through the sync
 engine as a new record (a review is a new version that supersedes the last), or the form again
-with what is wrong."""
+with what is wrong; and the two routes of a plan's form (``plan_routes``)."""
 from __future__ import annotations
 
 import uuid
@@ -10,13 +10,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from sync.schema import is_uuid
 
 from ..office import writes
-from ..office.pages import PageError, app_state, me, record_view, redirect
+from ..office.cases import case_id_of
+from ..office.pages import PageError, app_state, form, me, page, record_view, redirect
 from ..office.people import entity, pupil_name
 from ..state import AppState
 from ..storage import SqliteTxn
@@ -69,3 +72,21 @@ async def save_plan(request: Request, type_: str, case_id: str, values: dict[str
     if writes.problems(result):
         return await again(request, case_id, values, writes.problems(result), 422)
     return redirect(f"/office/cases/{case_id}?done={done}")
+
+
+def plan_routes(path: str, type_: str, values_of: Callable[[FormData], dict[str, Any]], fields_of: Fields,
+                show: Form, done: str) -> list[Route]:
+    """A plan's form, GET ``/office/cases/{case_id}/<path>/new`` (``show``), and saving it, POST
+    ``/office/cases/{case_id}/<path>`` (``save_plan`` of ``values_of(form)`` as ``type_``)."""
+
+    @page
+    async def new_plan(request: Request) -> Response:
+        return await show(request, case_id_of(request), None, [], 200)
+
+    @page
+    async def create_plan(request: Request) -> Response:
+        case_id = case_id_of(request)
+        return await save_plan(request, type_, case_id, values_of(form(request)), fields_of, show, done)
+
+    return [Route(f"/office/cases/{{case_id}}/{path}/new", new_plan, methods=["GET"]),
+            Route(f"/office/cases/{{case_id}}/{path}", create_plan, methods=["POST"])]

@@ -17,14 +17,10 @@ from starlette.routing import Route
 from sync.schema import is_uuid
 
 from ..office import labels, writes
-from ..office.pages import PageError, app_state, form, me, page, redirect, render, uuid_param
-from ..state import AppState
+from ..office.cases import case_id_of, case_version
+from ..office.pages import PageError, app_state, form, me, page, redirect, render
 from . import plans
-from .plan_save import form_data, save_plan
-
-
-def _case_id(request: Request) -> str:
-    return uuid_param(request, "case_id", "case").lower()
+from .plan_save import form_data, plan_routes
 
 
 async def _form(request: Request, case_id: str, values: dict[str, Any] | None, errors: list[str],
@@ -41,29 +37,10 @@ async def _form(request: Request, case_id: str, values: dict[str, Any] | None, e
 
 
 @page
-async def new_plan(request: Request) -> Response:
-    return await _form(request, _case_id(request), None, [])
-
-
-@page
-async def create_plan(request: Request) -> Response:
-    case_id = _case_id(request)
-    return await save_plan(request, "support_plan", case_id, plans.plan_values(form(request)), plans.plan_fields,
-                           _form, "plan#plans-heading")
-
-
-def _case_version(st: AppState, case_id: str) -> int:
-    rows = st.db.query("SELECT version FROM cases WHERE id = ? AND deleted = 0", (case_id,))
-    if not rows:
-        raise PageError(404, "Not found", "There is no case with that id.")
-    return int(rows[0]["version"])
-
-
-@page
 async def set_parents(request: Request) -> Response:
     st = app_state(request)
-    case_id = _case_id(request)
-    version = await run_in_threadpool(_case_version, st, case_id)
+    case_id = case_id_of(request)
+    version = await run_in_threadpool(case_version, st, case_id)
     chosen = [p.lower() for p in form(request).getlist("parent_ids") if isinstance(p, str) and is_uuid(p)]
     result = await run_in_threadpool(writes.put, st, me(request).user, "case", case_id,
                                      {"parent_ids": sorted(set(chosen))}, version)
@@ -73,7 +50,6 @@ async def set_parents(request: Request) -> Response:
 
 
 routes = [
-    Route("/office/cases/{case_id}/plans/new", new_plan, methods=["GET"]),
-    Route("/office/cases/{case_id}/plans", create_plan, methods=["POST"]),
+    *plan_routes("plans", "support_plan", plans.plan_values, plans.plan_fields, _form, "plan#plans-heading"),
     Route("/office/cases/{case_id}/parents", set_parents, methods=["POST"]),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,7 +14,7 @@ from .. import audit
 from ..errors import ApiError
 from ..http import client_address
 from ..office.exports import csv_response, csv_text
-from ..office.pages import (OFFICE_ROLES, PageError, app_state, form, me, page, read_form, redirect, render,
+from ..office.pages import (OFFICE_ROLES, PageError, app_state, form, me, page, redirect, render,
                             text_field, uuid_param)
 from ..util import wait_words
 from . import accounts, admin_pages, devices, sessions, status, totp, totp_pages
@@ -50,14 +51,8 @@ async def login_form(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     st = app_state(request)
-    try:
-        data = await read_form(request)
-    except PageError as exc:
-        return _login_page(request, exc.status, exc.message)
-    try:
-        expected = request.cookies.get(sessions.LOGIN_COOKIE)
-        if not sessions.tokens_match(expected, data.get(sessions.CSRF_FIELD)):
-            return _login_page(request, 403, "The sign-in form had expired. Please try again.")
+
+    async def handle(data: FormData) -> Response:
         username = text_field(data, "username", 100)
         password = data.get("password", "")
         if not username or not isinstance(password, str) or not password:
@@ -80,8 +75,9 @@ async def login(request: Request) -> Response:
         if await run_in_threadpool(totp.needed, st.db, settings, user) != "none":  # docs/users.md
             return await totp_pages.ask_for_code(request, user, next_path)
         return await totp_pages.start_session(request, user, next_path, {})
-    finally:
-        await data.close()
+
+    return await totp_pages.pre_session_form(request, handle, lambda exc: _login_page(request, exc.status, exc.message),
+                                             "The sign-in form had expired. Please try again.")
 
 
 @page

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,7 +24,8 @@ from starlette.routing import Route
 from .. import audit
 from ..errors import ApiError
 from ..http import client_address
-from ..office.pages import PageError, app_state, form, me, page, read_form, redirect, render, text_field
+from ..office.pages import (PageError, app_state, error_page, form, me, page, read_form, redirect, render,
+                            text_field)
 from ..storage import Database
 from ..util import wait_words
 from . import accounts, reset, sessions, totp
@@ -41,6 +44,23 @@ def safe_next(value: str) -> str:
     if value.startswith("/office/") and not value.startswith("//") and "\\" not in value and len(value) < 2000:
         return value
     return "/office/"
+
+
+async def pre_session_form(request: Request, handle: Callable[[FormData], Awaitable[Response]],
+                           refuse: Callable[[PageError], Response], expired: str) -> Response:
+    """A form posted before there is an office session (sign-in, its code step, a password reset):
+    read it and check it carries the sign-in form's CSRF token (else ``refuse`` it: 403 ``expired``),
+    then ``handle`` it; the form is closed after."""
+    try:
+        data = await read_form(request)
+    except PageError as exc:
+        return refuse(exc)
+    try:
+        if not sessions.tokens_match(request.cookies.get(sessions.LOGIN_COOKIE), data.get(sessions.CSRF_FIELD)):
+            return refuse(PageError(403, "Form expired", expired))
+        return await handle(data)
+    finally:
+        await data.close()
 
 
 # -- the step between password and session -----------------------------------------------------
@@ -133,14 +153,8 @@ async def code_form(request: Request) -> Response:
 
 async def code(request: Request) -> Response:
     st = app_state(request)
-    try:
-        data = await read_form(request)
-    except PageError as exc:
-        return render(request, "error.html", {"title": exc.title, "message": exc.message}, status=exc.status)
-    try:
-        if not sessions.tokens_match(request.cookies.get(sessions.LOGIN_COOKIE), data.get(sessions.CSRF_FIELD)):
-            return render(request, "error.html", {"title": "Form expired", "message": "The sign-in form had "
-                                                   "expired. Please sign in again."}, status=403)
+
+    async def handle(data: FormData) -> Response:
         challenge = request.cookies.get(COOKIE, "")
         user = await run_in_threadpool(_challenged, st.db, challenge)
         if user is None:
@@ -159,24 +173,30 @@ async def code(request: Request) -> Response:
         await run_in_threadpool(_end, st.db, challenge)
         return await start_session(request, user, text_field(data, "next", 2000),
                                    {"second_factor": "enrolled" if need == "enrol" else "code"})
-    finally:
-        await data.close()
+
+    return await pre_session_form(request, handle, lambda exc: error_page(request, exc.status, exc.title, exc.message),
+                                  "The sign-in form had expired. Please sign in again.")
 
 
 # -- setting one up while signed in ---------------------------------------------------------------
 
-@page
-async def account(request: Request) -> Response:
-    st = app_state(request)
-    user = me(request).user
-    on = await run_in_threadpool(totp.enabled, st.db, user.id)
+async def _account_page(request: Request, on: bool, error: str = "", done: bool = False,
+                        status: int = 200) -> Response:
+    """The signed-in user's second factor: on, or the secret of the one being set up (not cached)."""
+    st, user = app_state(request), me(request).user
     secret = None if on else await run_in_threadpool(totp.pending_secret, st.db, user.id)
     response = render(request, "second_factor.html", {
         "title": "Second factor", "on": on, "secret": totp.grouped(secret) if secret else "",
         "uri": totp.uri(secret, user.username) if secret else "", "required": st.settings.require_totp,
-        "error": "", "done": request.query_params.get("done") == "1"})
+        "error": error, "done": done}, status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@page
+async def account(request: Request) -> Response:
+    on = await run_in_threadpool(totp.enabled, app_state(request).db, me(request).user.id)
+    return await _account_page(request, on, done=request.query_params.get("done") == "1")
 
 
 @page
@@ -190,14 +210,8 @@ async def account_post(request: Request) -> Response:
     try:
         await run_in_threadpool(lambda: totp.verify(st.db, user.id, text_field(data, "code", 20), pending=True))
     except ApiError as exc:
-        secret = await run_in_threadpool(totp.pending_secret, st.db, user.id)
-        response = render(request, "second_factor.html", {
-            "title": "Second factor", "on": False, "secret": totp.grouped(secret) if secret else "",
-            "uri": totp.uri(secret, user.username) if secret else "", "required": st.settings.require_totp,
-            "error": "That code is wrong. Enter the current code from your app." if exc.status == 401
-            else exc.message, "done": False}, status=exc.status)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return await _account_page(request, False, "That code is wrong. Enter the current code from your app."
+                                   if exc.status == 401 else exc.message, status=exc.status)
     return redirect("/office/account/second-factor?done=1")
 
 
@@ -220,13 +234,8 @@ async def reset_form(request: Request) -> Response:
 
 async def reset_post(request: Request) -> Response:
     st = app_state(request)
-    try:
-        data = await read_form(request)
-    except PageError as exc:
-        return _reset_page(request, exc.status, exc.message)
-    try:
-        if not sessions.tokens_match(request.cookies.get(sessions.LOGIN_COOKIE), data.get(sessions.CSRF_FIELD)):
-            return _reset_page(request, 403, "The form had expired. Please try again.")
+
+    async def handle(data: FormData) -> Response:
         username, code_ = text_field(data, "username", 100), text_field(data, "code", 64)
         new, again = data.get("new_password", ""), data.get("new_password_again", "")
         if not username or not code_ or not isinstance(new, str) or not new:
@@ -241,8 +250,9 @@ async def reset_post(request: Request) -> Response:
             return _reset_page(request, 401, "That code is wrong, used or expired. Ask an administrator for a "
                                "new one.", username)
         return redirect("/office/reset-password?done=1")
-    finally:
-        await data.close()
+
+    return await pre_session_form(request, handle, lambda exc: _reset_page(request, exc.status, exc.message),
+                                  "The form had expired. Please try again.")
 
 
 routes = [

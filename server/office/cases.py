@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -67,12 +69,18 @@ def _filters(request: Request) -> tuple[str, str]:
     return (officer if is_uuid(officer) else "", stage if stage in STAGES else "")
 
 
-@page
-async def case_list(request: Request) -> Response:
+async def _caseload(request: Request, what: str) -> tuple[str, str, list[dict[str, Any]], Directory]:
+    """The query's filters (officer, stage) and the open cases they pick; the view is audited as ``what``."""
     st = app_state(request)
     officer, stage = _filters(request)
     rows, directory = await run_in_threadpool(_list, st, officer, stage)
-    await run_in_threadpool(record_view, st, me(request).user.id, [r["pupil"]["id"] for r in rows], "cases")
+    await run_in_threadpool(record_view, st, me(request).user.id, [r["pupil"]["id"] for r in rows], what)
+    return officer, stage, rows, directory
+
+
+@page
+async def case_list(request: Request) -> Response:
+    officer, stage, rows, directory = await _caseload(request, "cases")
     return render(request, "cases.html", {
         "title": "Cases", "rows": rows, "directory": directory, "officer": officer, "stage": stage,
         "stages": labels.STAGE_LABELS}, active="cases")
@@ -80,10 +88,7 @@ async def case_list(request: Request) -> Response:
 
 @page
 async def case_csv(request: Request) -> Response:
-    st = app_state(request)
-    officer, stage = _filters(request)
-    rows, directory = await run_in_threadpool(_list, st, officer, stage)
-    await run_in_threadpool(record_view, st, me(request).user.id, [r["pupil"]["id"] for r in rows], "cases CSV")
+    _officer, _stage, rows, directory = await _caseload(request, "cases CSV")
     header = ["case_id", "pupil_id", "upn", "pupil", "school", "attendance_pct", "band", "stage", "officer",
               "opened_on", "last_visit", "agencies", "family_consent", "summary"]
     body = [[r["id"], r["pupil"]["id"], r["pupil"].get("upn"), r["name"], r["school"],
@@ -194,7 +199,8 @@ def _case(st: AppState, case_id: str) -> dict[str, Any] | None:
                 **wellbeing.case_context(txn, case, pupil, today())}  # wellbeing plans (server/relationships/)
 
 
-def _case_id(request: Request) -> str:
+def case_id_of(request: Request) -> str:
+    """The case named by the path (a 404 when it is not a case's id)."""
     return uuid_param(request, "case_id", "case").lower()
 
 
@@ -213,14 +219,14 @@ async def _case_page(request: Request, case_id: str, errors: list[str], status: 
 
 @page
 async def case_page(request: Request) -> Response:
-    return await _case_page(request, _case_id(request), [])
+    return await _case_page(request, case_id_of(request), [])
 
 
 def _base_version(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _existing_case(st: AppState, case_id: str) -> int:
+def case_version(st: AppState, case_id: str) -> int:
     """The case's current version; 404 when there is no such case."""
     rows = st.db.query("SELECT version FROM cases WHERE id = ? AND deleted = 0", (case_id,))
     if not rows:
@@ -228,37 +234,43 @@ def _existing_case(st: AppState, case_id: str) -> int:
     return int(rows[0]["version"])
 
 
-@page
-async def assign(request: Request) -> Response:
+async def _change_case(request: Request, change_of: Callable[[FormData], dict[str, Any] | None], refusal: str,
+                       done: str) -> Response:
+    """Push the case page form's change to the case (``change_of(form)``; None: the form's choice
+    is not one, and the page says ``refusal``) over the version the page showed; then the case
+    page with ``done``, or again with the problems."""
     st = app_state(request)
-    case_id = _case_id(request)
-    current = await run_in_threadpool(_existing_case, st, case_id)
+    case_id = case_id_of(request)
+    current = await run_in_threadpool(case_version, st, case_id)
     data = form(request)
-    officer = text_field(data, "officer", 36)
-    if not is_uuid(officer):
-        return await _case_page(request, case_id, ["Choose the officer to hold the case."], 422)
-    result = await run_in_threadpool(writes.put, st, me(request).user, "case", case_id,
-                                     {"assigned_officer_id": officer.lower()},
+    change = change_of(data)
+    if change is None:
+        return await _case_page(request, case_id, [refusal], 422)
+    result = await run_in_threadpool(writes.put, st, me(request).user, "case", case_id, change,
                                      _base_version(text_field(data, "version", 12)) or current)
     if writes.problems(result):
         return await _case_page(request, case_id, writes.problems(result), 422)
-    return redirect(f"/office/cases/{case_id}?done=assigned")
+    return redirect(f"/office/cases/{case_id}?done={done}")
+
+
+def _officer(data: FormData) -> dict[str, Any] | None:
+    officer = text_field(data, "officer", 36)
+    return {"assigned_officer_id": officer.lower()} if is_uuid(officer) else None
+
+
+def _stage(data: FormData) -> dict[str, Any] | None:
+    stage = text_field(data, "stage", 40)
+    return {"stage": stage} if stage in STAGES else None
+
+
+@page
+async def assign(request: Request) -> Response:
+    return await _change_case(request, _officer, "Choose the officer to hold the case.", "assigned")
 
 
 @page
 async def move_stage(request: Request) -> Response:
-    st = app_state(request)
-    case_id = _case_id(request)
-    current = await run_in_threadpool(_existing_case, st, case_id)
-    data = form(request)
-    stage = text_field(data, "stage", 40)
-    if stage not in STAGES:
-        return await _case_page(request, case_id, ["Choose a stage on the ladder."], 422)
-    result = await run_in_threadpool(writes.put, st, me(request).user, "case", case_id, {"stage": stage},
-                                     _base_version(text_field(data, "version", 12)) or current)
-    if writes.problems(result):
-        return await _case_page(request, case_id, writes.problems(result), 422)
-    return redirect(f"/office/cases/{case_id}?done=stage")
+    return await _change_case(request, _stage, "Choose a stage on the ladder.", "stage")
 
 
 routes = [

@@ -11,11 +11,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-
-from ..casework.plan_save import form_data, save_plan
-from ..office.pages import form, page, render, uuid_param
+from ..casework.plan_save import form_data, plan_routes
+from ..office.pages import render
 from . import wellbeing
 
 
@@ -29,23 +27,5 @@ async def _form(request: Request, case_id: str, values: dict[str, Any] | None, e
         "errors": errors, "values": values, **data}, status=status, active="cases")
 
 
-def _case_id(request: Request) -> str:
-    return uuid_param(request, "case_id", "case").lower()
-
-
-@page
-async def new_plan(request: Request) -> Response:
-    return await _form(request, _case_id(request), None, [])
-
-
-@page
-async def create_plan(request: Request) -> Response:
-    case_id = _case_id(request)
-    return await save_plan(request, "wellbeing_plan", case_id, wellbeing.form_values(form(request)),
-                           wellbeing.plan_fields, _form, "wellbeing#wellbeing-heading")
-
-
-routes = [
-    Route("/office/cases/{case_id}/wellbeing/new", new_plan, methods=["GET"]),
-    Route("/office/cases/{case_id}/wellbeing", create_plan, methods=["POST"]),
-]
+routes = plan_routes("wellbeing", "wellbeing_plan", wellbeing.form_values, wellbeing.plan_fields, _form,
+                     "wellbeing#wellbeing-heading")
