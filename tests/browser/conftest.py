@@ -27,6 +27,8 @@ import pytest
 playwright_sync = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
+from tests.api_pull import pull_all  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 HERMETIC = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
@@ -121,20 +123,7 @@ class Api:
 
     def pull_all(self) -> dict[tuple[str, str], dict[str, Any]]:
         """Everything this user may see, at its latest state: {(type, id): change}."""
-        out: dict[tuple[str, str], dict[str, Any]] = {}
-        cursor = None
-        while True:
-            params: dict[str, Any] = {"limit": 5000}
-            if cursor:
-                params["cursor"] = cursor
-            r = self.request("GET", "/api/sync/pull", params=params)
-            assert r.status_code == 200, r.text
-            body = r.json()
-            for ch in body["changes"]:
-                out[(ch["type"], ch["id"])] = ch
-            cursor = body["cursor"]
-            if not body["has_more"]:
-                return out
+        return pull_all(lambda params: self.request("GET", "/api/sync/pull", params=params))
 
     def records(self, type_: str) -> list[dict[str, Any]]:
         return [{**c["fields"], "_version": c["version"]} for (t, _), c in self.pull_all().items()
@@ -190,6 +179,11 @@ class Demo:
         households = {ci.get("household_id") for ci in open_} - {None}
         return [c for c in self.open_cases(username) if c["case"]["id"] not in cases
                 and (c["pupil"].get("household_id") not in households)]
+
+    def case_without(self, username: str, type_: str) -> dict[str, Any]:
+        """One of ``open_cases`` with a household and no ``type_`` record yet (a plan, say)."""
+        taken = {p["case_id"] for p in self.office.records(type_)}
+        return next(c for c in self.open_cases(username) if c["case"]["id"] not in taken and c["household"])
 
     def open_cases(self, username: str) -> list[dict[str, Any]]:
         uid = self.user(username)["id"]
@@ -370,6 +364,21 @@ class Device:
         page.get_by_role("link", name="Caseload", exact=True).click()
         page.locator(f"a[href='#/case/{case['case']['id']}']").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(case["name"])
+
+    def at_case(self, username: str, case: dict[str, Any], *, offline: bool = False) -> Page:
+        """The usual start: open the app, sign ``username`` in, (go offline,) open ``case``."""
+        page = self.open()
+        self.sign_in(username)
+        if offline:
+            self.offline()
+        self.open_case(case)
+        return page
+
+    def add_note(self, text: str) -> None:
+        """On a case's screen, add a note, offline: it waits in the outbox."""
+        self.page.get_by_label("Add a note to this case").fill(text)
+        self.page.get_by_role("button", name="Add note").click()
+        expect(self.status).to_contain_text("1 change waiting")
 
 
 @pytest.fixture

@@ -34,9 +34,7 @@ def test_the_idle_lock_saves_the_form_sealed_and_unlock_reopens_it_as_it_was(dev
     details = f"Shouting heard inside {uuid.uuid4().hex[:8]}"
     phone = devices()
     phone.context.clock.install()
-    page = phone.open()
-    phone.sign_in("officer1")
-    phone.open_case(case)
+    page = phone.at_case("officer1", case)
     start_visit(page, case)
     page.get_by_label("Outcome").select_option("card_left")
     phone.form_section("Safeguarding")  # the form is in sections (pwa/views/sections.js)
@@ -78,9 +76,7 @@ def test_navigating_away_mid_form_keeps_it_and_the_drafts_list_resumes_it(device
     who = f"Mum (Jo {uuid.uuid4().hex[:6]})"
     action = f"Walk to school together {uuid.uuid4().hex[:6]}"
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer2")
-    phone.open_case(case)
+    page = phone.at_case("officer2", case)
     page.get_by_role("button", name="Record conversation").click()
     page.get_by_label("Who was spoken to").fill(who)
     phone.form_section("What happens next")
@@ -120,9 +116,7 @@ def test_an_invalid_form_is_kept_through_a_reload_and_closing_the_tab(devices, d
     marker = uuid.uuid4().hex[:8]
     long_notes = f"{marker} " + "word " * 2_001  # over the 10,000 characters the server takes
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer3")
-    phone.open_case(case)
+    page = phone.at_case("officer3", case)
     start_visit(page, case)
     phone.form_section("Barriers and notes")
     page.get_by_label("Notes", exact=True).fill(long_notes)
@@ -168,9 +162,7 @@ def test_a_draft_survives_a_phone_restart(browser: Browser, server_url: str, dem
 
     phone = boot()
     try:
-        page = phone.open()
-        phone.sign_in("officer4")
-        phone.open_case(case)
+        page = phone.at_case("officer4", case)
         page.get_by_label("Add a note to this case").fill(text)
         expect(page.get_by_text(KEPT)).to_be_visible()
     finally:
@@ -198,9 +190,7 @@ def test_discarding_a_draft_asks_first(devices, demo) -> None:
     case = demo.open_cases("officer1")[12]
     notes = f"Will call back Thursday {uuid.uuid4().hex[:8]}"
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer1")
-    phone.open_case(case)
+    page = phone.at_case("officer1", case)
     start_visit(page, case)
     phone.form_section("Barriers and notes")
     page.get_by_label("Notes", exact=True).fill(notes)
@@ -276,9 +266,7 @@ def test_the_household_form_is_kept_as_typed_and_checked_before_it_is_sent(devic
     hh_id = case["pupil"]["household_id"]
     marker = uuid.uuid4().hex[:8]
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer4")
-    phone.open_case(case)
+    page = phone.at_case("officer4", case)
     page.get_by_role("link", name="Edit contacts and access notes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contacts and access notes")
     n = len(case["household"].get("contacts") or []) + 1

@@ -57,9 +57,7 @@ def test_a_rejected_change_is_shown_with_the_servers_reason(devices, demo) -> No
     case = demo.open_cases("officer3")[2]
     notes = f"Draft first {uuid.uuid4().hex[:6]}"
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer3")
-    phone.open_case(case)
+    page = phone.at_case("officer3", case)
     page.get_by_role("button", name="Record visit").click()
     page.get_by_label("Outcome").select_option("no_answer")
     phone.form_section("Barriers and notes")  # the form is in sections (pwa/views/sections.js)

@@ -3,22 +3,14 @@
 that shows only them, and the line on the case screen with the two 4-week percentages."""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.steps import IMG
 from tests.browser.test_pwa_a11y import check_screen
 
 pytestmark = pytest.mark.browser
-
-# the docs' screenshots: written to docs/img with DOORSTEP_DOC_SHOTS=1, else to a scratch folder
-IMG = (Path(__file__).resolve().parents[2] / "docs" / "img" if os.environ.get("DOORSTEP_DOC_SHOTS")
-       else Path(tempfile.gettempdir()) / "doorstep-shots")
-IMG.mkdir(parents=True, exist_ok=True)
 
 
 def test_improving_badge_filter_and_case_line(device, demo) -> None:

@@ -20,10 +20,7 @@ def test_idle_past_five_minutes_locks_and_only_the_right_pin_unlocks_offline(dev
     notes = f"Nobody home, curtains drawn {uuid.uuid4().hex[:8]}"
     phone = devices()
     phone.context.clock.install()
-    page = phone.open()
-    phone.sign_in("officer4")
-    phone.offline()
-    phone.open_case(case)
+    page = phone.at_case("officer4", case, offline=True)
     record_visit(page, notes, outcome="no_answer")
     visit_id = phone.idb()["outbox"][0]["id"]
     status = "document.getElementById('sync-status').textContent"
@@ -81,13 +78,8 @@ def test_ten_wrong_pins_in_a_row_wipe_the_device_and_the_loss_is_reported(device
     case = demo.open_cases("officer4")[3]
     text = f"Dad works nights {uuid.uuid4().hex[:8]}"
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer4")
-    phone.offline()
-    phone.open_case(case)
-    page.get_by_label("Add a note to this case").fill(text)
-    page.get_by_role("button", name="Add note").click()
-    expect(phone.status).to_contain_text("1 change waiting")
+    page = phone.at_case("officer4", case, offline=True)
+    phone.add_note(text)
     note_id = phone.idb()["outbox"][0]["id"]
 
     page.reload()  # reopened: locked

@@ -21,7 +21,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .conftest import Demo, demo_password, form_section, submit_form
+from .conftest import Demo, form_section, submit_form
+from .steps import office_desk
 from .test_pwa_a11y import check_screen
 from .test_pwa_conflicts import edit_household
 
@@ -75,10 +76,7 @@ def told_on_the_losing_phone(devices: Any, demo: Demo, server_url: str, first_ca
     a, b = devices(), devices()
     a.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
     for phone, username, case in ((a, "officer4", first_case), (b, "officer1", second_case)):
-        phone.open()
-        phone.sign_in(username)
-        phone.offline()
-        phone.open_case(case)
+        phone.at_case(username, case, offline=True)
     edit_household(a.page, first_case, access_notes=mine)      # made first…
     edit_household(b.page, second_case, access_notes=theirs)   # …and this later, without seeing it
     a.offline(False)
@@ -129,13 +127,7 @@ def told_on_the_losing_phone(devices: Any, demo: Demo, server_url: str, first_ca
 
 def office_review(browser: Any, base: str, visit_id: str, comment: str) -> None:
     """The office marks the visit "Needs follow-up" with a comment, on the office page."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        page = ctx.new_page()
-        page.goto(base + "/office/login")
-        page.get_by_label("Username").fill("office")
-        page.get_by_label("Password").fill(demo_password("office"))
-        page.get_by_role("button", name="Sign in").click()
+    with office_desk(browser, base, {"width": 1280, "height": 800}) as page:
         expect(page.get_by_role("heading", level=1, name="Overview")).to_be_visible()
         page.goto(f"{base}/office/visits/{visit_id}")
         page.get_by_label("Needs follow-up", exact=True).check()
@@ -143,22 +135,12 @@ def office_review(browser: Any, base: str, visit_id: str, comment: str) -> None:
         page.get_by_role("button", name="Save review").click()
         expect(page.get_by_role("status")).to_have_text("Review saved.")
         expect(page.locator("#follow-up-waiting")).to_be_visible()
-    finally:
-        ctx.close()
 
 
 def office_sees_the_answer(browser: Any, base: str, visit_id: str) -> str:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        page = ctx.new_page()
-        page.goto(base + "/office/login")
-        page.get_by_label("Username").fill("office")
-        page.get_by_label("Password").fill(demo_password("office"))
-        page.get_by_role("button", name="Sign in").click()
+    with office_desk(browser, base, {"width": 1280, "height": 800}) as page:
         page.goto(f"{base}/office/visits/{visit_id}")
         return page.locator("#follow-up-answered").inner_text()
-    finally:
-        ctx.close()
 
 
 def test_an_office_review_asking_for_follow_up_reaches_the_phone_and_a_note_clears_it(

@@ -61,13 +61,10 @@ def sign_in_named(phone: Device, username: str, name: str) -> str:
 
 
 def add_note_offline(phone: Device, case: dict[str, Any], text: str) -> None:
-    page = phone.page
     phone.offline()
     expect(phone.status).to_contain_text("Offline")
     phone.open_case(case)
-    page.get_by_label("Add a note to this case").fill(text)
-    page.get_by_role("button", name="Add note").click()
-    expect(phone.status).to_contain_text("1 change waiting")
+    phone.add_note(text)
 
 
 def notes_with(demo: Demo, text: str) -> list[dict[str, Any]]:

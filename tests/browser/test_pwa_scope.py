@@ -43,10 +43,7 @@ def test_a_reassigned_case_leaves_the_device_but_offline_work_reaches_the_server
     other = demo.user("officer1")["id"]
     notes = f"Visited before the case moved {uuid.uuid4()}"
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer4")
-    phone.offline()
-    phone.open_case(case)
+    page = phone.at_case("officer4", case, offline=True)
     record_visit(page, notes)
     expect(phone.status).to_contain_text("1 change waiting")
 
@@ -77,13 +74,8 @@ def test_upgrade_required_keeps_the_outbox_and_asks_to_reload(devices, demo) -> 
     case = demo.open_cases("officer4")[1]
     text = f"Kept through an upgrade {uuid.uuid4().hex[:6]}"
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer4")
-    phone.offline()
-    phone.open_case(case)
-    page.get_by_label("Add a note to this case").fill(text)
-    page.get_by_role("button", name="Add note").click()
-    expect(phone.status).to_contain_text("1 change waiting")
+    page = phone.at_case("officer4", case, offline=True)
+    phone.add_note(text)
 
     body = '{"error": {"code": "upgrade_required", "message": "Protocol 2 needed", "details": {}}}'
     phone.context.route("**/api/sync/**", lambda r: r.fulfill(status=426, body=body, content_type="application/json"))

@@ -119,10 +119,7 @@ def test_a_forgotten_pin_reports_unsent_work_and_a_new_pin_takes_over(devices, d
     case = demo.open_cases("officer2")[5]
     notes = f"Recorded before the PIN was forgotten {uuid.uuid4().hex[:8]}"
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer2")
-    phone.offline()
-    phone.open_case(case)
+    page = phone.at_case("officer2", case, offline=True)
     record_visit(page, notes, outcome="refused")
     visit_id = phone.idb()["outbox"][0]["id"]
     page.get_by_label("Correction note").fill("Half a sentence")  # a draft, sealed under the old key

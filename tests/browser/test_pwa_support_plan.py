@@ -4,37 +4,24 @@ carers. Screenshots for docs/casework.md ("Parents and support plans") are taken
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import demo_password, form_section, submit_form
+from .conftest import form_section, submit_form
+from .steps import IMG, first_version_synced, office_desk
 
 pytestmark = pytest.mark.browser
 
-# the docs' screenshots: written to docs/img with DOORSTEP_DOC_SHOTS=1, else to a scratch folder
-IMG = (Path(__file__).resolve().parents[2] / "docs" / "img" if os.environ.get("DOORSTEP_DOC_SHOTS")
-       else Path(tempfile.gettempdir()) / "doorstep-shots")
-IMG.mkdir(parents=True, exist_ok=True)
 REVIEW_ON = (dt.date.today() + dt.timedelta(days=28)).isoformat()
 
 
-def _case_without_plan(demo, officer: str) -> dict:
-    planned = {p["case_id"] for p in demo.office.records("support_plan")}
-    return next(c for c in demo.open_cases(officer) if c["case"]["id"] not in planned and c["household"])
-
-
 def test_a_plan_recorded_offline_syncs_and_the_office_sees_its_versions(devices, demo, browser, server_url) -> None:
-    case = _case_without_plan(demo, "officer3")
+    case = demo.case_without("officer3", "support_plan")
     case_id = case["case"]["id"]
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer3")
-    phone.open_case(case)
+    page = phone.at_case("officer3", case)
     phone.offline()
     expect(phone.status).to_contain_text("Offline")
 
@@ -60,13 +47,9 @@ def test_a_plan_recorded_offline_syncs_and_the_office_sees_its_versions(devices,
     submit_form(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(case["name"])
     expect(page.get_by_role("link", name=re.compile(r"^Version 1, review by"))).to_be_visible()
-    assert [e["type"] for e in phone.idb()["outbox"]] == ["support_plan"], "kept on the phone while offline"
 
-    phone.offline(False)  # no click: the phone sends it when the signal is back
-    phone.wait_synced()
-    plans = [p for p in demo.office.records("support_plan") if p["case_id"] == case_id]
-    assert len(plans) == 1 and plans[0]["plan_version"] == 1 and plans[0]["status"] == "submitted"
-    assert [a["owner"] for a in plans[0]["actions"]] == ["school", "family"]
+    plan = first_version_synced(phone, demo, "support_plan", case_id)
+    assert [a["owner"] for a in plan["actions"]] == ["school", "family"]
 
     # the review: a new version, opening with the last one's actions; the first stays as it was
     page.get_by_role("link", name="Review the plan").click()
@@ -86,13 +69,7 @@ def test_a_plan_recorded_offline_syncs_and_the_office_sees_its_versions(devices,
     expect(page.get_by_role("link", name=re.compile(r"^Version 2, review by"))).to_be_visible()
     assert not phone.errors
 
-    office = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        desk = office.new_page()
-        desk.goto(server_url + "/office/login")
-        desk.get_by_label("Username").fill("office")
-        desk.get_by_label("Password").fill(demo_password("office"))
-        desk.get_by_role("button", name="Sign in").click()
+    with office_desk(browser, server_url, {"width": 1280, "height": 900}) as desk:
         expect(desk.get_by_role("heading", level=1, name="Overview")).to_be_visible()
         desk.goto(f"{server_url}/office/cases/{case_id}#plans-heading")
         plans_box = desk.locator("section.case-plans")
@@ -100,16 +77,12 @@ def test_a_plan_recorded_offline_syncs_and_the_office_sees_its_versions(devices,
         expect(plans_box).to_contain_text("Version 1 (reviewed)")
         expect(plans_box).to_contain_text("Two good weeks")
         plans_box.screenshot(path=str(IMG / "casework-plan-office-case.png"))
-    finally:
-        office.close()
 
 
 def test_parents_and_carers_on_the_phone(devices, demo) -> None:
-    case = _case_without_plan(demo, "officer4")
+    case = demo.case_without("officer4", "support_plan")
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer4")
-    phone.open_case(case)
+    page = phone.at_case("officer4", case)
     phone.offline()
     page.get_by_role("link", name="Add a parent or carer").click()
     page.get_by_label("Name", exact=True).fill("Dana Okafor")

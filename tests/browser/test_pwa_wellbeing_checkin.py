@@ -7,48 +7,22 @@ clock jumps to now. Screenshots for docs/relationships.md are taken here."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import demo_password, form_section, submit_form
+from .conftest import form_section, submit_form
+from .steps import IMG, first_version_synced, office_desk
 
 pytestmark = pytest.mark.browser
 
-# the docs' screenshots: written to docs/img with DOORSTEP_DOC_SHOTS=1, else to a scratch folder
-IMG = (Path(__file__).resolve().parents[2] / "docs" / "img" if os.environ.get("DOORSTEP_DOC_SHOTS")
-       else Path(tempfile.gettempdir()) / "doorstep-shots")
-IMG.mkdir(parents=True, exist_ok=True)
-
-
-def _case(demo, officer: str, *, without: str | None = None, access_notes: bool = False) -> dict:
-    taken = {p["case_id"] for p in demo.office.records(without)} if without else set()
-    return next(c for c in demo.open_cases(officer) if c["case"]["id"] not in taken and c["household"]
-                and (not access_notes or c["household"].get("access_notes")))
-
-
-def _office(browser, server_url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    desk = context.new_page()
-    desk.goto(server_url + "/office/login")
-    desk.get_by_label("Username").fill("office")
-    desk.get_by_label("Password").fill(demo_password("office"))
-    desk.get_by_role("button", name="Sign in").click()
-    expect(desk.get_by_role("heading", level=1, name="Overview")).to_be_visible()
-    return context, desk
-
 
 def test_a_wellbeing_plan_recorded_offline_syncs_and_the_office_sees_it(devices, demo, browser, server_url) -> None:
-    case = _case(demo, "officer1", without="wellbeing_plan")
+    case = demo.case_without("officer1", "wellbeing_plan")
     case_id = case["case"]["id"]
     phone = devices()
-    page = phone.open()
-    phone.sign_in("officer1")
-    phone.open_case(case)
+    page = phone.at_case("officer1", case)
     phone.offline()
     expect(phone.status).to_contain_text("Offline")
 
@@ -76,18 +50,14 @@ def test_a_wellbeing_plan_recorded_offline_syncs_and_the_office_sees_it(devices,
     submit_form(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(case["name"])
     expect(page.get_by_role("link", name=re.compile(r"^Version 1, review by 14 Dec 2026"))).to_be_visible()
-    assert [e["type"] for e in phone.idb()["outbox"]] == ["wellbeing_plan"], "kept on the phone while offline"
 
-    phone.offline(False)  # no click: the phone sends it when the signal is back
-    phone.wait_synced()
-    plans = [p for p in demo.office.records("wellbeing_plan") if p["case_id"] == case_id]
-    assert len(plans) == 1 and plans[0]["plan_version"] == 1 and plans[0]["status"] == "submitted"
-    assert plans[0]["return_timetable"] == [{"week_starting": "2026-11-30", "sessions": 3},
-                                            {"week_starting": "2026-12-07", "sessions": 5}]
+    plan = first_version_synced(phone, demo, "wellbeing_plan", case_id)
+    assert plan["return_timetable"] == [{"week_starting": "2026-11-30", "sessions": 3},
+                                        {"week_starting": "2026-12-07", "sessions": 5}]
     assert not phone.errors
 
-    context, desk = _office(browser, server_url)
-    try:
+    with office_desk(browser, server_url, {"width": 1280, "height": 900}) as desk:
+        expect(desk.get_by_role("heading", level=1, name="Overview")).to_be_visible()
         desk.goto(f"{server_url}/office/cases/{case_id}#wellbeing-heading")
         box = desk.locator("section.case-wellbeing")
         expect(box).to_contain_text("Version 1 (current)")
@@ -100,8 +70,6 @@ def test_a_wellbeing_plan_recorded_offline_syncs_and_the_office_sees_it(devices,
         expect(box).to_contain_text("Version 1 (reviewed)")
         expect(box.locator("svg.wellbeing-chart")).to_be_visible()
         box.screenshot(path=str(IMG / "relationships-wellbeing-office.png"))
-    finally:
-        context.close()
 
 
 def test_check_in_overdue_in_the_office_then_checked_out(devices, demo, browser, server_url) -> None:
@@ -114,9 +82,7 @@ def test_check_in_overdue_in_the_office_then_checked_out(devices, demo, browser,
     real_now = dt.datetime.now(dt.timezone.utc)
     phone = devices()
     phone.context.clock.install(time=real_now - dt.timedelta(hours=2))  # the visit began two hours ago
-    page = phone.open()
-    phone.sign_in("officer2")
-    phone.open_case(case)
+    page = phone.at_case("officer2", case)
     section = page.locator("section.checkin")
     expect(section.get_by_role("list", name="Known risks")).to_contain_text(case["household"]["access_notes"][:40])
     expect(page.get_by_label("Expected duration")).to_have_value("45")
@@ -132,8 +98,8 @@ def test_check_in_overdue_in_the_office_then_checked_out(devices, demo, browser,
                     if t == "check_in" and c["fields"]["case_id"] == case["case"]["id"] and not c["fields"].get("closed_at"))
     assert check_in["officer_id"] == demo.user("officer2")["id"] and check_in["expected_minutes"] == 45
 
-    context, desk = _office(browser, server_url)
-    try:
+    with office_desk(browser, server_url, {"width": 1280, "height": 900}) as desk:
+        expect(desk.get_by_role("heading", level=1, name="Overview")).to_be_visible()
         alert = desk.locator(f"[data-check-in='{check_in['id']}']")
         expect(alert).to_contain_text(case["household"]["address"])
         expect(alert).to_contain_text("minutes overdue")
@@ -171,8 +137,6 @@ def test_check_in_overdue_in_the_office_then_checked_out(devices, demo, browser,
         mine = [c for c in demo.office.records("check_in") if c["case_id"] == case["case"]["id"]]
         assert sorted(c.get("closed_how") for c in mine) == ["safe", "visit_submitted"]
         assert not phone.errors
-    finally:
-        context.close()
 
 
 def test_an_unacknowledged_alert_says_whom_to_call(browser, tmp_path, monkeypatch) -> None:
@@ -221,13 +185,7 @@ def test_an_unacknowledged_alert_says_whom_to_call(browser, tmp_path, monkeypatc
         started = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=95)).strftime("%Y-%m-%dT%H:%M:%SZ")
         push(officer, "check_in", {"case_id": case, "started_at": started, "expected_minutes": 45}, 5)
 
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        try:
-            desk = context.new_page()
-            desk.goto(server.url + "/office/login")
-            desk.get_by_label("Username").fill("office")
-            desk.get_by_label("Password").fill("escalate-pass-1")
-            desk.get_by_role("button", name="Sign in").click()
+        with office_desk(browser, server.url, {"width": 1280, "height": 900}, password="escalate-pass-1") as desk:
             alerts = desk.locator("section.checkin-alerts")
             expect(alerts).to_contain_text("12 Shady Lane, Hexthorpe")
             expect(alerts).to_contain_text(re.compile(r"\b5[01] minutes overdue"))
@@ -238,8 +196,6 @@ def test_an_unacknowledged_alert_says_whom_to_call(browser, tmp_path, monkeypatc
             alerts.get_by_role("button", name="Acknowledge").click()
             expect(alerts).to_contain_text("Acknowledged by")
             expect(alerts.locator(".escalate")).to_have_count(0)
-        finally:
-            context.close()
     finally:
         for http in clients:
             http.close()

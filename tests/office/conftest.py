@@ -18,6 +18,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from tests.api_pull import pull_all
 from tests.conftest import PASSWORD
 from tests.live_server import LiveServer
 
@@ -125,20 +126,7 @@ class Api:
         return r.json()["results"][0]
 
     def pull_all(self) -> dict[tuple[str, str], dict[str, Any]]:
-        out: dict[tuple[str, str], dict[str, Any]] = {}
-        cursor = None
-        while True:
-            params: dict[str, Any] = {"limit": 5000}
-            if cursor:
-                params["cursor"] = cursor
-            r = self.get("/api/sync/pull", **params)
-            assert r.status_code == 200, r.text
-            body = r.json()
-            for ch in body["changes"]:
-                out[(ch["type"], ch["id"])] = ch
-            cursor = body["cursor"]
-            if not body["has_more"]:
-                return out
+        return pull_all(lambda params: self.get("/api/sync/pull", **params))
 
     def close(self) -> None:
         self.http.close()
