@@ -15,7 +15,7 @@ MIN_BUDGET_S = 1.6  # the whole plan, up to SMALL_PROBLEM pupils
 SMALL_PROBLEM = 50
 PER_PUPIL_S = 0.05  # ... then this much more for each pupil beyond it
 MAX_BUDGET_S = 60.0
-VROOM_SHARE = 0.6  # "auto": VROOM's first solve may use this share of what is left, PyVRP the rest
+VROOM_SHARE = 0.4  # "auto": VROOM's first solve may use this share of what is left, PyVRP the rest
 RESERVE_S = 0.05  # at least this much is kept back from every solver call
 RESERVE_SHARE = 0.05  # ... or this share of the budget, whichever is more
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from server.planner import county_search as search
 from server.planner.county_keep import kept_steps
@@ -186,13 +186,10 @@ def _alone_afternoon(reach: int, to_home: int, unit: Unit, wagon: Wagon, label: 
     return len(_STAGES), "", 0
 
 
-def plan_county(
-    problem: CountyProblem, *, time_budget: float | None = None, threads: int | None = None
-) -> CountyPlan:
-    """Plan the county's morning within `time_budget` seconds (default sized to
-    the number of pupils). Raises SolverUnavailable without pyvroom."""
-    budget = Budget(default_budget(len(problem.pupils)) if time_budget is None else time_budget)
-    threads = threads or min(4, os.cpu_count() or 1)
+def world_of(problem: CountyProblem) -> tuple[World, dict[int, tuple[str, str]]]:
+    """The problem as the search judges it (matrices, units, vehicles, costs
+    and which vehicle may take which unit, from trying each unit alone in
+    each), and the units no vehicle can take, with the reason."""
     durations, distances = matrices(problem)
     units = units_of(problem, durations)
     wagons = wagons_of(problem)
@@ -210,26 +207,52 @@ def plan_county(
             stage, detail, _ = max(tries, key=lambda t: (t[0], -t[2]))
             unplaced[u] = (_STAGES[stage], detail)
     costs = [(v.day_rate, v.per_km) for v in problem.vehicles]
-    world = World(durations, distances, units, wagons, costs, allowed)
+    return World(durations, distances, units, wagons, costs, allowed), unplaced
+
+
+def plan_county(
+    problem: CountyProblem,
+    *,
+    time_budget: float | None = None,
+    threads: int | None = None,
+    on_first: Callable[[CountyPlan], None] | None = None,
+) -> CountyPlan:
+    """Plan the county's morning within `time_budget` seconds (default sized to
+    the number of pupils). Raises SolverUnavailable without pyvroom.
+    `on_first` is given the best plan of the whole-county solves while the
+    neighbourhoods still improve on it (a job shows it meanwhile): every
+    constraint holds in it, and who is not placed yet has a reason."""
+    budget = Budget(default_budget(len(problem.pupils)) if time_budget is None else time_budget)
+    threads = threads or min(4, os.cpu_count() or 1)
+    world, unplaced = world_of(problem)
+    units, wagons, allowed = world.units, world.wagons, world.allowed
     # a re-plan: runs kept as they were while still feasible; the rest is planned around them
     fixed = {v: steps for v, steps in kept_steps(problem, units).items()
              if not {u for _, u in steps} & set(unplaced) and world.timing(v, steps) is not None}
     in_fixed = {u for steps in fixed.values() for _, u in steps}
     active = [u for u in range(len(units)) if u not in unplaced and u not in in_fixed]
-    free = World(durations, distances, units, wagons, costs,
+    free = World(world.durations, world.distances, units, wagons, world.costs,
                  [set() if v in fixed else a for v, a in enumerate(allowed)])
     everyone = [u for u in range(len(units)) if u not in in_fixed]  # what pyvroom alone would be given
     vehicles = [v for v in range(len(wagons)) if v not in fixed]
-    runs = search.portfolio(free, active, threads, budget, everyone, vehicles)
-    for v, steps in fixed.items():
-        runs[v] = list(steps)
-    placed = {u for run in runs for kind, u in run if kind == PICKUP}
-    for u in sorted(set(active) - placed, key=lambda u: sum(u in a for a in allowed)):
-        if time.perf_counter() < budget.until - budget.reserve and search.insert(world, runs, u):
-            continue
-        unplaced[u] = search.left_over(world, runs, u)
-    kept = tuple(problem.vehicles[v].id for v in sorted(fixed) if runs[v] == fixed[v])
-    return _plan(problem, world, runs, unplaced, budget, kept)
+
+    def finished(runs: list[list[Step]], insert: bool) -> CountyPlan:
+        """The plan of `runs`: kept runs back in, who is left inserted where cheapest (`insert`,
+        while the budget lasts) or given the reason they are not placed."""
+        for v, steps in fixed.items():
+            runs[v] = list(steps)
+        left = dict(unplaced)
+        placed = {u for run in runs for kind, u in run if kind == PICKUP}
+        for u in sorted(set(active) - placed, key=lambda u: sum(u in a for a in allowed)):
+            if insert and time.perf_counter() < budget.until - budget.reserve and search.insert(world, runs, u):
+                continue
+            left[u] = search.left_over(world, runs, u)
+        kept = tuple(problem.vehicles[v].id for v in sorted(fixed) if runs[v] == fixed[v])
+        return _plan(problem, world, runs, left, budget, kept)
+
+    first = None if on_first is None else (lambda runs: on_first(finished(runs, insert=False)))
+    runs = search.portfolio(free, active, threads, budget, everyone, vehicles, on_first=first)
+    return finished(runs, insert=True)
 
 
 def _plan(

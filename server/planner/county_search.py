@@ -1,17 +1,18 @@
 """The county planner's search: rounds of VROOM searches that each get time
 enough to finish, on the plain model pyvroom alone would be given, then,
-within the budget, VROOM searching on from the best plan on the planner's
-own model and that model at several exploration levels (each kept only when
-better); making runs feasible, inserting who is left and naming why someone
-fits nowhere. docs/routing.md section 6.3, steps 6-7."""
+within half the budget, VROOM searching on from the best plan on the
+planner's own model and that model at several exploration levels (each kept
+only when better); then neighbourhoods re-planned with the rest
+(county_neighbourhoods); making runs feasible, inserting who is left and
+naming why someone fits nowhere. docs/routing.md section 6.3, steps 6-7."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from server.planner import county_vroom, vroom_solver
+from server.planner import county_neighbourhoods, county_vroom, vroom_solver
 from server.planner.budget import RESERVE_S, Budget
 from server.planner.county_schedule import DROP, PICKUP, RunTiming, Step, Unit, Wagon, timing
 from server.planner.model import NO_VEHICLE_CAPACITY, NO_VEHICLE_TIME
@@ -32,6 +33,9 @@ FINISH_SHARE = 0.02
 # may end a little late and the lateness adds up: a round's timeout is what
 # is left less this much for each search a thread runs.
 OVERRUN_S = 0.1
+# The rounds (and what follows them on the whole county) stop by this share of
+# the budget; re-planning neighbourhoods (county_neighbourhoods) gets the rest.
+ROUNDS_SHARE = 0.5
 Key = tuple[int, float, int]  # (-pupils placed, cost, driving): smaller is better
 
 
@@ -86,6 +90,28 @@ def next_round(
 
 
 def portfolio(
+    world: World,
+    active: Sequence[int],
+    threads: int,
+    budget: Budget,
+    everyone: Sequence[int] = (),
+    vehicles: Sequence[int] = (),
+    on_first: Callable[[list[list[Step]]], None] | None = None,
+) -> list[list[Step]]:
+    """The plan's runs within the budget: the best of several VROOM solves of
+    the whole county (`solves`) by ROUNDS_SHARE of it (given to `on_first`,
+    a copy, as soon as they are done), then neighbourhoods re-planned one at
+    a time while the rest lasts, each kept only when better
+    (county_neighbourhoods.improve)."""
+    runs = solves(world, active, threads, Budget(budget.seconds * ROUNDS_SHARE, budget.started),
+                  everyone, vehicles)  # fmt: skip
+    if on_first is not None:
+        on_first([list(run) for run in runs])
+    finish = max(RESERVE_S, FINISH_SHARE * budget.seconds)
+    return county_neighbourhoods.improve(world, runs, active, threads, budget, finish, _key)
+
+
+def solves(
     world: World,
     active: Sequence[int],
     threads: int,
@@ -189,9 +215,11 @@ def portfolio(
     return best[1]
 
 
-def _key(world: World, runs: Sequence[Sequence[Step]]) -> Key:
+def _key(world: World, runs: Sequence[Sequence[Step]], vehicles: Sequence[int] | None = None) -> Key:
+    """How good the runs (of `vehicles`; None: all) are: smaller is better."""
     placed, cost, travel = 0, 0.0, 0
-    for v, run in enumerate(runs):
+    for v in range(len(runs)) if vehicles is None else vehicles:
+        run = runs[v]
         timed = world.timing(v, run)
         if timed is not None:
             placed += sum(len(world.units[u].members) for kind, u in run if kind == PICKUP)

@@ -41,6 +41,7 @@ def solve(
     initial: Sequence[Sequence[Step]] | None = None,
     searches: int | None = None,
     order: int = 0,
+    only: Sequence[int] | None = None,
 ) -> tuple[list[list[Step]], float]:
     """Steps per vehicle, in visiting order (units VROOM left out are absent),
     and the seconds VROOM's own solve took (building its input excluded).
@@ -59,12 +60,16 @@ def solve(
     level's. `order`: 0 gives VROOM the vehicles and shipments in index
     order; any other number shuffles both with that seed (the same model:
     VROOM's heuristics break ties by that order, so a different order is a
-    different start)."""
+    different start). `only`: just these vehicles (a neighbourhood of the
+    planner's model; `allowed` still bars)."""
     vroom = vroom_solver._import()
     import numpy as np
 
     runs: list[list[Step]] = [[] for _ in wagons]
-    usable = list(plain) if plain is not None else [v for v, w in enumerate(wagons) if allowed[v]]
+    if plain is not None:
+        usable = list(plain)
+    else:
+        usable = [v for v in (range(len(wagons)) if only is None else only) if allowed[v]]
     if not active or not usable:
         return runs, 0.0
     if order:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import overload
+from typing import Any, overload
 
 from server.planner import diagnose, fallback_solver, ridetime, runfix, vroom_solver
 from server.planner.budget import VROOM_SHARE, Budget, default_budget
@@ -40,6 +40,7 @@ def plan(
     solver: str = ...,
     threads: int | None = ...,
     time_budget: float | None = ...,
+    on_first: Callable[[Plan], None] | None = ...,
 ) -> Plan: ...
 
 
@@ -50,6 +51,7 @@ def plan(
     solver: str = ...,
     threads: int | None = ...,
     time_budget: float | None = ...,
+    on_first: Callable[[CountyPlan], None] | None = ...,
 ) -> CountyPlan: ...
 
 
@@ -59,6 +61,7 @@ def plan(
     solver: str = "auto",
     threads: int | None = None,
     time_budget: float | None = None,
+    on_first: Callable[[Any], None] | None = None,
 ) -> Plan | CountyPlan:
     """Plan the run.
 
@@ -72,13 +75,18 @@ def plan(
     choice or a negative budget. A CountyProblem goes to
     `county.plan_county` (VROOM with every constraint up front; `solver`
     must be "auto" or "vroom").
+
+    `on_first`, when given, is called with a finished plan as soon as the
+    first solver's is ready while another still searches for a better one
+    (PyVRP after VROOM; a county's neighbourhoods after its whole-county
+    solves): a job shows it meanwhile.
     """
     if isinstance(problem, CountyProblem):
         if solver not in ("auto", "vroom"):
             raise ValueError("a county problem is planned by VROOM: solver 'auto' or 'vroom'")
         from server.planner.county import plan_county
 
-        return plan_county(problem, time_budget=time_budget, threads=threads)
+        return plan_county(problem, time_budget=time_budget, threads=threads, on_first=on_first)
     started = time.perf_counter()
     budget = Budget(
         default_budget(len(problem.pupils)) if time_budget is None else time_budget, started
@@ -178,7 +186,31 @@ def plan(
     # pupils placed, then less driving; a tie keeps VROOM's). Checking
     # PyVRP's runs afterwards costs about what checking VROOM's did, so that
     # is kept back from its time, twice over.
+    def built(best: _Outcome, solver_name: str, solver_version: str) -> Plan:
+        routes: list[Route] = []
+        idle: list[str] = []
+        for v, order in enumerate(best.orders):
+            timing = schedule(current, v, order) if order else None
+            if timing is None:
+                assert not order, "a planned run must be feasible"
+                idle.append(vehicles[v].id)
+            else:
+                routes.append(runfix.route(vehicles[v].id, order, timing, current, problem))
+        left = {**unplaced, **best.unplaced}
+        return Plan(
+            routes=tuple(routes),
+            unplaced=tuple(left[i] for i in sorted(left)),
+            idle_vehicles=tuple(idle),
+            deadline=deadline,
+            solver=solver_name,
+            solver_version=solver_version,
+            solve_seconds=round(time.perf_counter() - started, 4),
+            fallback_reason=fallback_reason,
+        )
+
     if solver == "auto" and chosen is vroom_solver:
+        if on_first is not None:
+            on_first(built(best, solver_name, solver_version))
         until = budget.until - IMPROVE_RESERVE_S - 2 * finishing
         improved = _improve(current, best, unplaced, until, threads)
         if improved is not None:
@@ -187,27 +219,7 @@ def plan(
                 best = other
                 solver_name = f"{vroom_solver.name}+{fallback_solver.name}"
                 solver_version = f"{vroom_solver.version()}+{fallback_solver.version()}"
-    unplaced.update(best.unplaced)
-
-    routes: list[Route] = []
-    idle: list[str] = []
-    for v, order in enumerate(best.orders):
-        timing = schedule(current, v, order) if order else None
-        if timing is None:
-            assert not order, "a planned run must be feasible"
-            idle.append(vehicles[v].id)
-        else:
-            routes.append(runfix.route(vehicles[v].id, order, timing, current, problem))
-    return Plan(
-        routes=tuple(routes),
-        unplaced=tuple(unplaced[i] for i in sorted(unplaced)),
-        idle_vehicles=tuple(idle),
-        deadline=deadline,
-        solver=solver_name,
-        solver_version=solver_version,
-        solve_seconds=round(time.perf_counter() - started, 4),
-        fallback_reason=fallback_reason,
-    )
+    return built(best, solver_name, solver_version)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from server.planner import (
+    county_neighbourhoods,
     county_search,
     county_vroom,
     fallback_solver,
@@ -85,7 +86,7 @@ def test_the_county_solve_gets_the_budget_less_the_reserve(monkeypatch):
 
     def solve(*args, **kwargs):
         seen.append((*args[-2:], kwargs.get("plain") is not None, kwargs.get("initial") is not None,
-                     kwargs.get("searches")))  # fmt: skip
+                     kwargs.get("searches"), kwargs.get("only")))  # fmt: skip
         called.append(time.perf_counter())
         return real(*args, **kwargs)
 
@@ -96,15 +97,22 @@ def test_the_county_solve_gets_the_budget_less_the_reserve(monkeypatch):
     result = plan(problem_from_json(problem), time_budget=2.5)
     timeouts = [call[0] for call in seen]
     assert seen[0][1:4] == (vroom_solver.EXPLORATION_LEVEL, True, False)  # the first round: the plain model
-    finish = max(RESERVE_S, county_search.FINISH_SHARE * 2.5)
-    rounds = [call for call in seen if call[4] is not None]
-    assert all(0 < timeout <= 2.5 - finish for timeout, *_ in rounds)  # what is left, less enough to finish
-    others = seen[len(rounds):]
+    whole = [call for call in seen if call[5] is None]  # solves of the whole county
+    parts = [call for call in seen if call[5] is not None]  # neighbourhoods
+    assert seen[: len(whole)] == whole and parts  # the whole county first, then neighbourhoods
+    rounds_until = county_search.ROUNDS_SHARE * 2.5
+    finish = max(RESERVE_S, county_search.FINISH_SHARE * rounds_until)
+    rounds = [call for call in whole if call[4] is not None]
+    assert all(0 < timeout <= rounds_until - finish for timeout, *_ in rounds)  # what is left, less enough to finish
+    others = whole[len(rounds):]
     assert all(call[4] is None for call in others)  # the rounds come first
-    assert all(0 < timeout <= 2.5 - Budget(2.5).reserve for timeout, *_ in others)
+    assert all(0 < timeout <= rounds_until - Budget(rounds_until).reserve for timeout, *_ in others)
     assert all(timeout <= 2.5 - (at - started) for timeout, at in zip(timeouts, called))  # only what is left
-    barred = [level for _, level, plain, initial, _ in others if not plain and not initial]
+    barred = [level for _, level, plain, initial, _, _ in others if not plain and not initial]
     assert len(set(barred)) == len(barred)  # each level of the barred model once at most
+    size = county_neighbourhoods.RUNS + county_neighbourhoods.IDLE
+    assert all(timeout <= county_neighbourhoods.SOLVE_S and level == county_neighbourhoods.LEVEL
+               and 0 < len(only) <= size for timeout, level, _, _, _, only in parts)  # fmt: skip
     assert result.time_budget == 2.5
 
 
