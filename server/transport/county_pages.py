@@ -158,7 +158,9 @@ async def county_progress(request: Request) -> Response:
     if job["status"] != "done":
         shown = plan_jobs.status(st, job_id) or {}
         progress = shown.get("progress", {})
+        names = {v["id"]: v["name"] for v in await run_in_threadpool(fleet.vehicles, st, True)}
         return render(request, "transport_county_progress.html", {
+            "first": plan_jobs.first_summary(shown.get("best_so_far"), names),
             "title": "Planning the county's runs", "args": job["args"], "elapsed": progress.get("elapsed_s", 0.0),
             "budget": progress.get("time_budget_s", 0.0), "percent": round(100 * progress.get("fraction", 0.0))},
             active="transport")

@@ -303,10 +303,9 @@ async def plan_dry_run(request: Request) -> Response:
 
 @page
 async def plan_progress(request: Request) -> Response:
-    """A planning job of this user's: a progress bar (time used of the budget) that refreshes itself
-    until the plan is made, then the form with the proposed runs."""
-    st = app_state(request)
-    user = me(request).user
+    """A planning job of this user's: a progress bar and the best plan so far, refreshed each second
+    until the plan is made; then the form with the proposed runs."""
+    st, user = app_state(request), me(request).user
     job_id = request.path_params["job_id"]
     job = await run_in_threadpool(jobs.get, st.db, job_id) if is_uuid(job_id) else None
     if job is None or job["kind"] != plan_jobs.KIND or job["created_by"] != user.id:
@@ -321,6 +320,7 @@ async def plan_progress(request: Request) -> Response:
     progress = shown.get("progress", {})
     return render(request, "transport_progress.html", {
         "title": "Planning the runs", "job": shown, "choices": choices,
+        "first": plan_jobs.first_summary(shown.get("best_so_far"), plan_jobs.vehicle_names(job["args"])),
         "elapsed": progress.get("elapsed_s", 0.0), "budget": progress.get("time_budget_s", 0.0),
         "percent": round(100 * progress.get("fraction", 0.0))}, active="transport")
 

@@ -54,8 +54,30 @@ def status(st: AppState, job_id: str) -> dict[str, Any] | None:
     return {"job_id": job["id"], "status": job["status"],
             "progress": {"elapsed_s": round(used, 2), "time_budget_s": budget,
                          "fraction": 1.0 if done else round(min(1.0, used / budget) if budget else 0.0, 3)},
+            "best_so_far": None if done else progress.get("best_so_far"),
             "result": (job.get("result") or {}).get("answer") if done else None,
             "error": job.get("error")}
+
+
+def first_summary(plan: dict[str, Any] | None, names: dict[str, str]) -> dict[str, Any] | None:
+    """The office's view of a job's ``best_so_far`` (a school's plan or a county's, docs/routing.md
+    sections 2 and 6.2): how many are placed and each run's vehicle (by ``names``), pupils, times
+    and cost. Counts only, no pupil's name, while the search goes on."""
+    if not plan:
+        return None
+    runs = []
+    for r in plan.get("routes", []):
+        aboard = sum(len(s.get("pupils", [1])) for s in r["stops"] if s.get("type", "pickup") == "pickup")
+        runs.append({"vehicle": names.get(r["vehicle"], r["vehicle"]), "pupils": aboard, "depart": r["depart"][:5],
+                     "end": (r.get("end") or r.get("school_arrival") or "")[:5], "cost": r.get("cost")})
+    return {"placed": sum(r["pupils"] for r in runs), "unplaced": len(plan.get("unplaced", [])),
+            "runs": runs, "total_cost": plan.get("total_cost")}
+
+
+def vehicle_names(args: dict[str, Any]) -> dict[str, str]:
+    """A school's plan job's vehicles as the planner calls them (``v0``, ``v1``…), by name."""
+    return {f"v{n}": str(v.get("vehicle") or f"vehicle {n + 1}") if isinstance(v, dict) else f"vehicle {n + 1}"
+            for n, v in enumerate((args.get("body") or {}).get("vehicles") or [])}
 
 
 def run_job(ctx: jobs.JobContext) -> dict[str, Any]:
@@ -93,10 +115,13 @@ def solve_apart(ctx: jobs.JobContext, problem: dict[str, Any], budget: float) ->
 
 
 def _solve_apart(ctx: jobs.JobContext, problem: dict[str, Any], budget: float) -> dict[str, Any]:
-    """`doorstep plan` in a process of its own, reporting progress; killed at budget + GRACE_S."""
+    """`doorstep plan` in a process of its own, reporting progress and, once the first solver has
+    finished, its plan as ``best_so_far`` (the search goes on); killed at budget + GRACE_S."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(problem, f)
-    cmd = [sys.executable, "-m", "server.planner.cli", "--problem", f.name, "--time-budget", str(budget)]
+    interim = Path(f"{f.name}.first")
+    cmd = [sys.executable, "-m", "server.planner.cli", "--problem", f.name, "--time-budget", str(budget),
+           "--interim", str(interim)]
     started = time.monotonic()
     try:
         with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -111,12 +136,16 @@ def _solve_apart(ctx: jobs.JobContext, problem: dict[str, Any], budget: float) -
                         if elapsed > budget + GRACE_S:
                             raise RuntimeError(f"the planner took longer than its {budget:g} s budget "
                                                f"and {GRACE_S:g} s more, and was stopped") from None
+                        if "best_so_far" not in ctx.fields and interim.exists():
+                            ctx.fields["best_so_far"] = json.loads(interim.read_text(encoding="utf-8"))
                         ctx.progress(elapsed_s=round(elapsed, 2))
             except BaseException:
                 proc.kill()
                 raise
     finally:
         Path(f.name).unlink(missing_ok=True)
+        interim.unlink(missing_ok=True)
+    ctx.fields.pop("best_so_far", None)  # the plan itself follows: not kept twice
     ctx.progress(elapsed_s=round(time.monotonic() - started, 2))
     if proc.returncode != 0:
         raise RuntimeError((err.strip().splitlines() or [f"the planner exited with {proc.returncode}"])[-1])

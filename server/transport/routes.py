@@ -65,8 +65,10 @@ async def plan_job(request: Request) -> Response:
         raise ApiError(404, "not_found", "no such planning job")
     result = found["result"] or {}
     county = (result.get("plan") or {}) if "plan_id" in result else {}
+    first = found["best_so_far"] or {}  # the planner's own plan: a county's or a school's (docs/routing.md)
     pupils = [s["pupil_id"] for r in result.get("runs", []) for s in r["stops"]] + [
-        p for r in county.get("routes", []) for s in r["stops"] if s["type"] == "pickup" for p in s["pupils"]]
+        p for plan in (county, first) for r in plan.get("routes", []) for s in r["stops"]
+        for p in s.get("pupils", [s.get("pupil")] if "pupil" in s else []) if s.get("type", "pickup") == "pickup"]
     await audit_read(request, auth, "read_transport", pupils, {"job": job_id})
     return JSONResponse(found)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import threading
 import time
@@ -365,8 +366,13 @@ def test_planning_shows_a_progress_bar_until_the_proposal_is_ready(town, office_
 
     release = threading.Event()
     real = plan_jobs._solve_apart
+    first: dict = {}
 
     def held(ctx, problem, budget):  # the planner, held half-way until the test has looked
+        from server.planner import plan, plan_to_json, problem_from_json
+
+        first.update(plan_to_json(plan(problem_from_json(json.dumps(problem)), solver="vroom")))
+        ctx.fields["best_so_far"] = first  # as the job reports VROOM's plan while PyVRP searches on
         ctx.progress(elapsed_s=budget / 2)
         assert release.wait(60)
         return real(ctx, problem, budget)
@@ -388,6 +394,9 @@ def test_planning_shows_a_progress_bar_until_the_proposal_is_ready(town, office_
     assert r.status_code == 200 and r.headers["content-security-policy"] == CSP
     assert '<meta http-equiv="refresh" content="1">' in html and not re.search(r"\sstyle=", html)
     assert '<label for="plan-progress">Time used</label>' in html and "Proposed runs" not in html
+    placed = sum(len(r["stops"]) for r in first["routes"])
+    assert placed and f'data-placed="{placed}"' in html  # the best plan so far: counts by vehicle, no names
+    assert "Best plan so far" in text_of(html) and "Astra YX21 ABC" in text_of(html)
     assert page.get(f"/office/transport/plans/{new_id()}").status_code == 404
     release.set()
     deadline = time.monotonic() + 120
