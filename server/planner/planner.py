@@ -27,8 +27,8 @@ from server.planner.schedule import schedule
 
 SOLVER_CHOICES = ("auto", "vroom", "pyvrp", "fallback")
 REPAIR_ROUNDS = 3
-IMPROVE_NO_IMPROVEMENT = 1_000  # ... or until this many iterations bring nothing better,
-IMPROVE_PER_PUPIL = 50  # ... fewer on small problems: this many a pupil
+IMPROVE_NO_IMPROVEMENT = 10_000  # ... or until this many iterations bring nothing better,
+IMPROVE_PER_PUPIL = 100  # ... fewer on small problems: this many a pupil
 IMPROVE_MIN_S = 0.05  # not worth starting PyVRP with less time left than this
 IMPROVE_RESERVE_S = 0.05  # kept back for checking PyVRP's runs and building the Plan
 
