@@ -136,13 +136,9 @@ def _validate(problem: Problem) -> None:
     need_locations = problem.durations is None
     if need_locations and problem.school.location is None:
         raise ProblemError("school needs a location (or give a durations matrix)")
-    seen: set[str] = set()
+    _unique("pupil", [pupil.id for pupil in problem.pupils])
+    _unique("vehicle", [vehicle.id for vehicle in problem.vehicles])
     for pupil in problem.pupils:
-        if not pupil.id:
-            raise ProblemError("every pupil needs a non-empty id")
-        if pupil.id in seen:
-            raise ProblemError(f"pupil id {pupil.id!r} appears twice")
-        seen.add(pupil.id)
         if need_locations and pupil.location is None:
             raise ProblemError(f"pupil {pupil.id!r} needs a location")
         if pupil.boarding < 0:
@@ -151,13 +147,7 @@ def _validate(problem: Problem) -> None:
             raise ProblemError(f"pupil {pupil.id!r}: seats must be >= 1")
         if pupil.window is not None and pupil.window.start < 0:
             raise ProblemError(f"pupil {pupil.id!r}: window must be a time of day")
-    seen.clear()
     for vehicle in problem.vehicles:
-        if not vehicle.id:
-            raise ProblemError("every vehicle needs a non-empty id")
-        if vehicle.id in seen:
-            raise ProblemError(f"vehicle id {vehicle.id!r} appears twice")
-        seen.add(vehicle.id)
         if need_locations and vehicle.start is None:
             raise ProblemError(f"vehicle {vehicle.id!r} needs a start location")
         if vehicle.seats < 1:
@@ -218,3 +208,14 @@ class Plan:
     def placed(self) -> dict[str, str]:
         """Pupil id -> vehicle id."""
         return {stop.pupil_id: r.vehicle_id for r in self.routes for stop in r.stops}
+
+
+def _unique(kind: str, ids: Sequence[str]) -> None:
+    """Every id given and none twice (ProblemError naming the first that is not)."""
+    seen: set[str] = set()
+    for ident in ids:
+        if not ident:
+            raise ProblemError(f"every {kind} needs a non-empty id")
+        if ident in seen:
+            raise ProblemError(f"{kind} id {ident!r} appears twice")
+        seen.add(ident)
