@@ -17,14 +17,18 @@ node id plays no part in what a clock receives.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 from . import hlc as _hlc
 from .store import Txn
 from .types import Change
 
-if TYPE_CHECKING:
-    from .push import Prepared
+
+class Prepared(Protocol):
+    """A prepared batch (``sync.prepare``), as far as stamping it goes."""
+
+    changes: Sequence[object]
 
 KEY = "hlc_mark"
 _SPAN = _hlc.MAX_COUNTER + 1  # a stamp's counter is below this: (ms, counter) packs exactly
