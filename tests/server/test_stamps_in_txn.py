@@ -5,7 +5,6 @@ clock runs ten minutes ahead, writes first; this server's (and the CLI's) stamps
 still later than that committed write, and the last of them is the new mark."""
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,18 +18,11 @@ from server.state import open_state
 from sync import Clock
 from sync.hlc import MAX_COUNTER, now_ms
 from tests.conftest import Session, new_id
+from tests.server.test_retention import rows
 from tests.server.test_roll import open_case, pupil, pupil_by_upn, run, upn
 from tests.server.test_transport_api import setup_school
 
 AHEAD_MS = 10 * 60 * 1000
-
-
-def rows(db_path: str, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def mark(db_path: str) -> str:
