@@ -156,6 +156,16 @@ def need_fields(v: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
     return out, bad
 
 
+def _over_stored(txn: Any, sql: str, key: str, keys: tuple[str, ...], fields: dict[str, Any],
+                 missing: str) -> dict[str, Any]:
+    """A patch's ``fields`` over the record as stored (read by ``sql`` inside the write
+    transaction, so two patches of different fields never undo each other); 404 ``missing``."""
+    row = txn.execute(sql, (key,)).fetchone()
+    if row is None:
+        raise ApiError(404, "not_found", missing)
+    return {**editable(orjson.loads(row[0]), keys), **fields}
+
+
 def raise_problems(bad: Problems) -> None:
     """The house 422: the first problem as the message, all of them by field."""
     if bad:
@@ -187,10 +197,8 @@ def save_vehicle(st: AppState, user_id: str, device_id: str | None, fields: Mapp
     now = now_iso()
     with st.db.write() as txn:
         if patch and vehicle_id is not None:
-            row = txn.execute("SELECT data FROM transport_vehicles WHERE id = ?", (vehicle_id,)).fetchone()
-            if row is None:
-                raise ApiError(404, "not_found", "no such vehicle")
-            fields = {**editable(orjson.loads(row[0]), VEHICLE_KEYS), **fields}
+            fields = _over_stored(txn, "SELECT data FROM transport_vehicles WHERE id = ?", vehicle_id,
+                                  VEHICLE_KEYS, fields, "no such vehicle")
         clean, bad = vehicle_fields(fields)
         raise_problems(bad)
         if vehicle_id is None:
@@ -251,10 +259,8 @@ def save_need(st: AppState, user_id: str, device_id: str | None, pupil_id: str, 
     now = now_iso()
     with st.db.write() as txn:
         if patch and not create:
-            row = txn.execute("SELECT data FROM transport_needs WHERE pupil_id = ?", (pupil_id,)).fetchone()
-            if row is None:
-                raise ApiError(404, "not_found", "no transport needs are recorded for this pupil")
-            fields = {**editable(orjson.loads(row[0]), NEED_KEYS), **fields}
+            fields = _over_stored(txn, "SELECT data FROM transport_needs WHERE pupil_id = ?", pupil_id,
+                                  NEED_KEYS, fields, "no transport needs are recorded for this pupil")
         clean, bad = need_fields(fields)
         raise_problems(bad)
         pupil = txn.execute("SELECT 1 FROM pupils WHERE id = ? AND deleted = 0", (pupil_id,)).fetchone()
