@@ -51,7 +51,7 @@ def record(txn: SqliteTxn, user_id: str | None, device_id: str | None, action: s
     audit_id = int(cur.lastrowid or 0)
     keys = ids if indexed is None else sorted(set(indexed))
     if keys:
-        txn.conn.executemany("INSERT OR IGNORE INTO audit_entities (audit_id, entity_id) VALUES (?, ?)",
+        txn.executemany("INSERT OR IGNORE INTO audit_entities (audit_id, entity_id) VALUES (?, ?)",
                              [(audit_id, i) for i in keys])
     return audit_id
 

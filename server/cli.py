@@ -11,7 +11,7 @@ from .identity import admin_cli as user_cli
 from .ops import cli as ops_cli
 from .relationships import cli as messages_cli
 from .retention import cli as retention_cli
-from .state import open_state
+from .state import is_url, open_state
 from .tenancy import cli as tenancy_cli
 from .util import die_with_parent, freeze_heap
 
@@ -207,7 +207,15 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    st = open_state(settings)
+    if is_url(settings.db_path):  # several servers share it: only `doorstep init` migrates
+        st = open_state(settings, migrate=False)
+        pending = st.db.pending()
+        if pending:
+            print(f"error: the database needs {len(pending)} migration(s) ({pending[0]} …): run "
+                  "`doorstep --db URL init` once, from one process, then start the servers", file=sys.stderr)
+            return 2
+    else:
+        st = open_state(settings)
     if args.demo:
         from .demo import demo_logins, load_demo
 

@@ -126,6 +126,9 @@ class SqliteTxn:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, tuple(params))
 
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
     # -- records -------------------------------------------------------------
     def get(self, type_: str, ids: Iterable[str]) -> dict[str, Record]:
         ids = list(ids)

@@ -18,9 +18,24 @@ class AppState:
     signer: Signer
 
 
+def is_url(where: str) -> bool:
+    """A PostgreSQL database URL (``postgresql://…``) rather than a SQLite file's path."""
+    return where.startswith(("postgresql://", "postgres://"))
+
+
+def open_database(where: str) -> Database:
+    """The store ``where`` names: a PostgreSQL URL (docs/postgresql.md) or a SQLite file."""
+    if is_url(where):
+        from .pg import PgDatabase, refuse_password
+
+        refuse_password(where)
+        return PgDatabase(where)  # type: ignore[return-value]
+    return Database(where)
+
+
 def open_state(settings: Settings, *, migrate: bool = True) -> AppState:
     """``migrate`` false: a server that must never migrate (server/tenancy) and has checked first."""
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path)
     if migrate:
         db.migrate()
     signer = Signer(db, settings.jwt_algorithm, settings.authority)

@@ -1,4 +1,8 @@
-"""Shared fixtures: a server on a real SQLite file, users, signed-in clients."""
+"""Shared fixtures: a server on a real SQLite file, users, signed-in clients.
+
+With ``DOORSTEP_TEST_STORE=postgresql`` every server a test makes runs on a fresh PostgreSQL
+database instead (cloned from a migrated template in a throwaway cluster the run owns:
+tests/pg/cluster.py), so the same tests check both stores (docs/postgresql.md, "Tests")."""
 from __future__ import annotations
 
 import os
@@ -15,9 +19,9 @@ from starlette.testclient import TestClient
 os.environ.setdefault("DOORSTEP_ARGON2_TIME", "1")
 os.environ.setdefault("DOORSTEP_ARGON2_MEMORY_KIB", "8192")
 
-from server.identity.accounts import add_user
 from server.app import create_app
 from server.config import Settings
+from server.identity.accounts import add_user
 from server.state import AppState, open_state
 from sync import Clock
 
@@ -76,8 +80,67 @@ class Session:
         return self.client.post(path, headers=self.headers, json=body)
 
 
+STORE = os.environ.get("DOORSTEP_TEST_STORE", "sqlite")
+ON_POSTGRES = STORE == "postgresql"
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="reads or writes the SQLite file itself")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for the run, stopped by its PID afterwards."""
+    from tests.pg import cluster
+
+    reason = cluster.why_not()
+    if reason:
+        pytest.skip(reason)
+    pytest.importorskip("psycopg", reason="psycopg 3 is not installed: pip install '.[pg]'")
+    running = cluster.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: Any) -> str:
+    """A database with the server's whole schema, the template each test's database copies."""
+    import psycopg
+
+    from server.pg import PgDatabase
+
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE doorstep_template")
+    db = PgDatabase(pg_cluster.url("doorstep_template"))
+    db.migrate()
+    db.close()
+    return "doorstep_template"
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> str:
+def pg_database(pg_cluster: Any, pg_template: str) -> Iterator[Any]:
+    """A factory of fresh PostgreSQL databases (URLs), each dropped after the test."""
+    import psycopg
+
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+        made.append(name)
+        return pg_cluster.url(name)
+
+    yield make
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        for name in made:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where the test's server keeps its data: a SQLite file, or a PostgreSQL database's URL."""
+    if ON_POSTGRES:
+        return request.getfixturevalue("pg_database")()
     return str(tmp_path / "doorstep.db")
 
 

@@ -6,7 +6,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -26,7 +28,8 @@ class LiveServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = f"{db_path}.{self.port}.log"
+        where = db_path if "://" not in db_path else f"{tempfile.gettempdir()}/doorstep-{uuid.uuid4().hex[:8]}"
+        self.log_path = f"{where}.{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> LiveServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

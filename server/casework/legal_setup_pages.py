@@ -45,7 +45,7 @@ async def calendar(request: Request) -> Response:
 def _add(st: AppState, user_id: str, rows: list[tuple[str | None, Period]]) -> None:
     with st.db.write() as txn:
         at = now_iso()
-        txn.conn.executemany("INSERT INTO term_dates (school_id, kind, starts_on, ends_on, name, created_at, created_by) "
+        txn.executemany("INSERT INTO term_dates (school_id, kind, starts_on, ends_on, name, created_at, created_by) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?)",
                              [(school, p.kind, p.starts_on.isoformat(), p.ends_on.isoformat(), p.name, at, user_id)
                               for school, p in rows])

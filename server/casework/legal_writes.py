@@ -220,7 +220,7 @@ def request_pn(st: AppState, user: User, case_id: str, parent: Parent, ground: s
         n = _insert(txn, user, legal.PN, case, parent, "requested", on.isoformat(),
                     {"ground": ground, "requested_by": requested_by, "requested_on": on.isoformat(), "note": note,
                      "nti_id": nti["id"] if nti else None})
-        txn.conn.executemany("INSERT INTO penalty_sessions (notice_id, pupil_id, parent_key, day, session, code) "
+        txn.executemany("INSERT INTO penalty_sessions (notice_id, pupil_id, parent_key, day, session, code) "
                              "VALUES (?, ?, ?, ?, ?, ?)",
                              [(n["id"], case["pupil_id"], parent.key, s["day"], s["session"], s["code"])
                               for s in sessions])

@@ -138,7 +138,7 @@ def save(txn: SqliteTxn, user_id: str | None, school_id: str, year: int, held_on
         rows.append((meeting_id, s.pupil_id, s.pct_tenths, s.band, int(s.threshold_met), s.case_id,
                      int(s.has_plan), chosen.get("decision") or None, chosen.get("agreed_by", ""),
                      chosen.get("note", "")))
-    txn.conn.executemany(
+    txn.executemany(
         "INSERT INTO targeting_decisions (meeting_id, pupil_id, pct, band, threshold_met, case_id, has_plan, "
         "decision, agreed_by, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     audit.record(txn, user_id, None, "targeting_meeting", [meeting_id, school_id, *(s.pupil_id for s in seen)],

@@ -156,14 +156,14 @@ def reserve(db: Database, username: str, address: str, policy: Policy) -> None:
         refusal = _refusal(db, _rows(txn, username, address), username, address, policy, now)
         if refusal is None:
             txn.execute(
-                "INSERT INTO signin_throttle (key, failures, first_at, last_at) VALUES (?, 1, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - first_at >= ? THEN 1 "
-                "ELSE failures + 1 END, first_at = CASE WHEN ? - first_at >= ? THEN ? ELSE first_at END, "
+                "INSERT INTO signin_throttle AS t (key, failures, first_at, last_at) VALUES (?, 1, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - t.first_at >= ? THEN 1 "
+                "ELSE t.failures + 1 END, first_at = CASE WHEN ? - t.first_at >= ? THEN ? ELSE t.first_at END, "
                 "last_at = ?", (addr_key, now, now, now, policy.window_s, now, policy.window_s, now, now))
             txn.execute(
-                "INSERT INTO signin_throttle (key, failures, first_at, last_at) VALUES (?, 1, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - last_at >= ? THEN 1 "
-                "ELSE failures + 1 END, last_at = ?", (pair_key, now, now, now, PAIR_MEMORY_S, now))
+                "INSERT INTO signin_throttle AS t (key, failures, first_at, last_at) VALUES (?, 1, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - t.last_at >= ? THEN 1 "
+                "ELSE t.failures + 1 END, last_at = ?", (pair_key, now, now, now, PAIR_MEMORY_S, now))
             txn.execute("DELETE FROM signin_throttle WHERE rowid IN (SELECT rowid FROM signin_throttle "
                         "WHERE last_at < ? LIMIT ?)", (now - PAIR_MEMORY_S, PRUNE_BATCH))
     if refusal is not None:

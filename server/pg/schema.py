@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..migrations import ENTITY_TABLES
+from .schema_derived import derive
 
 # the one schema version this module creates (a later step turns this into numbered migrations)
 SCHEMA_VERSION = 1
@@ -91,13 +92,57 @@ def statements() -> list[str]:
     return out
 
 
-def create_schema(conn: Any) -> None:
-    """Create the engine's tables on ``conn`` (a psycopg connection in autocommit mode) in one
-    transaction, serialised across processes by an advisory lock; a no-op when they exist."""
+def server_statements() -> list[str]:
+    """The rest of the server's schema, derived from the SQLite migrations
+    (``server.pg.schema_derived``): every other table, any column or index SQLite has on the
+    engine's tables beyond the ones above, and the record of which migrations it stands for."""
+    derived = derive()
+    engine = set(tables())
+    out: list[str] = []
+    for table, creates in derived.tables.items():
+        if table not in engine:
+            out += creates
+    for table in engine & derived.columns.keys():
+        out += [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {ddl}" for _name, ddl in derived.columns[table]
+                if not _generated_here(table, _name)]
+    for indexes in derived.indexes.values():
+        out += [ddl for _name, ddl in indexes]
+    out.append(f"CREATE TABLE IF NOT EXISTS schema_migrations (name {TEXT} PRIMARY KEY)")
+    # a JSON value as SQLite's json_extract compares it with a number (server/pg/dialect.py)
+    out.append("""CREATE OR REPLACE FUNCTION json_number(j jsonb) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE jsonb_typeof(j) WHEN 'number' THEN (j #>> '{}')::numeric
+    WHEN 'boolean' THEN CASE WHEN j = 'true'::jsonb THEN 1 ELSE 0 END END $$""")
+    return out
+
+
+def _generated_here(table: str, column: str) -> bool:
+    return any(table == t and column in links for t, links in ENTITY_TABLES.values())
+
+
+def create_schema(conn: Any, *, server: bool = True) -> None:
+    """Create the tables on ``conn`` (a psycopg connection in autocommit mode) in one
+    transaction, serialised across processes by an advisory lock; a no-op when they exist.
+    ``server``: the whole server's schema, not only the engine's, and the SQLite migrations it
+    stands for recorded in ``schema_migrations``."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         for sql in statements():
             conn.execute(sql)
+        if server:
+            for sql in server_statements():
+                conn.execute(sql)
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO schema_migrations VALUES (%s) ON CONFLICT DO NOTHING",
+                                [(name,) for name in derive().migrations])
+
+
+def pending(conn: Any) -> list[str]:
+    """The SQLite migrations this PostgreSQL database does not stand for yet (all of them on a
+    database without the server's schema)."""
+    exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]
+    done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")} if exists else set()
+    return [name for name in derive().migrations if name not in done]
 
 
 def tables() -> list[str]:

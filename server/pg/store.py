@@ -19,6 +19,7 @@ SQLite's deferred read transaction gives. Each thread has its own write and read
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,12 +27,32 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.adapt import Loader
+from psycopg.types.string import TextLoader
 
 from ..storage import WRITE_WAIT_S, Busy
-from .schema import create_schema
+from .schema import create_schema, pending
 from .txn import PgTxn
 
 _LOCK = "SELECT value FROM meta WHERE key = 'max_seq' FOR UPDATE"
+
+
+class _NumberLoader(Loader):
+    def load(self, data: Any) -> int | float:
+        text = bytes(data)
+        return float(text) if b"." in text or b"e" in text.lower() or b"N" in text else int(text)
+
+
+def refuse_password(url: str) -> None:
+    """A password in the URL would show in ``ps`` and shell history: it comes from the
+    environment (``PGPASSWORD``) or a file (``PGPASSFILE``, ``~/.pgpass``) instead."""
+    if re.search(r"://[^/@]*:[^@/]*@", url) or re.search(r"[?&]password=", url):
+        raise SystemExit("the database URL holds a password: put it in PGPASSWORD or a PGPASSFILE, "
+                         "never on the command line")
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 class PgDatabase:
@@ -48,16 +69,34 @@ class PgDatabase:
         self._conns_lock = threading.Lock()
 
     def connect(self) -> psycopg.Connection[Any]:
-        """A new connection in autocommit mode (transactions are begun explicitly)."""
+        """A new connection in autocommit mode (transactions are begun explicitly), reading
+        values as the SQLite store gives them to the server: JSON as its text, a sum or an
+        average (``numeric``) as an int or a float."""
         conn = psycopg.connect(self.url, autocommit=True)
+        for name in ("json", "jsonb"):
+            conn.adapters.register_loader(name, TextLoader)
+        conn.adapters.register_loader("numeric", _NumberLoader)
         with self._conns_lock:
             self._conns.append(conn)
         return conn
+
+    @property
+    def path(self) -> str:
+        """Where the database is, for messages (the URL without its password)."""
+        return _redacted(self.url)
 
     def migrate(self) -> None:
         conn = self.connect()
         try:
             create_schema(conn)
+        finally:
+            self._forget(conn)
+
+    def pending(self) -> list[str]:
+        """The migrations this database does not stand for yet (``doorstep migrate`` applies them)."""
+        conn = self.connect()
+        try:
+            return pending(conn)
         finally:
             self._forget(conn)
 

@@ -7,15 +7,19 @@ takes a lock or begins a transaction: ``server.pg.store.PgDatabase`` does.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
 import orjson
+import psycopg
 
 from sync import AppliedChange, Conflict, Record, ScopeEvent, TypeFilter, pull_item
 
 from ..migrations import ENTITY_TABLES
 from ..sqlite_txn import _applied, _conflict, _conflict_row, _record, _row, table_of
+from .dialect import translate
+from .schema_derived import derive
 
 _COLUMNS = ("id, data::text, meta::text, version, seq, deleted, deleted_hlc, flags::text, created_at, "
             "created_by, updated_at, updated_by, created_seq")
@@ -70,6 +74,45 @@ def _changed_sql(columns: str, type_: str, seq: int, limit: int, where: TypeFilt
     return sql, params
 
 
+_INSERT_INTO = re.compile(r"(?is)^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _with_rowid(sql: str) -> tuple[str, str | None]:
+    """An INSERT into a table keyed by a row number (an identity column here) returns the key."""
+    m = _INSERT_INTO.match(sql)
+    if m is None or re.search(r"(?i)\sRETURNING\s", sql):
+        return sql, None
+    key = derive().identity.get(m.group(1))
+    return (sql + f" RETURNING {key}", key) if key else (sql, None)
+
+
+def _run(conn: Any, sql: str, params: Iterable[Any]) -> Any:
+    try:
+        return conn.execute(sql, tuple(params))
+    except psycopg.errors.ProgrammingError as exc:  # a statement this store cannot run: name it
+        exc.add_note(f"in PostgreSQL's spelling: {sql}")
+        raise
+
+
+class Result:
+    """A statement's cursor, with ``lastrowid`` as SQLite's has it."""
+
+    def __init__(self, cur: Any, lastrowid: int | None) -> None:
+        self._cur, self.lastrowid = cur, lastrowid
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+    def __iter__(self) -> Any:
+        return iter(self._cur)
+
+    def fetchone(self) -> Any:
+        return None if self.lastrowid is not None else self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return [] if self.lastrowid is not None else self._cur.fetchall()
+
+
 class PgTxn:
     """The sync engine's ``Txn`` over one psycopg connection inside a transaction."""
 
@@ -77,12 +120,25 @@ class PgTxn:
         self.conn = conn
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.conn.execute(sql, tuple(params))
+        """The server's SQL (SQLite's spelling, ``server.pg.dialect``), rows as dicts."""
+        cur = _run(self.conn, translate(sql), params)
         names = [d.name for d in cur.description] if cur.description else []
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        return self.conn.execute(sql, tuple(params))
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> Result:
+        """The server's SQL (SQLite's spelling); an INSERT into a table keyed by a row number
+        answers it as ``lastrowid``, as SQLite's cursor does."""
+        pg, key = _with_rowid(translate(sql))
+        cur = _run(self.conn, pg, params)
+        last = None
+        if key is not None:
+            made = cur.fetchall()
+            last = made[-1][0] if made else None
+        return Result(cur, last)
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(translate(sql), [tuple(r) for r in rows])
 
     # -- records -------------------------------------------------------------
     def get(self, type_: str, ids: Iterable[str]) -> dict[str, Record]:

@@ -23,7 +23,7 @@ def record_list(txn: SqliteTxn, user_id: str, device_id: str | None, action: str
                 detail: dict[str, Any]) -> int:
     ids = list(pupil_ids)
     audit_id = audit.record(txn, user_id, device_id, action, [], {**detail, "pupils": len(ids)})
-    txn.conn.execute(
+    txn.execute(
         "INSERT OR IGNORE INTO audit_pupils (pupil_pk, audit_id) SELECT pk, ? FROM register_pupils "
         "WHERE pupil_id IN (SELECT value FROM json_each(?))", (audit_id, orjson.dumps(ids).decode()))
     return audit_id

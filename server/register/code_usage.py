@@ -39,7 +39,7 @@ MIXED_SHARE = 0.2  # with between 20% and 80% of pupils in year 7 and above: all
 def after_slice(txn: SqliteTxn) -> None:
     """In an import slice's transaction: the sessions per school, year and code that the marks in
     ``temp.stage`` move (each a mark written, and the code it replaced, if any)."""
-    txn.conn.execute(
+    txn.execute(
         "INSERT INTO school_codes (school_pk, year, code, sessions) SELECT * FROM (SELECT school_pk, year, code, "
         "sum(n) AS n FROM (SELECT school_pk, year, code, 1 AS n FROM temp.stage WHERE school_pk IS NOT NULL "
         "UNION ALL SELECT school_pk, year, old, -1 FROM temp.stage WHERE school_pk IS NOT NULL AND old IS NOT NULL) "
@@ -78,8 +78,8 @@ def refresh_profiles(db: Database, today: dt.date) -> None:
         return  # an import that changed nothing leaves the database as it was
     stamp = now_iso()
     with db.write(timeout=60.0) as txn:
-        txn.conn.executemany("DELETE FROM school_profiles WHERE school_pk = ?", [(pk,) for pk in old.keys() - new.keys()])
-        txn.conn.executemany(
+        txn.executemany("DELETE FROM school_profiles WHERE school_pk = ?", [(pk,) for pk in old.keys() - new.keys()])
+        txn.executemany(
             "INSERT INTO school_profiles (school_pk, phase, pupils, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO UPDATE SET phase = excluded.phase, pupils = excluded.pupils, updated_at = excluded.updated_at",
             [(pk, *value, stamp) for pk, value in new.items() if old.get(pk) != value])

@@ -110,7 +110,7 @@ def after_slice(txn: SqliteTxn, bands: BandThresholds) -> None:
     """In an import slice's transaction, after ``tally.apply_stage``: the improvement of every pupil
     whose marks the slice wrote (their figures row of the mark's year; a correction to the last
     weeks of an earlier year reaches this year's row at the next roll forward)."""
-    pairs = txn.conn.execute("SELECT DISTINCT pupil_pk, year FROM temp.stage").fetchall()
+    pairs = txn.execute("SELECT DISTINCT pupil_pk, year FROM temp.stage").fetchall()
     recompute(txn, [tuple(p) for p in pairs], bands)
 
 

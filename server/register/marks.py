@@ -255,7 +255,7 @@ def _save_rejects(run: _Run, rows: Sorted) -> None:
                              ([_repeat(run, r) for r in chunk] for chunk in rows.repeats(REJECTS_A_SLICE)))
     for chunk in chunks:
         with run.db.write(timeout=WAIT_S) as txn:
-            txn.conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
+            txn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
                                  "VALUES (?, ?, ?, ?)", [(run.no, *r) for r in chunk])
         publish.step_aside(run.db)
     _save_read(run)

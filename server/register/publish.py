@@ -85,7 +85,7 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
                 seq += 1
                 fast_rows.append((*_values(fields), stamp, actor.user_id, *_values(fields), now, actor.user_id,
                                   seq, now, actor.user_id, pupil_id))
-            txn.conn.executemany(_FAST_UPDATE, fast_rows)
+            txn.executemany(_FAST_UPDATE, fast_rows)
             records = txn.get("pupil", [pupil_id for pupil_id, _ in slow])
             save = []
             for pupil_id, fields in slow:
@@ -100,7 +100,7 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
             # these saves touch only register fields: the keys' watermark may skip them
             txn.execute("UPDATE meta SET value = ? WHERE key = ? AND value = ?", (seq, keys.WATERMARK, txn.max_seq()))
             txn.set_max_seq(seq)
-            txn.conn.executemany("UPDATE figures SET dirty = 0 WHERE pupil_pk = ? AND year = ?",
+            txn.executemany("UPDATE figures SET dirty = 0 WHERE pupil_pk = ? AND year = ?",
                                  [(r[0], r[1]) for r in rows])
             written += len(save) + len(fast_rows)
         step_aside(db)

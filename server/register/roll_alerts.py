@@ -78,7 +78,7 @@ def leaver_alerts(db: Database, day: str, report: RollReport, leavers: list[Leav
 
 def save_alerts(txn: SqliteTxn, rows: list[tuple[Any, ...]]) -> None:
     if rows:
-        txn.conn.executemany("INSERT OR IGNORE INTO register_alerts (id, kind, pupil_id, school_id, created_at, "
+        txn.executemany("INSERT OR IGNORE INTO register_alerts (id, kind, pupil_id, school_id, created_at, "
                              "detail) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 

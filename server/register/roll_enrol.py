@@ -90,10 +90,10 @@ def write_enrolments(txn: SqliteTxn, intents: list[Enrol], day: str, report: Rol
             else:
                 updates.append((e[1], e[2], int(e[3]), p, e[0], e[4]))
     if updates:
-        txn.conn.executemany("UPDATE enrolments SET from_date = ?, to_date = ?, main = ? "
+        txn.executemany("UPDATE enrolments SET from_date = ?, to_date = ?, main = ? "
                              "WHERE pupil_pk = ? AND school_pk = ? AND from_date = ?", updates)
     if inserts:
-        txn.conn.executemany(
+        txn.executemany(
             "INSERT INTO enrolments (pupil_pk, school_pk, from_date, to_date, main) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (pupil_pk, school_pk, from_date) DO UPDATE SET to_date = excluded.to_date, "
             "main = excluded.main", inserts)

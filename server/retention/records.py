@@ -27,7 +27,7 @@ def forget(txn: SqliteTxn, type_: str, ids: list[str]) -> None:
     review states (before the records' rows change: the log finds their first change through
     ``created_seq``)."""
     sql = f"DELETE FROM changes WHERE seq IN ({entity_change_seqs(type_)})"
-    txn.conn.executemany(sql, [(i, type_, i) for i in ids])
+    txn.executemany(sql, [(i, type_, i) for i in ids])
     txn.execute("DELETE FROM conflicts WHERE entity_id IN (SELECT value FROM json_each(?))", (json_ids(ids),))
     txn.execute("DELETE FROM reviews WHERE entity_id IN (SELECT value FROM json_each(?))", (json_ids(ids),))
     txn.execute("DELETE FROM review_history WHERE entity_id IN (SELECT value FROM json_each(?))", (json_ids(ids),))

@@ -20,19 +20,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[cluster.Cluster]:
-    reason = cluster.why_not()
-    if reason:
-        pytest.skip(reason)
-    pytest.importorskip("psycopg", reason="psycopg 3 is not installed: pip install '.[pg]'")
-    running = cluster.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="session")
 def pg_url(pg_cluster: cluster.Cluster) -> str:
     """A database with the engine's schema, shared by the session's tests (each resets it)."""
     import psycopg

@@ -1,0 +1,258 @@
+"""The server's SQL, as written for SQLite, in PostgreSQL's spelling (docs/postgresql.md, "One
+SQL, two spellings").
+
+The server's statements are written once, in the subset of SQL both databases share, plus a few
+SQLite spellings that have one exact PostgreSQL counterpart. ``translate`` rewrites those, once
+per distinct statement (cached), when the store is PostgreSQL; on SQLite nothing runs. What it
+rewrites, and nothing else:
+
+- ``?`` placeholders as ``%s`` (and a literal ``%`` as ``%%``, which psycopg would read as one);
+- ``json_extract(x, '$.a.b')`` as ``(CAST(x AS jsonb) #>> '{a,b}')``: the value as text (a
+  statement that compares or adds it as a number casts it, ``CAST(… AS INTEGER)``, on both);
+- ``json_each(x)`` (the elements of a JSON array) as ``jsonb_array_elements_text(…)``, whose
+  column is ``value`` as in SQLite;
+- ``json_set(x, '$.k', v)``, ``json(x)``, ``json_type(x)``; ``max(a, b)``/``min(a, b)`` with two
+  arguments as ``GREATEST``/``LEAST``; ``instr`` as ``strpos``; ``iif`` as ``CASE``;
+  ``strftime(format, 'now'[, modifier])`` for the one format the server uses;
+- ``INSERT OR IGNORE`` as ``ON CONFLICT DO NOTHING`` and ``INSERT OR REPLACE`` as an upsert on
+  the table's primary key (``conflict_keys``);
+- ``LIKE`` as ``ILIKE`` (SQLite's LIKE ignores ASCII case); ``CAST(… AS REAL)`` as double
+  precision; ``rowid`` as ``ctid`` (a row's address, for "these rows" and insertion order);
+  ``PRAGMA table_info(t)`` as a query of the catalogue.
+
+Anything else SQLite-only raises ``Untranslatable`` when the statement is first run, naming it,
+rather than running with another meaning.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+def conflict_keys(table: str) -> tuple[str, ...]:
+    """The table's primary key, for INSERT OR REPLACE (from the schema the migrations make)."""
+    from .schema_derived import derive
+
+    return derive().keys.get(table, ())
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FORMATS = {"%Y-%m-%dT%H:%M:%fZ": 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'}
+
+
+class Untranslatable(ValueError):
+    """A statement uses SQLite SQL with no PostgreSQL spelling here."""
+
+
+def _scan_string(sql: str, i: int) -> int:
+    """The index just past the quoted literal or identifier starting at ``i``."""
+    quote = sql[i]
+    j = i + 1
+    while j < len(sql):
+        if sql[j] == quote:
+            if j + 1 < len(sql) and sql[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    raise Untranslatable(f"unterminated {quote} in: {sql[:120]}")
+
+
+def _close(sql: str, i: int) -> int:
+    """The index of the parenthesis closing the one at ``i``."""
+    depth = 0
+    j = i
+    while j < len(sql):
+        c = sql[j]
+        if c in "'\"":
+            j = _scan_string(sql, j)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    raise Untranslatable(f"unbalanced parentheses in: {sql[:120]}")
+
+
+def _split_args(body: str) -> list[str]:
+    args, depth, start, j = [], 0, 0, 0
+    while j < len(body):
+        c = body[j]
+        if c in "'\"":
+            j = _scan_string(body, j)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            args.append(body[start:j].strip())
+            start = j + 1
+        j += 1
+    args.append(body[start:].strip())
+    return args
+
+
+def _literal(arg: str) -> str | None:
+    return arg[1:-1].replace("''", "'") if len(arg) >= 2 and arg[0] == arg[-1] == "'" else None
+
+
+def _path(arg: str) -> str:
+    """``'$.a.b'`` as PostgreSQL's path ``'{a,b}'``."""
+    text = _literal(arg)
+    if text is None or not text.startswith("$.") or not all(p.isidentifier() for p in text[2:].split(".")):
+        raise Untranslatable(f"json path {arg}: only '$.name[.name…]' is translated")
+    return "'{" + ",".join(text[2:].split(".")) + "}'"
+
+
+_EXTRACTED = re.compile(r"\(CAST\((.*) AS jsonb\) #>> ('\{[^']*\}')\)", re.S)
+_NUMBER_NEXT = re.compile(r"\s*(=|!=|<>|<=|>=|<|>)\s*-?\d")
+
+
+def _number(extracted: str) -> str:
+    """A translated ``json_extract`` as SQLite gives a number: numeric, true as 1, false as 0
+    (``json_number``, a function the schema defines), for comparing with or adding numbers."""
+    m = _EXTRACTED.fullmatch(extracted)
+    assert m is not None
+    return f"json_number(CAST({m.group(1)} AS jsonb) #> {m.group(2)})"
+
+
+def _as_jsonb(arg: str) -> str:
+    """A value for ``jsonb_set``: JSON text (``json(x)``, already ``CAST(x AS jsonb)``) as it is,
+    anything else as the JSON of its value."""
+    return arg if re.fullmatch(r"(?s)CAST\(.* AS jsonb\)", arg) else f"to_jsonb({arg})"
+
+
+def _call(name: str, args: list[str]) -> str | None:
+    """The PostgreSQL spelling of SQLite's ``name(args)`` (args already translated), or None
+    when the call reads the same in both."""
+    if name == "json_extract":
+        if len(args) != 2:
+            raise Untranslatable("json_extract with several paths")
+        return f"(CAST({args[0]} AS jsonb) #>> {_path(args[1])})"
+    if name in ("sum", "avg") and len(args) == 1 and _EXTRACTED.fullmatch(args[0]):
+        return f"{name}({_number(args[0])})"
+    if name == "json_each":
+        return f"jsonb_array_elements_text(CAST({args[0]} AS jsonb))"
+    if name == "json":
+        return f"CAST({args[0]} AS jsonb)"
+    if name == "json_type":
+        return f"jsonb_typeof(CAST({args[0]} AS jsonb))"
+    if name == "json_set":
+        if len(args) != 3:
+            raise Untranslatable("json_set with several paths")
+        return f"CAST(jsonb_set(CAST({args[0]} AS jsonb), {_path(args[1])}, {_as_jsonb(args[2])}) AS text)"
+    if name in ("max", "min") and len(args) > 1:
+        return f"{'GREATEST' if name == 'max' else 'LEAST'}({', '.join(args)})"
+    if name == "instr":
+        return f"strpos({args[0]}, {args[1]})"
+    if name == "iif":
+        return f"CASE WHEN {args[0]} THEN {args[1]} ELSE {args[2]} END"
+    if name == "ifnull":
+        return f"COALESCE({', '.join(args)})"
+    if name == "strftime":
+        fmt = _FORMATS.get((_literal(args[0]) or "").replace("%%", "%"))
+        if fmt is None or _literal(args[1]) != "now" or len(args) > 3:
+            raise Untranslatable(f"strftime({', '.join(args)})")
+        at = "(now() AT TIME ZONE 'UTC')" + (f" + CAST({args[2]} AS interval)" if len(args) == 3 else "")
+        return f"to_char({at}, '{fmt}')"
+    if name in ("json_group_array", "json_object", "json_array", "json_insert", "json_remove",
+                "json_patch", "group_concat", "total", "printf", "julianday", "unixepoch", "datetime",
+                "glob", "last_insert_rowid"):
+        raise Untranslatable(f"{name}() has no translation here")
+    return None
+
+
+def _rewrite(sql: str) -> str:
+    """Functions, keywords and placeholders, outside string literals."""
+    out: list[str] = []
+    i = 0
+    while i < len(sql):
+        c = sql[i]
+        if c == "'":
+            j = _scan_string(sql, i)
+            out.append(sql[i:j].replace("%", "%%"))
+            i = j
+        elif c == '"':
+            j = _scan_string(sql, i)
+            out.append(sql[i:j])
+            i = j
+        elif c == "?":
+            out.append("%s")
+            i += 1
+        elif c == "%":
+            out.append("%%")
+            i += 1
+        elif c.isalpha() or c == "_":
+            m = _WORD.match(sql, i)
+            assert m is not None
+            word, j = m.group(0), m.end()
+            k = j
+            while k < len(sql) and sql[k] in " \t\n":
+                k += 1
+            lower = word.lower()
+            qualified = i > 0 and sql[i - 1] == "."
+            if k < len(sql) and sql[k] == "(" and not qualified:
+                end = _close(sql, k)
+                args = [_rewrite(a) for a in _split_args(sql[k + 1:end])] if sql[k + 1:end].strip() else []
+                made = _call(lower, args)
+                if made is not None and lower == "json_extract" and _NUMBER_NEXT.match(sql, end + 1):
+                    made = _number(made)
+                if made is not None:
+                    out.append(made)
+                    i = end + 1
+                    continue
+            if lower == "like":
+                out.append("ILIKE")
+            elif lower == "rowid":
+                out.append("ctid")
+            elif lower == "real" and "".join(out).rstrip().upper().endswith(" AS"):
+                out.append("double precision")
+            else:
+                out.append(word)
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+_INSERT_OR = re.compile(r"(?is)^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*(\(([^)]*)\))?")
+_PRAGMA_INFO = re.compile(r"(?is)^\s*PRAGMA\s+table_info\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$")
+_RETURNING = re.compile(r"(?is)\sRETURNING\s")
+
+
+def _insert_or(sql: str) -> str:
+    m = _INSERT_OR.match(sql)
+    if not m:
+        return sql
+    kind, table, columns = m.group(1).upper(), m.group(2), m.group(4)
+    head = f"INSERT INTO {table}" + (f" ({columns})" if columns is not None else "")
+    rest = sql[m.end():]
+    if kind == "IGNORE":
+        clause = " ON CONFLICT DO NOTHING"
+    else:
+        keys = conflict_keys(table)
+        if not keys or columns is None:
+            raise Untranslatable(f"INSERT OR REPLACE INTO {table}: name the columns (and the table a key)")
+        names = [c.strip() for c in columns.split(",")]
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in names if c not in keys)
+        clause = f" ON CONFLICT ({', '.join(keys)}) " + (f"DO UPDATE SET {sets}" if sets else "DO NOTHING")
+    returning = _RETURNING.search(rest)
+    if returning:
+        return head + rest[:returning.start()] + clause + rest[returning.start():]
+    return head + rest.rstrip().rstrip(";") + clause
+
+
+@lru_cache(maxsize=4096)
+def translate(sql: str) -> str:
+    """``sql`` (the server's SQLite statement) in PostgreSQL's spelling, for psycopg."""
+    info = _PRAGMA_INFO.match(sql)
+    if info:
+        return ("SELECT column_name AS name FROM information_schema.columns "
+                f"WHERE table_schema = current_schema() AND table_name = '{info.group(1)}'")
+    if re.match(r"(?is)^\s*(PRAGMA|ATTACH|DETACH|VACUUM)\b", sql):
+        raise Untranslatable(f"SQLite-only statement: {sql.split()[0]} …")
+    return _rewrite(_insert_or(sql))

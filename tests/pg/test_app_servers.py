@@ -1,0 +1,219 @@
+"""Three ``doorstep serve`` processes on one PostgreSQL database (issue #21, "Must show").
+
+Eight officers' phones push at once, each batch through the next server in turn, one batch
+sent again after a "timeout", while the office follows the pull cursor through the servers in
+turn the whole time: nothing is lost, duplicated or skipped. Sign-in throttling and device
+revocation hold whichever server a request reaches, because both are rows in the database.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from sync import Clock
+from tests.live_server import ROOT, LiveServer
+
+PASSWORD = "servers-test-password"
+SERVERS, PUSHERS, BATCHES, PER_BATCH = 3, 8, 6, 40
+SYNC = {"Doorstep-Protocol": "1"}
+
+
+def cli(db: str, *args: str) -> None:
+    env = {**os.environ, "DOORSTEP_PASSWORD": PASSWORD}
+    done = subprocess.run([sys.executable, "-m", "server.cli", "--db", db, *args], cwd=ROOT, env=env,
+                          capture_output=True, timeout=120, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+class Device:
+    """A phone signed in through one server; its requests go wherever it is told."""
+
+    def __init__(self, url: str, username: str) -> None:
+        r = httpx.post(f"{url}/api/auth/login", json={"username": username, "password": PASSWORD,
+                                                      "device_name": "servers"}, timeout=30)
+        r.raise_for_status()
+        body = r.json()
+        self.user_id, self.device_id = body["user"]["id"], body["device_id"]
+        self.refresh_token = body["refresh_token"]
+        self.headers = {"Authorization": f"Bearer {body['access_token']}", **SYNC}
+        self.client = httpx.Client(timeout=60)
+        self.clock = Clock(self.device_id)
+
+    def change(self, type_: str, fields: dict[str, Any], id_: str | None = None) -> dict[str, Any]:
+        return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_ or str(uuid.uuid4()), "op": "put",
+                "fields": fields, "base_version": None, "hlc": self.clock.send()}
+
+    def push(self, url: str, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        r = self.client.post(f"{url}/api/sync/push", headers=self.headers,
+                             json={"client_id": self.device_id, "changes": changes})
+        assert r.status_code == 200, r.text
+        self.clock.receive(r.json()["server_hlc"])
+        return r.json()["results"]
+
+    def pull(self, url: str, cursor: str | None) -> httpx.Response:
+        params = {"limit": "150"} | ({"cursor": cursor} if cursor else {})
+        return self.client.get(f"{url}/api/sync/pull", headers=self.headers, params=params)
+
+
+@pytest.fixture
+def servers(pg_database: Any) -> Iterator[tuple[str, list[LiveServer]]]:
+    db = pg_database()
+    cli(db, "init")  # the one process that migrates; serve never does on PostgreSQL
+    cli(db, "user", "add", "office", "--role", "office")
+    for k in range(PUSHERS):
+        cli(db, "user", "add", f"officer{k}", "--role", "officer")
+    running = [LiveServer(db) for _ in range(SERVERS)]
+    try:
+        for server in running:
+            server.start(timeout=60)
+        yield db, running
+    finally:
+        for server in running:
+            server.stop()
+
+
+def test_three_servers_eight_pushers_lose_nothing_duplicate_nothing_skip_nothing(servers):
+    db, running = servers
+    urls = [s.url for s in running]
+    office = Device(urls[0], "office")
+    officers = [Device(urls[k % SERVERS], f"officer{k}") for k in range(PUSHERS)]
+    school, cases = str(uuid.uuid4()), []
+    setup = [office.change("school", {"name": "Three Server Primary"}, school)]
+    for k, officer in enumerate(officers):
+        hh, pupil, case = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        setup += [office.change("household", {"address": f"{k} Server Row"}, hh),
+                  office.change("pupil", {"upn": f"S{k:012d}", "first_name": "Sol", "last_name": f"S{k}",
+                                          "school_id": school, "household_id": hh}, pupil),
+                  office.change("case", {"pupil_id": pupil, "assigned_officer_id": officer.user_id}, case)]
+        cases.append(case)
+    assert {r["status"] for r in office.push(urls[1], setup)} == {"applied"}
+
+    batches = [[[officers[k].change("visit", {"case_id": cases[k], "outcome": "no_answer",
+                                              "notes": f"visit {k}.{b}.{n}"}) for n in range(PER_BATCH)]
+                for b in range(BATCHES)] for k in range(PUSHERS)]
+    results: dict[str, dict[str, Any]] = {}
+    resent: dict[str, dict[str, Any]] = {}
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    pushing = threading.Event()
+    pushing.set()
+
+    def pushes(k: int) -> None:
+        try:
+            for b, batch in enumerate(batches[k]):
+                answer = officers[k].push(urls[(k + b) % SERVERS], batch)
+                if b == 2:  # the answer "timed out": the phone sends the batch again, to another server
+                    again = officers[k].push(urls[(k + b + 1) % SERVERS], batch)
+                    with lock:
+                        resent.update({r["change_id"]: r for r in again})
+                with lock:
+                    results.update({r["change_id"]: r for r in answer})
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    seen: dict[str, int] = {}
+    pages: list[list[dict[str, Any]]] = []
+    cursors: list[str] = []
+
+    def follows() -> None:
+        # the office pulls through the servers in turn while the pushes land, then once more
+        turn = itertools.cycle(urls)
+        cursor: str | None = None
+        try:
+            for _ in range(5000):
+                done = not pushing.is_set()
+                while True:
+                    r = office.pull(next(turn), cursor)
+                    assert r.status_code == 200, r.text
+                    body = r.json()
+                    pages.append(body["changes"])
+                    for item in body["changes"]:
+                        seen[item["id"]] = max(seen.get(item["id"], 0), item.get("version", 0))
+                    cursor = body["cursor"]
+                    cursors.append(cursor)
+                    if not body["has_more"]:
+                        break
+                if done:
+                    return
+                time.sleep(0.01)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    puller = threading.Thread(target=follows)
+    threads = [threading.Thread(target=pushes, args=(k,)) for k in range(PUSHERS)]
+    puller.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    pushing.clear()
+    puller.join(timeout=300)
+    assert not errors, errors
+
+    pushed = [c for per in batches for batch in per for c in batch]
+    # nothing lost: every change answered applied, once, at version 1
+    assert len(results) == len(pushed) == PUSHERS * BATCHES * PER_BATCH
+    assert {r["status"] for r in results.values()} == {"applied"}
+    assert {r["version"] for r in results.values()} == {1}
+    # nothing duplicated: the batch sent again through another server answers duplicate
+    assert len(resent) == PUSHERS * PER_BATCH and {r["status"] for r in resent.values()} == {"duplicate"}
+    # nothing skipped: the office, pulling through every server while all of them wrote, saw every visit
+    assert {c["id"] for c in pushed} <= set(seen)
+    assert all(seen[c["id"]] == 1 for c in pushed)
+    assert all(len({i["id"] for i in page}) == len(page) for page in pages), "an entity twice in a page"
+    # pulls spread over the servers: more than one page went to each
+    assert len(pages) >= 2 * SERVERS
+
+    import psycopg
+
+    with psycopg.connect(db) as conn:
+        visits = conn.execute("SELECT count(*) FROM visits").fetchone()[0]
+        logged = conn.execute("SELECT count(*), count(DISTINCT change_id) FROM changes "
+                              "WHERE type = 'visit'").fetchone()
+        seqs = [r[0] for r in conn.execute("SELECT seq FROM changes ORDER BY seq")]
+        top = conn.execute("SELECT value FROM meta WHERE key = 'max_seq'").fetchone()[0]
+    assert visits == len(pushed) and logged == (len(pushed), len(pushed))
+    # positions handed out once each, whichever server wrote (scope events take positions too)
+    assert len(seqs) == len(set(seqs)) and max(seqs) <= top
+    for device in (office, *officers):
+        device.client.close()
+
+
+def test_sign_in_failures_count_on_every_server_and_a_revoke_holds_on_all(servers):
+    _db, running = servers
+    urls = [s.url for s in running]
+    # five wrong passwords spread over three servers: the sixth try waits, on any server
+    for k in range(5):
+        r = httpx.post(f"{urls[k % SERVERS]}/api/auth/login", json={
+            "username": "officer0", "password": "wrong-password", "device_name": "phone"}, timeout=30)
+        assert r.status_code == 401, r.text
+    for url in urls:
+        r = httpx.post(f"{url}/api/auth/login", json={
+            "username": "officer0", "password": PASSWORD, "device_name": "phone"}, timeout=30)
+        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited", r.text
+
+    # revoked through one server: refused by every server, its refresh token too
+    office = Device(urls[0], "office")
+    phone = Device(urls[1], "officer1")
+    for url in urls:
+        assert phone.pull(url, None).status_code == 200
+    r = office.client.post(f"{urls[2]}/api/devices/{phone.device_id}/revoke", headers=office.headers,
+                           json={"kind": "lost"})
+    assert r.status_code == 200, r.text
+    for url in urls:
+        r = phone.pull(url, None)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "device_revoked", r.text
+        r = httpx.post(f"{url}/api/auth/refresh", json={"refresh_token": phone.refresh_token}, timeout=30)
+        assert r.status_code == 401, r.text
+    office.client.close()
+    phone.client.close()
