@@ -13,19 +13,20 @@ BATCH = 20_000
 
 
 def from_old_marks(conn: sqlite3.Connection) -> int:
-    """Runs inside the migration's transaction; returns how many marks moved. The figures are
-    marked dirty: the next import (or ``publish``) writes them to the pupil records."""
+    """Runs inside the migration's transaction (a SQLite migration: PostgreSQL's schema never held
+    the old layout); returns how many marks moved. The figures are marked dirty: the next import
+    (or ``publish``) writes them to the pupil records. Every statement goes through the txn."""
     txn = SqliteTxn(conn)
     keys.refresh(txn)
-    if conn.execute("SELECT count(*) FROM marks").fetchone()[0] == 0:
+    if txn.execute("SELECT count(*) FROM marks").fetchone()[0] == 0:
         return 0
-    cur = conn.execute("INSERT INTO imports (id, kind, filename, extracted_at, started_at, finished_at, status) "
-                       "VALUES ('stored-before-m012', 'marks', '', '', '', '', 'done')")
+    cur = txn.execute("INSERT INTO imports (id, kind, filename, extracted_at, started_at, finished_at, status) "
+                      "VALUES ('stored-before-m012', 'marks', '', '', '', '', 'done')")
     import_no = int(cur.lastrowid or 0)
-    pupils = {pid: (pk, school) for pk, pid, school in conn.execute(
+    pupils = {pid: (pk, school) for pk, pid, school in txn.execute(
         "SELECT pk, pupil_id, school_pk FROM register_pupils")}
     moved = 0
-    rows = conn.execute("SELECT pupil_id, date, session, code FROM marks ORDER BY pupil_id, date, session")
+    rows = txn.execute("SELECT pupil_id, date, session, code FROM marks ORDER BY pupil_id, date, session")
     while True:
         batch = rows.fetchmany(BATCH)
         if not batch:
@@ -39,12 +40,12 @@ def from_old_marks(conn: sqlite3.Connection) -> int:
             day = dt.date.fromisoformat(date).toordinal()
             writes.append((key[0], day, 0 if session == "AM" else 1, code, import_no))
             t.add(key[0], key[1], day, code, 1, year_of(dt.date.fromordinal(day)), week_key(day))
-        conn.executemany("INSERT OR REPLACE INTO register_marks (pupil_pk, day, session, code, import_no) "
-                         "VALUES (?, ?, ?, ?, ?)", writes)
+        txn.executemany("INSERT OR REPLACE INTO register_marks (pupil_pk, day, session, code, import_no) "
+                        "VALUES (?, ?, ?, ?, ?)", writes)
         tally.apply(txn, t, BandThresholds())
         moved += len(writes)
-    for school, year in conn.execute("SELECT DISTINCT school_pk, year FROM figures WHERE school_pk IS NOT NULL"
-                                     ).fetchall():
+    for school, year in txn.execute("SELECT DISTINCT school_pk, year FROM figures WHERE school_pk IS NOT NULL"
+                                    ).fetchall():
         after = 0
         while pairs := tally.pupils_of(txn, school, year, after, 5_000):
             tally.windows(txn, pairs)

@@ -17,6 +17,7 @@ from typing import Any
 from ..storage import Database, SqliteTxn
 from ..util import now_iso
 from .codes import CODE_MEANINGS
+from .portable import one
 from .tally import COUNTER
 
 # code (Y: Y1 to Y7 together) -> the sessions it is a rate of
@@ -38,13 +39,13 @@ MIXED_SHARE = 0.2  # with between 20% and 80% of pupils in year 7 and above: all
 
 def after_slice(txn: SqliteTxn) -> None:
     """In an import slice's transaction: the sessions per school, year and code that the marks in
-    ``temp.stage`` move (each a mark written, and the code it replaced, if any)."""
+    ``stage`` move (each a mark written, and the code it replaced, if any)."""
     txn.execute(
         "INSERT INTO school_codes (school_pk, year, code, sessions) SELECT * FROM (SELECT school_pk, year, code, "
-        "sum(n) AS n FROM (SELECT school_pk, year, code, 1 AS n FROM temp.stage WHERE school_pk IS NOT NULL "
-        "UNION ALL SELECT school_pk, year, old, -1 FROM temp.stage WHERE school_pk IS NOT NULL AND old IS NOT NULL) "
-        "GROUP BY school_pk, year, code) WHERE n != 0 "
-        "ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions")
+        "sum(n) AS n FROM (SELECT school_pk, year, code, 1 AS n FROM stage WHERE school_pk IS NOT NULL "
+        "UNION ALL SELECT school_pk, year, old, -1 FROM stage WHERE school_pk IS NOT NULL AND old IS NOT NULL) u "
+        "GROUP BY school_pk, year, code) d WHERE n != 0 "
+        "ON CONFLICT (school_pk, year, code) DO UPDATE SET sessions = school_codes.sessions + excluded.sessions")
 
 
 def phase_of(pupils: int, secondary: int, known: int) -> str:
@@ -64,11 +65,14 @@ def size_band(phase: str, pupils: int) -> str:
     return "any size"
 
 
+_SECONDARY = one("CAST(json_extract(p.data, '$.year_group') AS INTEGER) >= ?")
+
+
 def refresh_profiles(db: Database, today: dt.date) -> None:
     """Each school's phase and pupils on roll (read with no lock, written in one short write)."""
     with db.read() as txn:
         rows = txn.execute(
-            "SELECT rp.school_pk, count(*), sum(json_extract(p.data, '$.year_group') >= ?), "
+            f"SELECT rp.school_pk, count(*), sum({_SECONDARY}), "
             "count(json_extract(p.data, '$.year_group')) FROM register_pupils rp JOIN pupils p ON p.id = rp.pupil_id "
             "WHERE rp.school_pk IS NOT NULL AND p.deleted = 0 AND (rp.left_on IS NULL OR rp.left_on > ?) "
             "GROUP BY rp.school_pk", (SECONDARY_YEAR, today.isoformat())).fetchall()
@@ -81,7 +85,8 @@ def refresh_profiles(db: Database, today: dt.date) -> None:
         txn.executemany("DELETE FROM school_profiles WHERE school_pk = ?", [(pk,) for pk in old.keys() - new.keys()])
         txn.executemany(
             "INSERT INTO school_profiles (school_pk, phase, pupils, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO UPDATE SET phase = excluded.phase, pupils = excluded.pupils, updated_at = excluded.updated_at",
+            "ON CONFLICT (school_pk) DO UPDATE SET phase = excluded.phase, pupils = excluded.pupils, "
+            "updated_at = excluded.updated_at",
             [(pk, *value, stamp) for pk, value in new.items() if old.get(pk) != value])
 
 

@@ -13,6 +13,7 @@ import csv
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -29,7 +30,7 @@ from .. import jobs
 from ..office.exports import csv_response, csv_text
 from ..office.pages import app_state, form, me, page, redirect, render, uuid_param
 from ..office.people import Directory
-from ..state import AppState
+from ..state import AppState, is_url
 from . import marks
 from .report_pages import load_report
 from .years import normalise_time
@@ -41,8 +42,13 @@ KIND = "marks_import"
 
 
 def upload_dir(st: AppState) -> Path:
-    folder = Path(os.path.dirname(os.path.abspath(st.settings.db_path))) / "imports"
-    folder.mkdir(exist_ok=True)
+    """Where uploaded files wait for their import job: beside a SQLite database; with PostgreSQL
+    (no file of its own here) in the system's temporary folder, so one server's job imports the
+    files uploaded to it (several app servers will need one folder they share)."""
+    where = st.settings.db_path
+    base = Path(tempfile.gettempdir()) / "doorstep" if is_url(where) else Path(os.path.dirname(os.path.abspath(where)))
+    folder = base / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

@@ -23,6 +23,7 @@ import orjson
 from ..storage import SqliteTxn
 from . import tally
 from .figures import BANDS, BandThresholds, band_for
+from .portable import PAIRS, element
 
 WEEKS = 4  # each window, in school weeks
 FIELDS = ("improving", "attendance_last_4_weeks_pct", "attendance_previous_4_weeks_pct")
@@ -64,10 +65,9 @@ def recompute(txn: SqliteTxn, pairs: Iterable[tuple[int, int]], bands: BandThres
     if not pairs:
         return 0
     cache = {} if cache is None else cache
-    conn = txn.conn
-    current = {(r[0], r[1]): r[2:] for r in conn.execute(
+    current = {(r[0], r[1]): r[2:] for r in txn.execute(
         "SELECT pupil_pk, year, school_pk, recent_pct, prior_pct, improving FROM figures "
-        "WHERE (pupil_pk, year) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+        f"WHERE (pupil_pk, year) IN ({PAIRS})",
         (orjson.dumps([list(p) for p in pairs]).decode(),))}
     weeks_of: dict[tuple[int, int], list[int]] = {}
     for pair, (school, *_rest) in current.items():
@@ -79,15 +79,14 @@ def recompute(txn: SqliteTxn, pairs: Iterable[tuple[int, int]], bands: BandThres
         # per pair: (pupil, year, first week, last week of the 4 before, last week), summed in SQL:
         # the pupil's sessions from the first of the 8 school weeks to the last
         wanted = orjson.dumps([[p, y, w[0], w[WEEKS - 1], w[-1]] for (p, y), w in weeks_of.items()]).decode()
-        for pupil, year, *window_sums in conn.execute(
-                "SELECT j.value ->> 0, j.value ->> 1, "
-                "sum(iif(w.week <= j.value ->> 3, w.present + w.approved, 0)), "
-                "sum(iif(w.week <= j.value ->> 3, w.present + w.approved + w.authorised + w.unauthorised, 0)), "
-                "sum(iif(w.week > j.value ->> 3, w.present + w.approved, 0)), "
-                "sum(iif(w.week > j.value ->> 3, w.present + w.approved + w.authorised + w.unauthorised, 0)) "
-                "FROM json_each(?) j JOIN pupil_weeks w ON w.pupil_pk = j.value ->> 0 "
-                "AND w.year BETWEEN (j.value ->> 1) - 1 AND (j.value ->> 1) + 1 "
-                "AND w.week BETWEEN j.value ->> 2 AND j.value ->> 4 GROUP BY j.key", (wanted,)):
+        pupil_, year_, first, middle, last = (element("j", i) for i in range(5))
+        came, could = "w.present + w.approved", "w.present + w.approved + w.authorised + w.unauthorised"
+        for pupil, year, *window_sums in txn.execute(
+                f"SELECT {pupil_}, {year_}, sum(iif(w.week <= {middle}, {came}, 0)), "
+                f"sum(iif(w.week <= {middle}, {could}, 0)), sum(iif(w.week > {middle}, {came}, 0)), "
+                f"sum(iif(w.week > {middle}, {could}, 0)) FROM json_each(?) j JOIN pupil_weeks w "
+                f"ON w.pupil_pk = {pupil_} AND w.year BETWEEN {year_} - 1 AND {year_} + 1 "
+                f"AND w.week BETWEEN {first} AND {last} GROUP BY j.value", (wanted,)):
             sums[(pupil, year)] = tuple(window_sums)  # type: ignore[assignment]
     updates = []
     for pair, row in current.items():
@@ -101,8 +100,8 @@ def recompute(txn: SqliteTxn, pairs: Iterable[tuple[int, int]], bands: BandThres
         if tuple(row[1:]) != new:
             published = fields(*row[1:]) != fields(*new)  # else no need to publish the record again
             updates.append((*new, int(published), *pair))
-    conn.executemany("UPDATE figures SET recent_pct = ?, prior_pct = ?, improving = ?, dirty = max(dirty, ?) "
-                     "WHERE pupil_pk = ? AND year = ?", updates)
+    txn.executemany("UPDATE figures SET recent_pct = ?, prior_pct = ?, improving = ?, dirty = max(dirty, ?) "
+                    "WHERE pupil_pk = ? AND year = ?", updates)
     return len(updates)
 
 
@@ -110,7 +109,7 @@ def after_slice(txn: SqliteTxn, bands: BandThresholds) -> None:
     """In an import slice's transaction, after ``tally.apply_stage``: the improvement of every pupil
     whose marks the slice wrote (their figures row of the mark's year; a correction to the last
     weeks of an earlier year reaches this year's row at the next roll forward)."""
-    pairs = txn.execute("SELECT DISTINCT pupil_pk, year FROM temp.stage").fetchall()
+    pairs = txn.execute("SELECT DISTINCT pupil_pk, year FROM stage").fetchall()
     recompute(txn, [tuple(p) for p in pairs], bands)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from ..storage import SqliteTxn
+from .portable import INTS
 
 WATERMARK = "register_seq"
 
@@ -55,8 +56,8 @@ def pupil_keys(txn: SqliteTxn) -> dict[str, tuple[int, int | None]]:
 def pupil_ids(txn: SqliteTxn, pks: list[int]) -> dict[int, str]:
     if not pks:
         return {}
-    return dict(txn.execute("SELECT pk, pupil_id FROM register_pupils WHERE pk IN "
-                            "(SELECT value FROM json_each(?))", (json_list(pks),)).fetchall())
+    return dict(txn.execute(f"SELECT pk, pupil_id FROM register_pupils WHERE pk IN ({INTS})",
+                            (json_list(pks),)).fetchall())
 
 
 def pupil_pk(txn: SqliteTxn, pupil_id: str) -> int | None:

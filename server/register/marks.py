@@ -39,6 +39,7 @@ from .csv_marks import COLUMNS, check_header, check_row, raw_row
 from .figures import BandThresholds
 from .marks_read import ImportReport, pupil_marks, rejected_rows
 from .marks_sort import Repeat, Sorted
+from .portable import on_sqlite
 from .years import week_key, year_of
 
 __all__ = ["ImportReport", "import_csv", "import_file", "import_rows", "import_stream", "file_import_id",
@@ -171,11 +172,11 @@ def import_stream(db: Database, clock: Clock, stream: IO[str] | Iterable[str], a
             raise ValueError(f"cannot read the file as CSV (line {reader.line_num + 1}): {exc}") from None
         rows.sort()
         _save_rejects(run, rows)
-        table = rows.attach()
+        rows.attach()
         start = rows.first_after(run.position)
         while start <= rows.last:
             end, last_pupil = rows.slice_end(start, run.slice_rows)
-            _write_slice(run, table, start, end, last_pupil, line)
+            _write_slice(run, rows, start, end, last_pupil, line)
             start = end + 1
             if progress is not None:
                 progress({"rows_read": run.report.rows_read, "stored": run.report.stored, "line": line})
@@ -278,44 +279,45 @@ def _repeat(run: _Run, repeat: Repeat) -> tuple[int, str, str]:
             orjson.dumps(raw).decode())
 
 
-def _write_slice(run: _Run, table: str, first: int, last: int, last_pupil: int, line: int) -> None:
-    """Store the marks of a run of whole pupils (rows ``first``..``last`` of the sorted
-    ``table``) with their counts and figures, in one transaction that also records how far
-    the import has got (the last pupil done)."""
+def _write_slice(run: _Run, rows: Sorted, first: int, last: int, last_pupil: int, line: int) -> None:
+    """Store the marks of a run of whole pupils (rows ``first``..``last`` of the sorted scratch
+    file) with their counts and figures, in one transaction that also records how far the
+    import has got (the last pupil done)."""
     report = run.report
+    staged = rows.rows(first, last)  # read before the write lock (None: copied in SQL)
     rejects: list[tuple[int, str, str]] = []
     no, extract = run.no, run.extracted_at
     with run.db.write(timeout=WAIT_S) as txn:
         started = time.perf_counter()
-        conn = txn.conn
         tally.prepare_stage(txn)
-        conn.execute("INSERT INTO temp.stage (line, pupil_pk, day, session, code, k, school_pk, year, week) "
-                     f"SELECT line, pupil_pk, day, session, code, k, school_pk, year, week FROM {table} "
-                     "WHERE rowid BETWEEN ? AND ?", (first, last))
-        conn.execute("UPDATE temp.stage SET old = m.code, ko = c.counter, old_import = m.import_no "
-                     "FROM register_marks m JOIN temp.code_counter c ON c.code = m.code "
-                     "WHERE m.pupil_pk = stage.pupil_pk AND m.day = stage.day AND m.session = stage.session")
-        report.unchanged += conn.execute("SELECT count(*) FROM temp.stage WHERE old = code").fetchone()[0]
-        for number, old, code in conn.execute(
-                "SELECT line, old, code FROM temp.stage WHERE old_import = ? AND old != code", (no,)):
+        rows.stage(txn, first, last, staged)
+        if not on_sqlite(txn):
+            txn.execute("ANALYZE stage")  # nothing else gives the planner a temporary table's size
+        txn.execute("UPDATE stage SET old = m.code, ko = c.counter, old_import = m.import_no "
+                    "FROM register_marks m JOIN code_counter c ON c.code = m.code "
+                    "WHERE m.pupil_pk = stage.pupil_pk AND m.day = stage.day AND m.session = stage.session")
+        report.unchanged += txn.execute("SELECT count(*) FROM stage WHERE old = code").fetchone()[0]
+        for number, old, code in txn.execute(
+                "SELECT line, old, code FROM stage WHERE old_import = ? AND old != code", (no,)).fetchall():
             rejects.append((number, f"duplicate of an earlier line with a different code ({old!r} then {code!r})", ""))
-        for number, code, old, kept_from in conn.execute(
-                "SELECT s.line, s.code, s.old, i.extracted_at FROM temp.stage s JOIN imports i ON i.no = s.old_import "
-                "WHERE s.old != s.code AND s.old_import != ? AND i.extracted_at > ? ORDER BY s.line", (no, extract)):
+        for number, code, old, kept_from in txn.execute(
+                "SELECT s.line, s.code, s.old, i.extracted_at FROM stage s JOIN imports i ON i.no = s.old_import "
+                "WHERE s.old != s.code AND s.old_import != ? AND i.extracted_at > ? ORDER BY s.line",
+                (no, extract)).fetchall():
             report.superseded += 1
             if len(report.superseded_rows) < SHOWN:
                 report.superseded_rows.append({"line": number, "code": code, "kept": old, "kept_from": kept_from})
-        conn.execute("DELETE FROM temp.stage WHERE old IS NOT NULL AND (old = code OR old_import = ? OR old_import IN "
-                     "(SELECT no FROM imports WHERE extracted_at > ?))", (no, extract))
-        report.stored += conn.execute(
+        txn.execute("DELETE FROM stage WHERE old IS NOT NULL AND (old = code OR old_import = ? OR old_import IN "
+                    "(SELECT no FROM imports WHERE extracted_at > ?))", (no, extract))
+        report.stored += txn.execute(
             "INSERT OR REPLACE INTO register_marks (pupil_pk, day, session, code, import_no) "
-            "SELECT pupil_pk, day, session, code, ? FROM temp.stage", (no,)).rowcount
+            "SELECT pupil_pk, day, session, code, ? FROM stage", (no,)).rowcount
         run.moved |= tally.apply_stage(txn, run.bands)
         improvement.after_slice(txn, run.bands)
         code_usage.after_slice(txn)
         if rejects:
-            conn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
-                             "VALUES (?, ?, ?, ?)", [(no, *r) for r in rejects])
+            txn.executemany("INSERT OR REPLACE INTO import_rejects (import_no, line, reason, raw) "
+                            "VALUES (?, ?, ?, ?)", [(no, *r) for r in rejects])
         txn.execute("UPDATE imports SET line = ?, position = ?, report = ?, moved = ? WHERE no = ?",
                     (line, last_pupil, orjson.dumps(report.as_dict()).decode(),
                      orjson.dumps(sorted(run.moved)).decode(), no))
@@ -356,7 +358,7 @@ def finish(db: Database, clock: Clock, import_no: int, moved: set[tuple[int, int
                     "(SELECT value FROM json_each(?))", (now_iso(), orjson.dumps(schools).decode()))
         txn.execute("UPDATE imports SET status = 'done', finished_at = ?, report = ?, audit_id = ? WHERE no = ?",
                     (now_iso(), orjson.dumps(report.as_dict()).decode(), audit_id, import_no))
-    if report.stored > 50_000:
+    if report.stored > 50_000 and isinstance(db, Database):  # PostgreSQL's autovacuum analyses by itself
         with db.write(timeout=WAIT_S) as txn:
             txn.execute(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")  # sampled: milliseconds, not seconds
             txn.execute("PRAGMA optimize")

@@ -21,6 +21,7 @@ from ..storage import Database
 from ..util import now_iso
 from . import improvement, keys, tally
 from .figures import BandThresholds
+from .portable import INTS, on_sqlite
 from .years import current
 
 SLICE_PUPILS = 500
@@ -31,7 +32,8 @@ YIELD_S, YIELD_BUSY_S = 0.005, 0.25
 def step_aside(db: Database) -> None:
     """Between two slices of an import: a long gap when the last slice had to wait for the
     lock (officers are pushing), so their writes go first; a short one otherwise."""
-    time.sleep(YIELD_BUSY_S if db.last_begin_wait > 0.002 else YIELD_S)
+    waited = getattr(db, "last_begin_wait", 0.0)  # SQLite's; PostgreSQL queues its writers fairly
+    time.sleep(YIELD_BUSY_S if waited > 0.002 else YIELD_S)
 
 
 def roll_forward(db: Database, moved: Iterable[tuple[int, int]], bands: BandThresholds = BandThresholds()) -> int:
@@ -70,8 +72,7 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
             if not rows:
                 break
             latest = dict(txn.execute(
-                "SELECT pupil_pk, max(year) FROM figures WHERE year <= ? AND pupil_pk IN "
-                "(SELECT value FROM json_each(?)) GROUP BY pupil_pk",
+                f"SELECT pupil_pk, max(year) FROM figures WHERE year <= ? AND pupil_pk IN ({INTS}) GROUP BY pupil_pk",
                 (year, orjson.dumps(sorted({r[0] for r in rows})).decode())).fetchall())
             # the current year's figures; until a pupil has any, the latest year before it
             mine = {r[2]: {**tally.register_fields(r[3:11]), **improvement.fields(*r[11:14])}
@@ -85,7 +86,8 @@ def publish(db: Database, clock: Clock, actor: Actor, progress: Callable[[dict[s
                 seq += 1
                 fast_rows.append((*_values(fields), stamp, actor.user_id, *_values(fields), now, actor.user_id,
                                   seq, now, actor.user_id, pupil_id))
-            txn.executemany(_FAST_UPDATE, fast_rows)
+            if fast_rows:  # never on PostgreSQL (_split)
+                txn.executemany(_FAST_UPDATE, fast_rows)
             records = txn.get("pupil", [pupil_id for pupil_id, _ in slow])
             save = []
             for pupil_id, fields in slow:
@@ -135,15 +137,23 @@ def _values(fields: dict[str, Any]) -> list[Any]:
 
 def _split(txn: Any, mine: dict[str, dict[str, Any]]) -> tuple[list[tuple[str, dict[str, Any]]],
                                                                 list[tuple[str, dict[str, Any]]]]:
-    """The pupils whose published figures differ: (updated in SQL, updated through the engine)."""
+    """The pupils whose published figures differ: (updated in SQL, updated through the engine).
+    On PostgreSQL every one goes through the engine (``_FAST_UPDATE`` edits SQLite's JSON)."""
     if not mine:
         return [], []
-    extract = ", ".join(f"json_extract(data, '$.{n}')" for n in _NAMES)
+    ids = orjson.dumps(list(mine)).decode()
     fast, slow = [], []
+    if not on_sqlite(txn):
+        for pupil_id, data in txn.execute(
+                "SELECT id, data FROM pupils WHERE deleted = 0 AND id IN (SELECT value FROM json_each(?))", (ids,)):
+            fields, stored = mine[pupil_id], orjson.loads(data)
+            if {n: stored.get(n) for n in _NAMES} != fields:
+                slow.append((pupil_id, fields))
+        return fast, slow
+    extract = ", ".join(f"json_extract(data, '$.{n}')" for n in _NAMES)
     for row in txn.execute(
             f"SELECT id, {extract}, item IS NOT NULL AND json_type(meta) = 'array' AND {_OWN_WRITE} FROM pupils "
-            "WHERE deleted = 0 AND id IN (SELECT value FROM json_each(?))",
-            (orjson.dumps(list(mine)).decode(),)):
+            "WHERE deleted = 0 AND id IN (SELECT value FROM json_each(?))", (ids,)):
         fields = mine[row[0]]
         stored = dict(zip(_NAMES, row[1:-1]))
         for name in _BOOLS:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..storage import SqliteTxn
 from . import keys
+from .portable import INTS
 from .roll_report import RollReport
 
 
@@ -37,8 +38,8 @@ def write_enrolments(txn: SqliteTxn, intents: list[Enrol], day: str, report: Rol
     state: dict[int, list[list[Any]]] = {}
     # entry: [school_pk, from, to, main, original from (None: new), changed]
     for p, s, f, t, m in txn.execute(
-            "SELECT pupil_pk, school_pk, from_date, to_date, main FROM enrolments WHERE pupil_pk IN "
-            "(SELECT value FROM json_each(?))", (keys.json_list(sorted(ppk.values())),)):
+            f"SELECT pupil_pk, school_pk, from_date, to_date, main FROM enrolments WHERE pupil_pk IN ({INTS})",
+            (keys.json_list(sorted(ppk.values())),)):
         state.setdefault(p, []).append([s, f, t, bool(m), f, False])
     for it in intents:
         p, s = ppk.get(it.pupil_id), spk.get(it.school_id)

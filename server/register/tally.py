@@ -28,6 +28,7 @@ from .codes import (
     CODES,
 )
 from .figures import BandThresholds
+from .portable import PAIRS, element, empty, one
 from .window import THRESHOLD_SESSIONS, WINDOW_WEEKS
 from .years import year_of
 
@@ -83,46 +84,51 @@ def _band_sql(bands: BandThresholds, possible: str = "possible", attended: str =
 
 def apply(txn: SqliteTxn, tally: Tally, bands: BandThresholds) -> set[tuple[int, int]]:
     """Write a slice's deltas; returns the (school, year) pairs whose school weeks moved."""
-    conn = txn.conn
-    conn.executemany(
+    txn.executemany(
         "INSERT INTO pupil_weeks (pupil_pk, year, week, present, approved, authorised, unauthorised) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET present = present + excluded.present, "
-        "approved = approved + excluded.approved, authorised = authorised + excluded.authorised, "
-        "unauthorised = unauthorised + excluded.unauthorised",
-        [(*k, *v) for k, v in tally.weeks.items() if any(v)])
+        f"VALUES (?, ?, ?, ?, ?, ?, ?) {_ADD_WEEKS}", [(*k, *v) for k, v in tally.weeks.items() if any(v)])
     moved: set[tuple[int, int]] = set()
     changes = [(k, d) for k, d in tally.school_weeks.items() if d]
     if changes:
-        before = dict(((s, w), n) for s, w, n in conn.execute(
-            "SELECT school_pk, week, sessions FROM school_weeks WHERE (school_pk, week) IN "
-            "(SELECT value ->> 0, value ->> 1 FROM json_each(?))",
-            (orjson.dumps([list(k) for k, _ in changes]).decode(),)))
+        before = {(s, w): n for s, w, n in txn.execute(
+            f"SELECT school_pk, week, sessions FROM school_weeks WHERE (school_pk, week) IN ({PAIRS})",
+            (orjson.dumps([list(k) for k, _ in changes]).decode(),))}
         for (school, week), delta in changes:
             old = before.get((school, week), 0)
             if (old > 0) != (old + delta > 0):
                 moved.add((school, year_of_week(week)))
-        conn.executemany(
-            "INSERT INTO school_weeks (school_pk, week, sessions) VALUES (?, ?, ?) "
-            "ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions",
-            [(s, w, d) for (s, w), d in changes])
+        txn.executemany(f"INSERT INTO school_weeks (school_pk, week, sessions) VALUES (?, ?, ?) {_ADD_SESSIONS}",
+                        [(s, w, d) for (s, w), d in changes])
     rows = [(pupil, year, tally.school_of.get(pupil), v[0] + v[1] + v[2] + v[3], v[0] + v[1], v[2], v[3])
             for (pupil, year), v in tally.years.items() if any(v)]
-    conn.executemany(
+    txn.executemany(
         "INSERT INTO figures (pupil_pk, year, school_pk, possible, attended, authorised, unauthorised, dirty) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET possible = possible + excluded.possible, "
-        "attended = attended + excluded.attended, authorised = authorised + excluded.authorised, "
-        "unauthorised = unauthorised + excluded.unauthorised, dirty = 1, "
-        "school_pk = coalesce(excluded.school_pk, school_pk)", rows)
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (pupil_pk, year) DO UPDATE SET "
+        "possible = figures.possible + excluded.possible, attended = figures.attended + excluded.attended, "
+        "authorised = figures.authorised + excluded.authorised, "
+        "unauthorised = figures.unauthorised + excluded.unauthorised, dirty = 1, "
+        "school_pk = coalesce(excluded.school_pk, figures.school_pk)", rows)
     band, params = _band_sql(bands)
-    conn.execute(
+    txn.execute(
         f"UPDATE figures SET pct = {_PCT.format(p='possible', a='attended')}, band = {band} "
-        "WHERE (pupil_pk, year) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
-        (*params, orjson.dumps([[r[0], r[1]] for r in rows]).decode()))
-    for school, day in tally.last_day.items():
-        conn.execute("UPDATE register_schools SET last_mark_date = max(coalesce(last_mark_date, ''), ?) "
-                     "WHERE pk = ?", (_iso(day), school))
+        f"WHERE (pupil_pk, year) IN ({PAIRS})", (*params, orjson.dumps([[r[0], r[1]] for r in rows]).decode()))
+    _last_marks(txn, tally.last_day.items())
     windows(txn, sorted(tally.unauthorised))
     return moved
+
+
+def _last_marks(txn: SqliteTxn, last_day: Iterable[tuple[int, int]]) -> None:
+    """Each school's last marked day, from (school, latest day of a slice's marks)."""
+    txn.executemany("UPDATE register_schools SET last_mark_date = max(coalesce(last_mark_date, ''), ?) "
+                    "WHERE pk = ?", [(_iso(day), school) for school, day in last_day])
+
+
+# a slice's deltas added to the rows there (the target's columns named: PostgreSQL's upsert needs it)
+_ADD_WEEKS = ("ON CONFLICT (pupil_pk, year, week) DO UPDATE SET present = pupil_weeks.present + excluded.present, "
+              "approved = pupil_weeks.approved + excluded.approved, "
+              "authorised = pupil_weeks.authorised + excluded.authorised, "
+              "unauthorised = pupil_weeks.unauthorised + excluded.unauthorised")
+_ADD_SESSIONS = "ON CONFLICT (school_pk, week) DO UPDATE SET sessions = school_weeks.sessions + excluded.sessions"
 
 
 STAGE = """CREATE TEMP TABLE IF NOT EXISTS stage (
@@ -132,60 +138,61 @@ STAGE = """CREATE TEMP TABLE IF NOT EXISTS stage (
 
 
 def prepare_stage(txn: SqliteTxn) -> None:
-    """The connection's staging table for a slice of marks (TEMP: this connection's alone)."""
-    conn = txn.conn
-    conn.execute(STAGE)
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS code_counter (code TEXT PRIMARY KEY, counter INTEGER)")
-    if conn.execute("SELECT count(*) FROM temp.code_counter").fetchone()[0] != len(COUNTER):
-        conn.execute("DELETE FROM temp.code_counter")
-        conn.executemany("INSERT INTO temp.code_counter VALUES (?, ?)", list(COUNTER.items()))
-    conn.execute("DELETE FROM temp.stage")
+    """The connection's staging table for a slice of marks (TEMP: this connection's alone), empty."""
+    txn.execute(STAGE)
+    txn.execute("CREATE TEMP TABLE IF NOT EXISTS code_counter (code TEXT PRIMARY KEY, counter INTEGER)")
+    if txn.execute("SELECT count(*) FROM code_counter").fetchone()[0] != len(COUNTER):
+        txn.execute("DELETE FROM code_counter")
+        txn.executemany("INSERT INTO code_counter (code, counter) VALUES (?, ?)", list(COUNTER.items()))
+    empty(txn, "stage")
 
 
-_COUNTS = ("sum((k = 0) - (ko IS 0)), sum((k = 1) - (ko IS 1)), sum((k = 2) - (ko IS 2)), "
-           "sum((k = 3) - (ko IS 3))")
+def _delta(new: str, old: str) -> str:
+    """+1 for a staged mark meeting ``new``, -1 for the mark it replaced meeting ``old``."""
+    return f"{one(new)} - {one(old)}"
+
+
+_COUNTS = ", ".join(f"sum({_delta(f'k = {i}', f'ko = {i}')})" for i in range(4))
+_SESSIONS = "sum(" + _delta("code != '#'", "old != '#'") + ")"  # a school's sessions: marks other than #
 
 
 def apply_stage(txn: SqliteTxn, bands: BandThresholds) -> set[tuple[int, int]]:
-    """The counts, school weeks and figures that the marks left in ``temp.stage`` move (each row
-    a mark written: its code, and the code it replaced, if any), all in SQL. Returns the
+    """The counts, school weeks and figures that the marks left in ``stage`` move (each row a
+    mark written: its code, and the code it replaced, if any), all in SQL. Returns the
     (school, year) pairs whose school weeks moved."""
-    conn = txn.conn
-    conn.execute(
+    txn.execute(
         "INSERT INTO pupil_weeks (pupil_pk, year, week, present, approved, authorised, unauthorised) "
-        f"SELECT pupil_pk, year, week, {_COUNTS} FROM temp.stage WHERE 1 GROUP BY pupil_pk, year, week "
-        "ON CONFLICT DO UPDATE SET present = present + excluded.present, approved = approved + excluded.approved, "
-        "authorised = authorised + excluded.authorised, unauthorised = unauthorised + excluded.unauthorised")
+        f"SELECT pupil_pk, year, week, {_COUNTS} FROM stage WHERE true GROUP BY pupil_pk, year, week {_ADD_WEEKS}")
     moved: set[tuple[int, int]] = set()
-    weeks = conn.execute(
+    weeks = txn.execute(
         "SELECT d.school_pk, d.week, coalesce(w.sessions, 0), d.n FROM (SELECT school_pk, week, "
-        "sum((code != '#') - coalesce(old != '#', 0)) AS n FROM temp.stage WHERE school_pk IS NOT NULL "
+        f"{_SESSIONS} AS n FROM stage WHERE school_pk IS NOT NULL "
         "GROUP BY school_pk, week) d LEFT JOIN school_weeks w ON w.school_pk = d.school_pk AND w.week = d.week "
         "WHERE d.n != 0").fetchall()
     for school, week, old, delta in weeks:
         if (old > 0) != (old + delta > 0):
             moved.add((school, year_of_week(week)))
-    conn.executemany("INSERT INTO school_weeks (school_pk, week, sessions) VALUES (?, ?, ?) "
-                     "ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions",
-                     [(school, week, delta) for school, week, _old, delta in weeks])
+    txn.executemany(f"INSERT INTO school_weeks (school_pk, week, sessions) VALUES (?, ?, ?) {_ADD_SESSIONS}",
+                    [(school, week, delta) for school, week, _old, delta in weeks])
     band_new, params_new = _band_sql(bands, "possible", "attended")
-    band_upd, params_upd = _band_sql(bands, "(possible + excluded.possible)", "(attended + excluded.attended)")
-    conn.execute(
+    band_upd, params_upd = _band_sql(bands, "(figures.possible + excluded.possible)",
+                                     "(figures.attended + excluded.attended)")
+    txn.execute(
         "INSERT INTO figures (pupil_pk, year, school_pk, possible, attended, authorised, unauthorised, pct, band, "
         f"dirty) SELECT *, {_PCT.format(p='possible', a='attended')}, {band_new}, 1 FROM (SELECT pupil_pk, year, "
-        "max(school_pk), sum((k >= 0) - coalesce(ko >= 0, 0)) AS possible, "
-        "sum((k IN (0, 1)) - coalesce(ko IN (0, 1), 0)) AS attended, sum((k = 2) - (ko IS 2)), "
-        "sum((k = 3) - (ko IS 3)) FROM temp.stage WHERE k >= 0 OR ko >= 0 GROUP BY pupil_pk, year) WHERE 1 "
-        "ON CONFLICT DO UPDATE SET possible = possible + excluded.possible, attended = attended + excluded.attended, "
-        "authorised = authorised + excluded.authorised, unauthorised = unauthorised + excluded.unauthorised, "
-        f"pct = {_PCT.format(p='(possible + excluded.possible)', a='(attended + excluded.attended)')}, "
-        f"band = {band_upd}, dirty = 1, school_pk = coalesce(excluded.school_pk, school_pk)",
+        f"max(school_pk) AS school_pk, sum({_delta('k >= 0', 'ko >= 0')}) AS possible, "
+        f"sum({_delta('k IN (0, 1)', 'ko IN (0, 1)')}) AS attended, sum({_delta('k = 2', 'ko = 2')}) AS authorised, "
+        f"sum({_delta('k = 3', 'ko = 3')}) AS unauthorised FROM stage WHERE k >= 0 OR ko >= 0 "
+        "GROUP BY pupil_pk, year) d "
+        "WHERE true ON CONFLICT (pupil_pk, year) DO UPDATE SET possible = figures.possible + excluded.possible, "
+        "attended = figures.attended + excluded.attended, authorised = figures.authorised + excluded.authorised, "
+        "unauthorised = figures.unauthorised + excluded.unauthorised, "
+        f"pct = {_PCT.format(p='(figures.possible + excluded.possible)', a='(figures.attended + excluded.attended)')}, "
+        f"band = {band_upd}, dirty = 1, school_pk = coalesce(excluded.school_pk, figures.school_pk)",
         [*params_new, *params_upd])
-    conn.execute(
-        "UPDATE register_schools SET last_mark_date = max(coalesce(last_mark_date, ''), d.last) FROM "
-        "(SELECT school_pk, date(max(day) + 1721424.5) AS last FROM temp.stage WHERE code != '#' "
-        "AND school_pk IS NOT NULL GROUP BY school_pk) d WHERE register_schools.pk = d.school_pk")
-    windows(txn, conn.execute("SELECT DISTINCT pupil_pk, year FROM temp.stage WHERE k = 3 OR ko = 3").fetchall())
+    _last_marks(txn, txn.execute("SELECT school_pk, max(day) FROM stage WHERE code != '#' "
+                                 "AND school_pk IS NOT NULL GROUP BY school_pk").fetchall())
+    windows(txn, txn.execute("SELECT DISTINCT pupil_pk, year FROM stage WHERE k = 3 OR ko = 3").fetchall())
     return moved
 
 
@@ -252,18 +259,17 @@ def windows(txn: SqliteTxn, pairs: Iterable[tuple[int, int]],
     if not pairs:
         return 0
     cache = {} if cache is None else cache
-    conn = txn.conn
     wanted = orjson.dumps([list(p) for p in pairs]).decode()
-    current = {(r[0], r[1]): r[2:] for r in conn.execute(
+    current = {(r[0], r[1]): r[2:] for r in txn.execute(
         "SELECT pupil_pk, year, school_pk, last10, threshold_met, threshold_from, threshold_to FROM figures "
-        "WHERE (pupil_pk, year) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))", (wanted,))}
+        f"WHERE (pupil_pk, year) IN ({PAIRS})", (wanted,))}
     unauthorised: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
     own_weeks: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for pupil, year, week, count, any_count in conn.execute(
-            "SELECT w.pupil_pk, j.value ->> 1, w.week, w.unauthorised, "
+    pupil_, year_ = element("j", 0), element("j", 1)
+    for pupil, year, week, count, any_count in txn.execute(
+            f"SELECT w.pupil_pk, {year_}, w.week, w.unauthorised, "
             "w.present + w.approved + w.authorised + w.unauthorised FROM json_each(?) j "
-            "JOIN pupil_weeks w ON w.pupil_pk = j.value ->> 0 AND w.year IN (j.value ->> 1, (j.value ->> 1) - 1)",
-            (wanted,)):
+            f"JOIN pupil_weeks w ON w.pupil_pk = {pupil_} AND w.year IN ({year_}, {year_} - 1)", (wanted,)):
         if count:
             unauthorised[(pupil, year)][week] = count
         if any_count:
@@ -286,8 +292,8 @@ def windows(txn: SqliteTxn, pairs: Iterable[tuple[int, int]],
         new = (last10, int(met), first, last)
         if tuple(row[1:]) != new:
             updates.append((*new, *pair))
-    conn.executemany("UPDATE figures SET last10 = ?, threshold_met = ?, threshold_from = ?, threshold_to = ?, "
-                     "dirty = 1 WHERE pupil_pk = ? AND year = ?", updates)
+    txn.executemany("UPDATE figures SET last10 = ?, threshold_met = ?, threshold_from = ?, threshold_to = ?, "
+                    "dirty = 1 WHERE pupil_pk = ? AND year = ?", updates)
     return len(updates)
 
 

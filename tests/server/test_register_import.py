@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from server.register import compute_figures, marks, queries
+from server.register import compute_figures, marks, marks_sort, queries
 from server.register.codes import Mark
 from server.register.years import bounds
 from tests.server.register_world import (
@@ -296,5 +296,6 @@ def test_a_file_in_date_order_is_stored_per_pupil_with_repeats_caught_across_sli
     for p in pupils:  # the first line wins: every pupil attended all four sessions
         f = figures(app_state, p, 2026)
         assert (f["possible_sessions"], f["attended_sessions"]) == (4, 4)
-    scratch = [name for name in os.listdir(os.path.dirname(app_state.db.path)) if ".import-" in name]
+    folder = os.path.dirname(marks_sort.scratch_path(app_state.db, report.import_id))
+    scratch = [name for name in os.listdir(folder) if f".import-{report.import_id}" in name]
     assert scratch == []  # the import's sorted scratch file is gone

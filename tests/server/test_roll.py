@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,7 @@ import pytest
 from server.register import roll
 from server.register.upn import check_letter, is_temporary, make_upn, upn_error
 from sync import ADMIN, Actor, push
+from tests.conftest import ON_POSTGRES
 from tests.live_server import ROOT
 
 DAY = "2026-09-03"
@@ -73,13 +73,15 @@ def enrolments(st, u: str) -> list[tuple[str, str, str | None, int]]:
 
 
 def snapshot(st) -> dict[str, list[str]]:
-    conn = sqlite3.connect(st.db.path)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                             "AND name NOT IN ('audit', 'audit_entities', 'audit_pupils')")]
-        return {t: sorted(map(repr, conn.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
-    finally:
-        conn.close()
+    """Every row of every table but the audit's, read through the store."""
+    if ON_POSTGRES:
+        listed = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+    else:
+        listed = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    with st.db.read() as txn:
+        tables = [r["name"] for r in txn.rows(listed)
+                  if r["name"] not in ("audit", "audit_entities", "audit_pupils")]
+        return {t: sorted(repr(tuple(r.values())) for r in txn.rows(f"SELECT * FROM {t}")) for t in tables}
 
 
 def open_case(st, pupil_id: str, officer_id: str | None) -> str:
@@ -394,7 +396,7 @@ def test_chunks_give_the_same_result_as_one_pass(app_state, monkeypatch, tmp_pat
         assert {k: v for k, v in chunked.as_dict().items()} == whole.as_dict()
 
         def records(st):
-            return {t: sorted((r["id"], r["data"]) for r in st.db.query(f"SELECT id, data FROM {t}"))
+            return {t: sorted((r["id"], orjson.loads(r["data"])) for r in st.db.query(f"SELECT id, data FROM {t}"))
                     for t in ("schools", "households", "pupils")} | {
                 "enrolments": sorted(map(tuple, (r.values() for r in st.db.query(
                     "SELECT p.upn, s.urn, from_date, to_date, main FROM enrolments e JOIN register_pupils p "
