@@ -9,7 +9,8 @@ is using that authority's host, and a database that cannot start stops the serve
 rather than on somebody's request later.
 
 Nothing here migrates: ``build`` refuses a database that is not current (``tenant migrate``
-runs the migrations, in one process).
+runs the migrations, in one process). An authority's database is a SQLite file or a PostgreSQL
+database (its URL in the registry); nothing below the check depends on which.
 """
 from __future__ import annotations
 
@@ -29,21 +30,67 @@ from ..headers import SecurityHeaders
 from ..jsonresp import JSONResponse
 from ..migrations import migrations
 from ..monitor.access import Monitor
+from ..state import is_url
 from .registry import Authority, RegistryError, load, normalise_host
 
 log = logging.getLogger("doorstep.tenancy")
 
 
-def pending(path: str) -> list[str] | None:
-    """The migrations not yet applied to the database at ``path`` (read only, nothing created);
-    None when there is no database there."""
-    if not Path(path).is_file():
+def store_errors() -> tuple[type[Exception], ...]:
+    """What opening or reading an authority's database raises when it cannot be reached."""
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
+def pending(where: str) -> list[str] | None:
+    """The migrations not yet applied to the database ``where`` names (a SQLite file's path or a
+    PostgreSQL URL), read only, nothing created; None when no database is there: no file, or a
+    PostgreSQL database holding no Doorstep schema. Raises one of ``store_errors()`` when the
+    database cannot be read (a PostgreSQL database that does not exist or refuses the role)."""
+    if is_url(where):
+        return _pg_pending(where)
+    if not Path(where).is_file():
         return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True, timeout=5)
     try:
         return [m.name for m in migrations.pending(sqlite_utils.Database(conn))]
     finally:
         conn.close()
+
+
+def _pg_pending(url: str) -> list[str] | None:
+    from ..pg import PgDatabase
+    from ..pg.schema import pending as pg_pending
+
+    db = PgDatabase(url)
+    try:
+        conn = db.connect()
+        if not conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]:
+            return None
+        return pg_pending(conn)
+    finally:
+        db.close()
+
+
+def reason(exc: Exception) -> str:
+    """A driver's error as one line (libpq's run over several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def unreachable(a: Authority, exc: Exception) -> RegistryError:
+    """The operator's message for an authority whose database cannot be read."""
+    return RegistryError(f"authority {a.name}: cannot read {a.db_path}: {reason(exc)}")
+
+
+def absent(a: Authority) -> str:
+    """Why an authority with no database there cannot be served (``pending`` gave None)."""
+    if a.url:
+        return (f"authority {a.name}: the database {a.db_path} holds no Doorstep schema "
+                "(restore it, docs/backup.md)")
+    return f"authority {a.name}: no database at {a.db_path} (restore it, docs/backup.md)"
 
 
 def check(directory: str | Path, authorities: Iterable[Authority] | None = None) -> list[Authority]:
@@ -55,10 +102,10 @@ def check(directory: str | Path, authorities: Iterable[Authority] | None = None)
     for a in found:
         try:
             missing = pending(a.db_path)
-        except sqlite3.Error as exc:
-            raise RegistryError(f"authority {a.name}: cannot read {a.db_path}: {exc}") from None
+        except store_errors() as exc:
+            raise unreachable(a, exc) from None
         if missing is None:
-            raise RegistryError(f"authority {a.name}: no database at {a.db_path} (restore it, docs/backup.md)")
+            raise RegistryError(absent(a))
         if missing:
             raise RegistryError(f"authority {a.name}: its database is not current ({len(missing)} migrations "
                                 f"pending, from {missing[0]}): run doorstep --tenants {directory} tenant migrate "
@@ -75,7 +122,10 @@ def build(directory: str | Path) -> Dispatcher:
     apps: list[tuple[Authority, ASGIApp]] = []
     try:
         for a in check(directory):
-            state = open_state(Settings(db_path=a.db_path, authority=a.name), migrate=False)
+            try:
+                state = open_state(Settings(db_path=a.db_path, authority=a.name), migrate=False)
+            except store_errors() as exc:
+                raise unreachable(a, exc) from None
             apps.append((a, create_app(app_state=state)))
     except BaseException:
         for _a, app in apps:

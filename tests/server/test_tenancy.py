@@ -251,12 +251,14 @@ def test_a_token_signed_with_the_right_key_for_the_wrong_authority_is_refused(
     assert "names no authority" in err["message"]
 
 
-def test_outside_tenancy_tokens_name_doorstep_and_one_without_aud_still_works(login, db_path: str) -> None:
+def test_outside_tenancy_tokens_name_doorstep_and_one_without_aud_still_works(login, app_state) -> None:
     """A server for one authority: its tokens carry aud "doorstep"; one issued before aud existed
     is accepted until it expires; one naming an authority is refused."""
     session = login("office")
     assert claims_of(session.token)["aud"] == "doorstep"
-    kid, secret = server_key(db_path)
+    key = app_state.db.query("SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL "
+                             "ORDER BY created_at DESC, kid DESC LIMIT 1")[0]  # SQLite or PostgreSQL
+    kid, secret = key["kid"], key["secret"]
     claims = {k: v for k, v in claims_of(session.token).items() if k != "aud"}
     old = forge({**claims, "jti": uuid.uuid4().hex}, secret, kid)
     r = session.client.get("/api/sync/pull", headers={**SYNC, "Authorization": f"Bearer {old}"})
