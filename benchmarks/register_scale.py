@@ -2,6 +2,7 @@
 
     python benchmarks/register_scale.py                                  # 2,000 and 40,000 pupils, 15 weeks
     python benchmarks/register_scale.py --pupils 200000 --weeks 3        # the largest size, a shorter term
+    python benchmarks/register_scale.py --pupils 2000 --db pg            # and on PostgreSQL, against SQLite
 
 For each size N (``--pupils``), on a fresh database:
 
@@ -50,7 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PASSWORD, Process, doorstep_server, fmt, login, percentile  # noqa: E402
+from _common import PASSWORD, PgPlace, Process, doorstep_server, fmt, login, percentile  # noqa: E402
 from register_scale_authority import (  # noqa: E402
     ON_ROLL_FROM,
     START,
@@ -60,6 +61,7 @@ from register_scale_authority import (  # noqa: E402
     write_roll,
 )
 from register_scale_local import MB, disk_use, doorstep_cli, marks_import, raw_import, read_only  # noqa: E402
+from register_scale_pg import pg_table, run_pg  # noqa: E402
 from register_scale_report import machine_line, ms, size_table, summary  # noqa: E402
 from register_scale_server import (  # noqa: E402
     OfficeClient,
@@ -98,7 +100,8 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def run_size(n: int, weeks: int, seed: int, under_load: bool, work: Path, servers: list[Process]) -> dict[str, Any]:
+def run_size(n: int, weeks: int, seed: int, under_load: bool, work: Path, servers: list[Process],
+             pg: PgPlace | None = None) -> dict[str, Any]:
     from server.config import Settings
     from server.register import roll
     from server.state import open_state
@@ -264,6 +267,10 @@ def run_size(n: int, weeks: int, seed: int, under_load: bool, work: Path, server
     res["server_log"] = tail(Path(f"{db}.server.log"), 20)
     if res["server_log"].strip():
         say("server log (last lines):\n" + res["server_log"])
+    if pg is not None:  # --db: the same files on PostgreSQL (register_scale_pg.py)
+        say(f"\n### {n:,} pupils on PostgreSQL")
+        res["pg"] = run_pg(pg, n, rows, next_rows, roll_csv, marks_csv, next_csv, work)
+        say(pg_table(res, res["pg"]))
     res["wall_s"] = time.perf_counter() - t_size
     for name in ("roll", "marks", "next", "load"):
         (work / f"{name}-{n}.csv").unlink(missing_ok=True)
@@ -286,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="measure officers' pushes during a big office import (default: from 40,000 pupils)")
     p.add_argument("--no-import-under-load", dest="under_load", action="store_false")
     p.add_argument("--workdir", default=None, help="where the temporary files go (default: the system's)")
+    p.add_argument("--db", default=None,
+                   help="also run the roll, the term, the next day and the lists on PostgreSQL, against SQLite "
+                        "in the same run: pg (a throwaway cluster) or postgresql://… (register_scale_pg.py)")
     args = p.parse_args(argv)
     if args.weeks < 1 or any(n < 10 for n in args.pupils):
         p.error("--weeks must be at least 1 and every --pupils at least 10")
@@ -294,15 +304,18 @@ def main(argv: list[str] | None = None) -> int:
         f"seed {args.seed}")
     say(f"machine: {machine_line()}")
     work = Path(tempfile.mkdtemp(prefix="doorstep-register-scale-", dir=args.workdir))
+    pg = PgPlace(args.db) if args.db else None
     servers: list[Process] = []
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
     status = 0
     try:
+        if pg is not None:
+            say(f"database: {pg.describe()}")
         for n in args.pupils:
             under = args.under_load if args.under_load is not None else n >= 40_000
             try:
-                results.append(run_size(n, args.weeks, args.seed, under, work, servers))
+                results.append(run_size(n, args.weeks, args.seed, under, work, servers, pg))
             except Exception:
                 status = 1
                 say(f"!! {n:,} pupils failed:\n{traceback.format_exc()}")
@@ -318,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in list(servers):
             server.stop()
+        if pg is not None:
+            pg.close()
         shutil.rmtree(work, ignore_errors=True)
     if results:
         say("")
@@ -333,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             say("")
             say(size_table(r))
+            if "pg" in r:
+                say("")
+                say(pg_table(r, r["pg"]))
     return status
 
 
