@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from .casework import legal_routes as legal
 from .compression import Compress
 from .config import Settings
-from .errors import HANDLERS
+from .errors import handlers
 from .headers import SecurityHeaders
 from .identity import routes as identity
 from .jobs import lifespan as run_jobs
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, app_state: AppState | None = No
     if PWA_DIR.is_dir():
         routes.append(_service_worker(PWA_DIR))
         routes.append(Mount("/app", app=StaticFiles(directory=PWA_DIR, html=True), name="app"))
-    app = Starlette(routes=routes, exception_handlers=HANDLERS,  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=handlers(),  # type: ignore[arg-type]
                     middleware=[Middleware(SecurityHeaders), Middleware(Monitor),  # Monitor: access log, metrics
                                 Middleware(Compress)],  # gzip when asked (server/compression.py)
                     lifespan=run_jobs(app_state))  # a job runner in each worker process

@@ -146,7 +146,8 @@ def _marks_import(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: --extracted-at {args.extracted_at!r} is not an ISO date or time", file=sys.stderr)
             return 1
     st = open_state(settings)
-    st.db.batch_mode()  # this process only imports: flat memory (docs/register.md §7)
+    if hasattr(st.db, "batch_mode"):  # SQLite's; PostgreSQL's memory is the server's
+        st.db.batch_mode()  # this process only imports: flat memory (docs/register.md §7)
     try:
         import_id = args.import_id or file_import_id(st.db, args.file, extracted)
         actor = Actor(args.as_user, args.role or ADMIN, None) if args.as_user else SYSTEM
@@ -208,12 +209,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     if is_url(settings.db_path):  # several servers share it: only `doorstep init` migrates
-        st = open_state(settings, migrate=False)
-        pending = st.db.pending()
+        from .state import open_database
+
+        probe = open_database(settings.db_path)  # checked before open_state reads signing_keys
+        try:
+            pending = probe.pending()
+        finally:
+            probe.close()
         if pending:
             print(f"error: the database needs {len(pending)} migration(s) ({pending[0]} …): run "
                   "`doorstep --db URL init` once, from one process, then start the servers", file=sys.stderr)
             return 2
+        st = open_state(settings, migrate=False)
     else:
         st = open_state(settings)
     if args.demo:

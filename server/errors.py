@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
+import sys
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -140,10 +141,37 @@ def internal_error_response() -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    return _fault(request)
+
+
+def _fault(request: Request) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return internal_error_response()
 
 
-HANDLERS = {ApiError: api_error, SyncError: sync_error, HTTPException: http_error, Busy: busy_error,
-            sqlite3.OperationalError: sqlite_error, sqlite3.DatabaseError: full_error, OSError: full_error,
-            Exception: server_error}
+async def postgres_error(request: Request, exc: Exception) -> Response:
+    """PostgreSQL's faults (server/pg/faults.py): retryable ones are busy, a full disk is 507,
+    anything else a server fault."""
+    from .pg import faults
+
+    busy = faults.as_busy(exc)
+    if busy is not None:
+        log.warning("database fault answered 503 busy: %s", exc)
+        return busy_response(busy)
+    if faults.is_full(exc):
+        log.error("storage full: %s %s answered 507 (%s)", request.method, request.url.path, exc)
+        return storage_full_response()
+    return _fault(request)
+
+
+HANDLERS: dict[Any, Any] = {
+    ApiError: api_error, SyncError: sync_error, HTTPException: http_error, Busy: busy_error,
+    sqlite3.OperationalError: sqlite_error, sqlite3.DatabaseError: full_error, OSError: full_error,
+    Exception: server_error}
+
+
+def handlers() -> dict[Any, Any]:
+    """The app's handlers; PostgreSQL's errors too in a process that loaded psycopg (a server on
+    PostgreSQL: a SQLite one never pays its 0.2 s import)."""
+    postgres = sys.modules.get("psycopg")
+    return HANDLERS if postgres is None else {**HANDLERS, postgres.Error: postgres_error}

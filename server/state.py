@@ -1,6 +1,8 @@
 """What one server process holds: settings, the database, the clock, the signer."""
 from __future__ import annotations
 
+import sqlite3
+import sys
 from dataclasses import dataclass
 
 from sync import Clock
@@ -16,6 +18,13 @@ class AppState:
     db: Database
     clock: Clock
     signer: Signer
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """What either store raises when the database itself fails (not the caller's input).
+    psycopg is imported only by a process on PostgreSQL (it costs 0.2 s to load)."""
+    postgres = sys.modules.get("psycopg")
+    return (sqlite3.Error,) if postgres is None else (sqlite3.Error, postgres.Error)
 
 
 def is_url(where: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -79,7 +80,13 @@ class Busy(Exception):
 
 def is_busy(exc: BaseException) -> bool:
     """An ``sqlite3.OperationalError`` that only says another connection holds the lock
-    (SQLITE_BUSY and its extended codes: "database is locked")."""
+    (SQLITE_BUSY and its extended codes: "database is locked"); on PostgreSQL, a fault worth
+    trying again after (server/pg/faults.py: a dropped connection, a lock timeout …)."""
+    postgres = sys.modules.get("psycopg")  # loaded only in a process on PostgreSQL
+    if postgres is not None and isinstance(exc, postgres.Error):
+        from .pg.faults import as_busy
+
+        return as_busy(exc) is not None
     if not isinstance(exc, sqlite3.OperationalError):
         return False
     code = getattr(exc, "sqlite_errorcode", None)
@@ -108,6 +115,11 @@ class Database:
             # statistics for the query planner, refreshed where they are missing or stale
             self._writer.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: quick at any size
             self._writer.execute("PRAGMA optimize")
+
+    def pending(self) -> list[str]:
+        """The migrations not yet applied (``doorstep init`` applies them)."""
+        with self.read() as txn:
+            return [m.name for m in migrations.pending(sqlite_utils.Database(txn.conn))]
 
     def batch_mode(self, cache_kib: int = 16 * 1024) -> None:
         """For a process that only runs one long import: no memory map and a smaller page

@@ -85,15 +85,40 @@ ON_POSTGRES = STORE == "postgresql"
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="reads or writes the SQLite file itself")
 
 
+# what the PostgreSQL pass runs: the tests of the server over its database (the engine's own
+# tests run on PostgreSQL in tests/pg in the first pass; the PWA's and planner's need no store)
+STORE_DEPENDENT = ("server", "office", "casework", "relationships")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, only the storage-dependent tests run (browser tests drive the
+    PWA, whose server is the same code on either store: they run on SQLite)."""
+    if not ON_POSTGRES:
+        return
+    root = Path(__file__).parent
+    keep, drop = [], []
+    for item in items:
+        parts = Path(str(item.path)).relative_to(root).parts
+        (keep if parts[0] in STORE_DEPENDENT and not item.get_closest_marker("browser") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Any]:
     """A throwaway PostgreSQL cluster for the run, stopped by its PID afterwards."""
     from tests.pg import cluster
 
     reason = cluster.why_not()
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        reason = reason or "psycopg 3 is not installed: pip install '.[pg]'"
+    if reason and ON_POSTGRES:  # asked for PostgreSQL: not having it is a failure, not a skip
+        pytest.fail(f"DOORSTEP_TEST_STORE=postgresql but {reason}", pytrace=False)
     if reason:
         pytest.skip(reason)
-    pytest.importorskip("psycopg", reason="psycopg 3 is not installed: pip install '.[pg]'")
     running = cluster.start()
     try:
         yield running

@@ -46,7 +46,8 @@ def term_rows(txn: SqliteTxn) -> list[dict[str, Any]]:
 
 def school_by_urn(txn: SqliteTxn) -> dict[str, str]:
     return {r["urn"]: r["id"] for r in txn.rows(
-        "SELECT id, json_extract(data, '$.urn') AS urn FROM schools WHERE deleted = 0 AND urn IS NOT NULL")}
+        "SELECT id, json_extract(data, '$.urn') AS urn FROM schools WHERE deleted = 0 "
+        "AND json_extract(data, '$.urn') IS NOT NULL")}
 
 
 def attendance_record(txn: SqliteTxn, pupil_id: str) -> dict[str, Any]:
@@ -167,7 +168,8 @@ def issued_dates(txn: SqliteTxn, pupil_id: str, parent_key: str, not_id: str = "
     """The issue dates of the parent's penalty notices for this child that stand (not withdrawn)."""
     return [dt.date.fromisoformat(r["d"]) for r in txn.rows(
         "SELECT json_extract(data, '$.issued_on') AS d FROM legal_notices WHERE kind = ? AND pupil_id = ? "
-        "AND parent_key = ? AND id != ? AND status IN ('issued', 'paid', 'unpaid') AND d IS NOT NULL",
+        "AND parent_key = ? AND id != ? AND status IN ('issued', 'paid', 'unpaid') "
+        "AND json_extract(data, '$.issued_on') IS NOT NULL",
         (PN, pupil_id, parent_key, not_id))]
 
 

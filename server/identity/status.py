@@ -73,11 +73,12 @@ def store(txn: SqliteTxn, device_id: str, reported: Reported) -> None:
         return
     now = now_iso()
     txn.execute(
-        "UPDATE devices SET unsent_since = CASE WHEN ?1 IS NULL THEN unsent_since WHEN ?1 = 0 THEN NULL "
-        "WHEN coalesce(unsent, 0) = 0 THEN ?2 ELSE coalesce(unsent_since, ?2) END, "
-        "unsent = coalesce(?1, unsent), app_version = coalesce(?3, app_version), "
-        "phone_synced_at = coalesce(?4, phone_synced_at) WHERE id = ?5",
-        (reported.unsent, now, reported.app_version, reported.last_sync, device_id))
+        "UPDATE devices SET unsent_since = CASE WHEN CAST(? AS INTEGER) IS NULL THEN unsent_since "
+        "WHEN CAST(? AS INTEGER) = 0 THEN NULL WHEN coalesce(unsent, 0) = 0 THEN ? "
+        "ELSE coalesce(unsent_since, ?) END, unsent = coalesce(CAST(? AS INTEGER), unsent), "
+        "app_version = coalesce(?, app_version), phone_synced_at = coalesce(?, phone_synced_at) WHERE id = ?",
+        (reported.unsent, reported.unsent, now, now, reported.unsent, reported.app_version, reported.last_sync,
+         device_id))
 
 
 def load(txn: SqliteTxn, device_id: str) -> dict[str, Any] | None:
@@ -149,8 +150,8 @@ def take_final_push(txn: SqliteTxn, device_id: str, reported: Reported, changes:
     if last:  # nothing more may come: what it could not send is counted, its refresh tokens go
         left = None if reported.unsent is None else max(0, reported.unsent - changes)
         now = now_iso()
-        txn.execute("UPDATE devices SET final_push_at = ?1, lost_unsent = ?2, lost_reported_at = ?1 WHERE id = ?3",
-                    (now, left, device_id))
+        txn.execute("UPDATE devices SET final_push_at = ?, lost_unsent = ?, lost_reported_at = ? WHERE id = ?",
+                    (now, left, now, device_id))
         txn.execute("UPDATE refresh_tokens SET used_at = COALESCE(used_at, ?) WHERE device_id = ?", (now, device_id))
         audit.record(txn, device["user_id"], device_id, "revoked_device_final_push", [device_id],
                      {"changes": total, "lost_unsent": left})

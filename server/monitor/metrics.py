@@ -16,11 +16,14 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client import multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from ..state import database_errors, is_url, open_database
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -68,21 +71,31 @@ class FromDatabase(Collector):
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
+        self._pg: Any = None
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """``sql``'s rows, read only: the SQLite file opened read-only, or PostgreSQL through
+        its store (one connection kept for the scrapes)."""
+        if is_url(self.db_path):
+            if self._pg is None:
+                self._pg = open_database(self.db_path)
+            return [tuple(r.values()) for r in self._pg.query(sql)]
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         family = CounterMetricFamily("doorstep_import_rows", "Rows read by imports, by kind", labels=["kind"])
         totals: dict[str, int] = {}
         conflicts: dict[str, int] = {}
         try:
-            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=1)
-            try:
-                for sql in self.IMPORTS:
-                    for kind, rows in conn.execute(sql):
-                        totals[str(kind)] = totals.get(str(kind), 0) + int(rows or 0)
-                conflicts = dict(conn.execute("SELECT status, count(*) FROM conflicts GROUP BY status"))
-            finally:
-                conn.close()
-        except sqlite3.Error:
+            for sql in self.IMPORTS:
+                for kind, rows in self._rows(sql):
+                    totals[str(kind)] = totals.get(str(kind), 0) + int(rows or 0)
+            conflicts = dict(self._rows("SELECT status, count(*) FROM conflicts GROUP BY status"))
+        except database_errors():
             pass  # no figure rather than a failed scrape; /api/ready tells what is wrong
         for kind, rows in sorted(totals.items()):
             family.add_metric([kind], rows)

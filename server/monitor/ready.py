@@ -5,7 +5,8 @@ Three checks, each cheap:
 - ``database``: the write lock can be taken within ``PROBE_WAIT_S`` (an empty write
   transaction: ``BEGIN IMMEDIATE`` then ``COMMIT``, nothing written);
 - ``migrations``: every migration this code knows is applied (none pending);
-- ``disk``: the database's file system has at least ``ready_min_free_mb`` MiB free.
+- ``disk``: the database's file system has at least ``ready_min_free_mb`` MiB free (on
+  PostgreSQL the disk is the database server's, watched there).
 
 200 ``{"status": "ready", "checks": {...}}``, or 503 ``not_ready`` (the protocol's error body)
 naming the checks that failed in ``details.failed``, with ``Retry-After``.
@@ -13,11 +14,9 @@ naming the checks that failed in ``details.failed``, with ``Retry-After``.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,8 +25,7 @@ from starlette.routing import Route
 from ..errors import body
 from ..http import state
 from ..jsonresp import JSONResponse
-from ..migrations import migrations
-from ..state import AppState
+from ..state import AppState, database_errors, is_url
 from ..storage import Busy
 
 PROBE_WAIT_S = 1.0
@@ -40,16 +38,15 @@ def _database(st: AppState) -> dict[str, Any]:
             pass
     except Busy:
         return {"ok": False, "reason": f"the write lock was not free within {PROBE_WAIT_S:g} s"}
-    except sqlite3.Error as exc:
+    except database_errors() as exc:
         return {"ok": False, "reason": f"the database cannot be written: {exc}"}
     return {"ok": True}
 
 
 def _migrations(st: AppState) -> dict[str, Any]:
     try:
-        with st.db.read() as txn:
-            pending = [m.name for m in migrations.pending(sqlite_utils.Database(txn.conn))]
-    except (Busy, sqlite3.Error) as exc:
+        pending = st.db.pending()
+    except (Busy, *database_errors()) as exc:
         return {"ok": False, "reason": f"the schema could not be read: {exc}"}
     if pending:
         return {"ok": False, "reason": "migrations not applied: run doorstep init", "pending": pending}
@@ -58,6 +55,8 @@ def _migrations(st: AppState) -> dict[str, Any]:
 
 def _disk(st: AppState) -> dict[str, Any]:
     minimum = st.settings.ready_min_free_mb
+    if is_url(st.settings.db_path):  # its disk is the database server's, watched there
+        return {"ok": True, "min_free_mb": minimum, "where": "the PostgreSQL server"}
     try:
         free = shutil.disk_usage(Path(st.db.path).resolve().parent).free // (1024 * 1024)
     except OSError as exc:

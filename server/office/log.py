@@ -44,8 +44,11 @@ LEFT JOIN users u ON u.id = x.created_by LEFT JOIN cases c ON c.id = x.case_id
 WHERE x.deleted = 0
 """
 
+# when it happened, a bare date as its midday (a WHERE names the expression: an alias is SQLite's)
+_AT_KEY = "CASE WHEN length(l.at) = 10 THEN l.at || 'T12:00:00Z' ELSE l.at END"
+
 _SELECT = f"""
-SELECT l.*, CASE WHEN length(l.at) = 10 THEN l.at || 'T12:00:00Z' ELSE l.at END AS at_key,
+SELECT l.*, {_AT_KEY} AS at_key,
   r.state AS review_state, r.user_id AS review_by, r.at AS review_at, r.comment AS review_comment,
   json_extract(p.data, '$.first_name') AS first_name, json_extract(p.data, '$.last_name') AS last_name,
   json_extract(p.data, '$.band') AS band, json_extract(p.data, '$.attendance_pct') AS attendance_pct
@@ -138,10 +141,10 @@ def _where(f: LogFilter) -> tuple[str, list[Any]]:
         clauses.append("l.officer_id = ?")
         params.append(f.officer)
     if f.date_from:
-        clauses.append("at_key >= ?")
+        clauses.append(f"{_AT_KEY} >= ?")
         params.append(_uk_day_start(f.date_from))
     if f.date_to:
-        clauses.append("at_key < ?")
+        clauses.append(f"{_AT_KEY} < ?")
         params.append(_uk_day_start(f.date_to, 1))
     if f.outcome:
         clauses.append("l.outcome = ?")

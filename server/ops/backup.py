@@ -86,7 +86,6 @@ def take(source: str | Path, dest: str | Path, method: str = "backup") -> Backup
     started = time.monotonic()
     at = dt.datetime.now(dt.timezone.utc)
     src = open_source(source)
-    placed = False
     try:
         try:
             copy(src, partial, method)
@@ -108,19 +107,30 @@ def take(source: str | Path, dest: str | Path, method: str = "backup") -> Backup
             "seconds": {"copy": round(copied, 2), "check": round(checked - copied, 2),
                         "total": round(time.monotonic() - started, 2)},
         }
+        place(partial, target, manifest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Backup(target, manifest)
+
+
+def place(partial: Path, target: Path, manifest: dict[str, Any]) -> None:
+    """The checked copy ``partial`` renamed to ``target``, its manifest written beside it, all
+    flushed to the disk; on any failure nothing is left under the backup's name."""
+    placed = False
+    try:
         fsync_path(partial)
         os.replace(partial, target)
         placed = True
         manifest_path(target).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
         fsync_path(manifest_path(target))
         fsync_path(target.parent)
-    except BaseException:  # nothing half made is left under the backup's name
+    except BaseException:
         partial.unlink(missing_ok=True)
         if placed:
             target.unlink(missing_ok=True)
             manifest_path(target).unlink(missing_ok=True)
         raise
-    return Backup(target, manifest)
 
 
 def copy(src: sqlite3.Connection, path: Path, method: str) -> None:

@@ -29,9 +29,18 @@ def add_parsers(sub: Any) -> None:
 
 
 def backup(settings: Settings, args: argparse.Namespace) -> int:
+    from ..state import is_url
     from .backup import BackupError, take
 
     try:
+        if is_url(settings.db_path):  # pg_dump, checked (server/ops/pg_backup.py)
+            from . import pg_backup
+
+            done = pg_backup.take(settings.db_path, args.dest)
+            print(f"backup written: {done.path} ({done.manifest['size_bytes']:,} bytes, sha256 "
+                  f"{done.manifest['sha256']}); max seq {done.manifest['max_seq']}")
+            print(f"manifest: {done.path}.manifest.json")
+            return 0
         done = take(settings.db_path, args.dest, args.method)
     except (BackupError, OSError) as exc:
         print(f"error: backup failed: {exc}", file=sys.stderr)
@@ -45,10 +54,21 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def restore(settings: Settings, args: argparse.Namespace) -> int:
+    from ..state import is_url
     from .backup import BackupError
     from .restore import restore as run
 
     try:
+        if is_url(settings.db_path):  # pg_restore in one transaction (server/ops/pg_backup.py)
+            from . import pg_backup
+
+            if not args.force:
+                print("error: a restore replaces everything in the database: stop the servers, then "
+                      "run it again with --force", file=sys.stderr)
+                return 1
+            manifest = pg_backup.restore(args.src, settings.db_path)
+            print(f"restored {args.src} (taken {manifest.get('taken_at', 'unknown (no manifest)')})")
+            return 0
         done = run(args.src, settings.db_path, force=args.force)
     except (BackupError, OSError) as exc:
         print(f"error: not restored: {exc}", file=sys.stderr)

@@ -140,16 +140,22 @@ def _migrate(temp: Path, src: Path, digest: str, manifest: dict[str, Any] | None
     db = Database(temp)
     try:
         db.migrate()
-        with db.write(timeout=60) as txn:
-            point = txn.max_seq()
-            txn.set_max_seq(point + SEQ_GAP)
-            txn.execute("UPDATE meta SET value = ? WHERE key = 'horizon'", (point + SEQ_GAP,))
-            audit.record(txn, "system", None, "restore", [], {
-                "from": src.name, "sha256": digest, "taken_at": (manifest or {}).get("taken_at"),
-                "seq_at_backup": point, "seq_now": point + SEQ_GAP})
+        restart_phones(db, src, digest, manifest)
     finally:
         db.close()
     return [m for m in _schema_of(temp) if m not in before]
+
+
+def restart_phones(db: Any, src: Path, digest: str | None, manifest: dict[str, Any] | None) -> None:
+    """The change sequence jumps ``SEQ_GAP`` past the restored one and the horizon moves up to
+    it, in one write, audited (either store)."""
+    with db.write(timeout=60) as txn:
+        point = txn.max_seq()
+        txn.set_max_seq(point + SEQ_GAP)
+        txn.execute("UPDATE meta SET value = ? WHERE key = 'horizon'", (point + SEQ_GAP,))
+        audit.record(txn, "system", None, "restore", [], {
+            "from": src.name, "sha256": digest, "taken_at": (manifest or {}).get("taken_at"),
+            "seq_at_backup": point, "seq_now": point + SEQ_GAP})
 
 
 def _schema_of(path: Path) -> list[str]:

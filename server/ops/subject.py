@@ -194,7 +194,7 @@ def _audit(txn: SqliteTxn, ids: set[str]) -> list[dict[str, Any]]:
         found.update(r[0] for r in txn.execute(audit.ENTITY_AUDIT_IDS, audit.entity_audit_params(entity_id)))
     rows = _json_rows(txn, "SELECT a.id, a.at, a.user_id, a.device_id, d.name AS device_name, a.action, a.entity_ids, "
                       "a.detail FROM audit a LEFT JOIN devices d ON d.id = a.device_id WHERE a.id IN "
-                      "(SELECT value FROM json_each(?)) ORDER BY a.id", found, "entity_ids", "detail")
+                      "(SELECT CAST(value AS INTEGER) FROM json_each(?)) ORDER BY a.id", found, "entity_ids", "detail")
     for row in rows:  # other records a row names (other pupils on a list page) are not this subject's
         row["entity_ids"] = [i for i in row["entity_ids"] if i in ids]
     return rows

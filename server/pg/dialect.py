@@ -7,10 +7,13 @@ per distinct statement (cached), when the store is PostgreSQL; on SQLite nothing
 rewrites, and nothing else:
 
 - ``?`` placeholders as ``%s`` (and a literal ``%`` as ``%%``, which psycopg would read as one);
-- ``json_extract(x, '$.a.b')`` as ``(CAST(x AS jsonb) #>> '{a,b}')``: the value as text (a
-  statement that compares or adds it as a number casts it, ``CAST(… AS INTEGER)``, on both);
+- ``json_extract(x, '$.a.b')`` as ``(CAST(x AS jsonb) #>> '{a,b}')``, the value as text; but
+  as a number (``json_number``, true as 1 and false as 0, as SQLite gives it) where the field is
+  one the schema declares integer, number or boolean (``numeric_fields``), where it is compared
+  with a number, summed, or given a number when missing (``coalesce(…, 0)``);
 - ``json_each(x)`` (the elements of a JSON array) as ``jsonb_array_elements_text(…)``, whose
-  column is ``value`` as in SQLite;
+  column is ``value`` as in SQLite (cast to an integer when it is matched against a column
+  that holds integers, ``integer_columns``);
 - ``json_set(x, '$.k', v)``, ``json(x)``, ``json_type(x)``; ``max(a, b)``/``min(a, b)`` with two
   arguments as ``GREATEST``/``LEAST``; ``instr`` as ``strpos``; ``iif`` as ``CASE``;
   ``strftime(format, 'now'[, modifier])`` for the one format the server uses;
@@ -57,40 +60,34 @@ def _scan_string(sql: str, i: int) -> int:
     raise Untranslatable(f"unterminated {quote} in: {sql[:120]}")
 
 
+def _outside_quotes(text: str, start: int = 0):  # type: ignore[no-untyped-def]
+    """``(index, character, depth)`` of each character outside quoted literals and identifiers,
+    depth being the parentheses open before it."""
+    depth, j = 0, start
+    while j < len(text):
+        c = text[j]
+        if c in "'\"":
+            j = _scan_string(text, j)
+            continue
+        yield j, c, depth
+        depth += (c == "(") - (c == ")")
+        j += 1
+
+
 def _close(sql: str, i: int) -> int:
     """The index of the parenthesis closing the one at ``i``."""
-    depth = 0
-    j = i
-    while j < len(sql):
-        c = sql[j]
-        if c in "'\"":
-            j = _scan_string(sql, j)
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return j
-        j += 1
+    for j, c, depth in _outside_quotes(sql, i):
+        if c == ")" and depth == 1:
+            return j
     raise Untranslatable(f"unbalanced parentheses in: {sql[:120]}")
 
 
 def _split_args(body: str) -> list[str]:
-    args, depth, start, j = [], 0, 0, 0
-    while j < len(body):
-        c = body[j]
-        if c in "'\"":
-            j = _scan_string(body, j)
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "," and depth == 0:
+    args, start = [], 0
+    for j, c, depth in _outside_quotes(body):
+        if c == "," and depth == 0:
             args.append(body[start:j].strip())
             start = j + 1
-        j += 1
     args.append(body[start:].strip())
     return args
 
@@ -108,15 +105,35 @@ def _path(arg: str) -> str:
 
 
 _EXTRACTED = re.compile(r"\(CAST\((.*) AS jsonb\) #>> ('\{[^']*\}')\)", re.S)
+# SQLite's "a IS b" / "a IS NOT b" with b a value (not NULL, TRUE, FALSE or DISTINCT FROM)
+_IS_VALUE = re.compile(r"(?i)(\s+NOT)?(?=\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b|NOT\b)[A-Za-z_?:(0-9'])")
+_NUMERAL = re.compile(r"-?\d+(\.\d+)?")
 _NUMBER_NEXT = re.compile(r"\s*(=|!=|<>|<=|>=|<|>)\s*-?\d")
 
 
 def _number(extracted: str) -> str:
     """A translated ``json_extract`` as SQLite gives a number: numeric, true as 1, false as 0
     (``json_number``, a function the schema defines), for comparing with or adding numbers."""
+    if extracted.startswith("json_number("):
+        return extracted
     m = _EXTRACTED.fullmatch(extracted)
     assert m is not None
     return f"json_number(CAST({m.group(1)} AS jsonb) #> {m.group(2)})"
+
+
+# JSON fields the server writes outside the entity schema that hold numbers or yes/no
+SERVER_NUMBERS = frozenset({"out_of_scope"})
+
+
+@lru_cache(maxsize=1)
+def numeric_fields() -> frozenset[str]:
+    """Fields read as numbers, as SQLite's json_extract gives them: every field the schema
+    (sync/schema.py) declares integer, number or boolean (no field name has two kinds), and the
+    server's own (``SERVER_NUMBERS``)."""
+    from sync.schema import FIELDS
+
+    return SERVER_NUMBERS | frozenset(name for fields in FIELDS.values() for name, spec in fields.items()
+                                      if spec["kind"] in ("integer", "number", "boolean"))
 
 
 def _as_jsonb(arg: str) -> str:
@@ -131,9 +148,12 @@ def _call(name: str, args: list[str]) -> str | None:
     if name == "json_extract":
         if len(args) != 2:
             raise Untranslatable("json_extract with several paths")
-        return f"(CAST({args[0]} AS jsonb) #>> {_path(args[1])})"
+        made = f"(CAST({args[0]} AS jsonb) #>> {_path(args[1])})"
+        return _number(made) if _path(args[1]).strip("'{}").split(",")[-1] in numeric_fields() else made
     if name in ("sum", "avg") and len(args) == 1 and _EXTRACTED.fullmatch(args[0]):
         return f"{name}({_number(args[0])})"
+    if name == "coalesce" and any(_NUMERAL.fullmatch(a) for a in args):  # a number when missing: a number
+        return "COALESCE(" + ", ".join(_number(a) if _EXTRACTED.fullmatch(a) else a for a in args) + ")"
     if name == "json_each":
         return f"jsonb_array_elements_text(CAST({args[0]} AS jsonb))"
     if name == "json":
@@ -146,6 +166,8 @@ def _call(name: str, args: list[str]) -> str | None:
         return f"CAST(jsonb_set(CAST({args[0]} AS jsonb), {_path(args[1])}, {_as_jsonb(args[2])}) AS text)"
     if name in ("max", "min") and len(args) > 1:
         return f"{'GREATEST' if name == 'max' else 'LEAST'}({', '.join(args)})"
+    if name == "json_group_array" and len(args) == 1:  # SQLite's gives [] over no rows
+        return f"CAST(COALESCE(jsonb_agg({args[0]}), '[]'::jsonb) AS text)"
     if name == "instr":
         return f"strpos({args[0]}, {args[1]})"
     if name == "iif":
@@ -180,6 +202,8 @@ def _rewrite(sql: str) -> str:
             out.append(sql[i:j])
             i = j
         elif c == "?":
+            if i + 1 < len(sql) and sql[i + 1].isdigit():
+                raise Untranslatable("numbered placeholders (?1): write them in order")
             out.append("%s")
             i += 1
         elif c == "%":
@@ -206,6 +230,12 @@ def _rewrite(sql: str) -> str:
                     continue
             if lower == "like":
                 out.append("ILIKE")
+            elif lower == "indexed" and re.match(r"(?i)\s+BY\s+[A-Za-z_][A-Za-z0-9_]*", sql[j:]):
+                j += re.match(r"(?i)\s+BY\s+[A-Za-z_][A-Za-z0-9_]*", sql[j:]).end()  # a SQLite plan hint
+            elif lower == "is" and _IS_VALUE.match(sql, j):
+                m_is = _IS_VALUE.match(sql, j)
+                out.append("IS DISTINCT FROM" if m_is.group(1) else "IS NOT DISTINCT FROM")
+                j = m_is.end(1) if m_is.group(1) else j
             elif lower == "rowid":
                 out.append("ctid")
             elif lower == "real" and "".join(out).rstrip().upper().endswith(" AS"):
@@ -246,6 +276,32 @@ def _insert_or(sql: str) -> str:
     return head + rest.rstrip().rstrip(";") + clause
 
 
+@lru_cache(maxsize=1)
+def integer_columns() -> frozenset[str]:
+    """Column names that hold integers in every table that has them (``pupil_pk``, ``week`` …;
+    not ``id``, text in most tables): a list of them from JSON compares as integers."""
+    from .schema_derived import derive
+
+    kinds: dict[str, set[bool]] = {}
+    for columns in derive().columns.values():
+        for name, ddl in columns:
+            kinds.setdefault(name, set()).add(ddl.split()[1] == "bigint")
+    return frozenset(name for name, ints in kinds.items() if ints == {True})
+
+
+_IN_JSON_LIST = re.compile(r"(?i)\b([A-Za-z_][A-Za-z0-9_]*)\s+(NOT\s+)?IN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(")
+
+
+def _typed_lists(sql: str) -> str:
+    """``col IN (SELECT value FROM json_each(?))`` for an integer column: the values as integers
+    (SQLite compares a JSON number with an integer as equal; PostgreSQL needs one type)."""
+    def typed(m: re.Match[str]) -> str:
+        if m.group(1) not in integer_columns():
+            return m.group(0)
+        return m.group(0).replace("value", "CAST(value AS INTEGER)", 1)
+    return _IN_JSON_LIST.sub(typed, sql)
+
+
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
     """``sql`` (the server's SQLite statement) in PostgreSQL's spelling, for psycopg."""
@@ -255,4 +311,4 @@ def translate(sql: str) -> str:
                 f"WHERE table_schema = current_schema() AND table_name = '{info.group(1)}'")
     if re.match(r"(?is)^\s*(PRAGMA|ATTACH|DETACH|VACUUM)\b", sql):
         raise Untranslatable(f"SQLite-only statement: {sql.split()[0]} …")
-    return _rewrite(_insert_or(sql))
+    return _rewrite(_insert_or(_typed_lists(sql)))

@@ -119,6 +119,21 @@ class PgDatabase:
             setattr(self._local, role, conn)
         return conn
 
+    def _begin(self, role: str, begin: str) -> psycopg.Connection[Any]:
+        """This thread's connection for ``role`` with a transaction begun. A connection the
+        database server dropped while it sat idle (a restart, a failover, an idle timeout) is
+        found here, before anything is done on it, and replaced once; a drop in the middle of a
+        transaction is the request's fault to report (503 busy, nothing written)."""
+        conn = self._conn(role)
+        try:
+            conn.execute(begin)
+        except psycopg.OperationalError:
+            self._forget(conn)
+            setattr(self._local, role, None)
+            conn = self._conn(role)
+            conn.execute(begin)
+        return conn
+
     @contextmanager
     def write(self, timeout: float | None = None) -> Iterator[PgTxn]:
         """One write transaction, serialised with every other writer of this authority by the
@@ -130,7 +145,7 @@ class PgDatabase:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             raise RuntimeError("a write inside a write on one thread: it would wait for itself")
         try:
-            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            conn = self._begin("writer", "BEGIN ISOLATION LEVEL READ COMMITTED")
             try:
                 # lock_timeout 0 means "wait for ever" to PostgreSQL: at least 1 ms
                 conn.execute(f"SET LOCAL lock_timeout = {max(1, int(wait * 1000))}")
@@ -148,8 +163,7 @@ class PgDatabase:
     @contextmanager
     def read(self) -> Iterator[PgTxn]:
         """One consistent snapshot (a prefix of the sequence: see the module's docstring)."""
-        conn = self._conn("reader")
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn = self._begin("reader", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             yield self.txn_class(conn)
         finally:

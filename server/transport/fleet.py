@@ -31,6 +31,11 @@ NEED_KEYS = ("pickup", "window", "boarding_s", "seats", "wheelchair", "escort", 
 Problems = dict[str, str]
 
 
+
+def _yes_no(value: bool | None) -> int | None:
+    """A yes/no/unset parameter as an integer both stores type alike (unset: NULL)."""
+    return None if value is None else int(bool(value))
+
 def _text(v: Mapping[str, Any], key: str, out: dict[str, Any], bad: Problems, limit: int,
           required: bool = False) -> None:
     value = v.get(key, "")
@@ -210,9 +215,10 @@ def save_vehicle(st: AppState, user_id: str, device_id: str | None, fields: Mapp
             action = "transport_vehicle_create"
         else:
             txn.execute("UPDATE transport_vehicles SET data = ?, updated_at = ?, updated_by = ?, retired_at = "
-                        "CASE WHEN ? IS NULL THEN retired_at WHEN ? THEN COALESCE(retired_at, ?) ELSE NULL END "
-                        "WHERE id = ?", (orjson.dumps(clean).decode(), now, user_id, retired, retired, now,
-                                         vehicle_id))
+                        "CASE WHEN CAST(? AS INTEGER) IS NULL THEN retired_at WHEN CAST(? AS INTEGER) = 1 "
+                        "THEN COALESCE(retired_at, ?) ELSE NULL END "
+                        "WHERE id = ?", (orjson.dumps(clean).decode(), now, user_id, _yes_no(retired), _yes_no(retired),
+                                         now, vehicle_id))
             action = "transport_vehicle_update"
         audit.record(txn, user_id, device_id, action, [vehicle_id],
                      {"fields": sorted(clean), **({} if retired is None else {"retired": retired})})
@@ -279,9 +285,10 @@ def save_need(st: AppState, user_id: str, device_id: str | None, pupil_id: str, 
                         "VALUES (?, ?, ?, ?, ?)", (pupil_id, orjson.dumps(clean).decode(), now, now, user_id))
         else:
             txn.execute("UPDATE transport_needs SET data = ?, updated_at = ?, updated_by = ?, retired_at = "
-                        "CASE WHEN ? IS NULL THEN retired_at WHEN ? THEN COALESCE(retired_at, ?) ELSE NULL END "
-                        "WHERE pupil_id = ?", (orjson.dumps(clean).decode(), now, user_id, retired, retired,
-                                               now, pupil_id))
+                        "CASE WHEN CAST(? AS INTEGER) IS NULL THEN retired_at WHEN CAST(? AS INTEGER) = 1 "
+                        "THEN COALESCE(retired_at, ?) ELSE NULL END "
+                        "WHERE pupil_id = ?", (orjson.dumps(clean).decode(), now, user_id, _yes_no(retired),
+                                               _yes_no(retired), now, pupil_id))
         audit.record(txn, user_id, device_id, "transport_need_create" if create else "transport_need_update",
                      [pupil_id], {"fields": sorted(k for k, x in clean.items() if x not in (None, False, "")),
                                   **({} if retired is None else {"retired": retired})})

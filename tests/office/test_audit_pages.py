@@ -70,7 +70,7 @@ def test_filter_by_record_finds_reads_and_the_pushes_that_wrote_it(world, office
     assert view in expected and view not in rows_of(admin.get("/office/audit", entity=ids["household"]).text)
     # by user: only that user's rows
     mine = admin.get("/office/audit", user=officer.user["id"]).text
-    users = set(app_state.db.query("SELECT DISTINCT user_id FROM audit WHERE id IN (SELECT value FROM json_each(?))",
+    users = set(app_state.db.query("SELECT DISTINCT user_id FROM audit WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
                                    (str(rows_of(mine)),))[0].values())
     assert rows_of(mine) and users == {officer.user["id"]}
     # both filters together

@@ -3,11 +3,12 @@ bearer headers, signing in, and the server's signing key read from the database 
 expire a token, as an attacker who stole the database could)."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import jwt
+
+from tests import store
 
 from tests.conftest import PASSWORD, SYNC
 
@@ -45,14 +46,10 @@ def sign_in(client: Any, username: str, password: str = PASSWORD, device: str = 
 
 def server_key(db_path: str) -> tuple[str, str]:
     """(kid, secret) of the server's current signing key, read straight from the database."""
-    conn = sqlite3.connect(db_path)
-    try:
-        row = conn.execute("SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL "
-                           "ORDER BY created_at DESC, kid DESC LIMIT 1").fetchone()
-    finally:
-        conn.close()
-    assert row is not None, "the server has no signing key"
-    return row[0], row[1]
+    found = store.rows(db_path, "SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL "
+                                "ORDER BY created_at DESC, kid DESC LIMIT 1")
+    assert found, "the server has no signing key"
+    return found[0][0], found[0][1]
 
 
 def forge(claims: dict[str, Any], secret: str, kid: str, algorithm: str = "HS256") -> str:

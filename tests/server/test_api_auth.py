@@ -7,13 +7,13 @@ test_user_admin.py import ``assert_error``, ``bearer`` and ``sign_in`` from here
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 
 import jwt
 import pytest
 
+from tests import store
 from tests.conftest import PASSWORD
 from tests.server.auth_helpers import (
     LOGIN,
@@ -90,11 +90,9 @@ def test_a_hash_made_with_older_settings_is_upgraded_at_sign_in(client, make_use
 
     user = make_user("officer")
     old = PasswordHasher(time_cost=2, memory_cost=4096, parallelism=2).hash(PASSWORD)
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (old, user["id"]))
+    store.execute(db_path, "UPDATE users SET password_hash = ? WHERE id = ?", (old, user["id"]))
     assert sign_in(client, user["username"]).status_code == 200
-    with sqlite3.connect(db_path) as conn:
-        (stored,) = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user["id"],)).fetchone()
+    stored = store.one(db_path, "SELECT password_hash FROM users WHERE id = ?", (user["id"],))
     assert stored != old and stored.startswith("$argon2id$") and ",p=1$" in stored
     assert sign_in(client, user["username"], device="tablet").status_code == 200
     assert_error(sign_in(client, user["username"], password="not-the-password"), 401, "unauthenticated")

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from server.errors import HANDLERS
+from server.state import is_url
 from server.storage import BUSY_TIMEOUT_MS, Busy, Database, table_of
 from sync import Clock
 from tests.live_server import ROOT, LiveServer
@@ -29,8 +31,18 @@ BUSY_MESSAGE = "The database is busy (e.g. a large import); try again shortly."
 
 
 @contextmanager
-def held_elsewhere(db_path: str) -> Iterator[sqlite3.Connection]:
-    """Another connection (as another process or a long import would) holds SQLite's write lock."""
+def held_elsewhere(db_path: str) -> Iterator[Any]:
+    """Another connection (as another process or a long import would) holds the write lock:
+    SQLite's, or on PostgreSQL the authority's ``max_seq`` row (server/pg/store.py)."""
+    if is_url(db_path):
+        import psycopg
+
+        with psycopg.connect(db_path) as held:
+            held.execute("SELECT value FROM meta WHERE key = 'max_seq' FOR UPDATE")
+            with psycopg.connect(db_path, autocommit=True) as reader:
+                yield reader
+            held.rollback()
+        return
     other = sqlite3.connect(db_path, isolation_level=None, timeout=0)
     try:
         other.execute("BEGIN IMMEDIATE")
@@ -41,8 +53,11 @@ def held_elsewhere(db_path: str) -> Iterator[sqlite3.Connection]:
         other.close()
 
 
-def _changes_logged(conn: sqlite3.Connection, change_id: str) -> int:
-    return conn.execute("SELECT count(*) FROM changes WHERE change_id = ?", (change_id,)).fetchone()[0]
+def _changes_logged(conn: Any, change_id: str) -> int:
+    sql = "SELECT count(*) FROM changes WHERE change_id = ?"
+    if not isinstance(conn, sqlite3.Connection):
+        sql = sql.replace("?", "%s")
+    return conn.execute(sql, (change_id,)).fetchone()[0]
 
 
 # -- Database.write() ------------------------------------------------------------------------

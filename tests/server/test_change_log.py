@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server import audit
 from server.office.people import Directory, history
-from tests.conftest import new_id
+from tests.conftest import ON_POSTGRES, new_id
 
 
 def test_a_create_is_kept_out_of_the_entity_index_and_found_through_its_record(world, app_state):
@@ -18,10 +18,11 @@ def test_a_create_is_kept_out_of_the_entity_index_and_found_through_its_record(w
     assert [(r["version"], r["created"]) for r in logged] == [(1, 1), (2, 0)]
     [row] = app_state.db.query("SELECT created_seq FROM visits WHERE id = ?", (visit,))
     assert row["created_seq"] == logged[0]["seq"]
-    plan = " ".join(r["detail"] for r in app_state.db.query(
-        "EXPLAIN QUERY PLAN SELECT seq FROM changes WHERE entity_id = ? AND type = ? AND created = 0",
-        (visit, "visit")))
-    assert "changes_entity_edits" in plan
+    if not ON_POSTGRES:  # SQLite's plan names the partial index (PostgreSQL's planner picks by statistics)
+        plan = " ".join(r["detail"] for r in app_state.db.query(
+            "EXPLAIN QUERY PLAN SELECT seq FROM changes WHERE entity_id = ? AND type = ? AND created = 0",
+            (visit, "visit")))
+        assert "changes_entity_edits" in plan
 
     with app_state.db.read() as txn:
         assert [(c.version, c.created) for c in txn.history("visit", visit)] == [(1, True), (2, False)]

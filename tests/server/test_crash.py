@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from sync import Clock
+from tests import store
 from tests.live_server import ROOT, LiveServer
 
 PASSWORD = "crash-test-password"
@@ -32,8 +32,8 @@ def login(url: str, username: str) -> dict:
 
 
 @pytest.mark.slow
-def test_sigkill_during_pushes_loses_nothing_and_duplicates_nothing(tmp_path):
-    db = str(tmp_path / "crash.db")
+def test_sigkill_during_pushes_loses_nothing_and_duplicates_nothing(db_path):
+    db = db_path  # a SQLite file, or a PostgreSQL database with DOORSTEP_TEST_STORE=postgresql
     cli(db, "init")
     cli(db, "user", "add", "boss", "--role", "office")
     server = LiveServer(db).start()
@@ -92,14 +92,10 @@ def test_sigkill_during_pushes_loses_nothing_and_duplicates_nothing(tmp_path):
     finally:
         server.stop()
 
-    conn = sqlite3.connect(db)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        all_ids = [c["change_id"] for b in batches for c in b]
-        logged = conn.execute("SELECT change_id, count(*) FROM changes GROUP BY change_id").fetchall()
-        assert sorted(cid for cid, _ in logged) == sorted(all_ids)
-        assert all(n == 1 for _, n in logged)
-        rows = conn.execute("SELECT version, count(*) FROM households GROUP BY version").fetchall()
-        assert rows == [(1, BATCHES * PER_BATCH)]
-    finally:
-        conn.close()
+    assert store.intact(db)
+    all_ids = [c["change_id"] for b in batches for c in b]
+    logged = store.rows(db, "SELECT change_id, count(*) FROM changes GROUP BY change_id")
+    assert sorted(cid for cid, _ in logged) == sorted(all_ids)
+    assert all(n == 1 for _, n in logged)
+    assert store.rows(db, "SELECT version, count(*) FROM households GROUP BY version") == \
+        [(1, BATCHES * PER_BATCH)]

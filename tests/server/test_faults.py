@@ -32,6 +32,7 @@ from server.errors import HANDLERS, STORAGE_FULL_RETRY_AFTER_S
 from server.monitor.access import Monitor
 from server.storage import BUSY_RETRY_AFTER_S, WRITE_WAIT_S
 from sync import Clock
+from tests.conftest import sqlite_only
 from tests.live_server import ROOT, LiveServer
 
 PASSWORD = "faults-test-password"
@@ -204,6 +205,7 @@ def test_a_full_disk_answers_507_loses_nothing_and_applies_once_after_space_is_f
             live.stop()
 
 
+@sqlite_only  # PostgreSQL's full disk (DiskFull) is tested by its mapping: server/pg/faults.py
 def test_sqlite_full_from_the_writer_is_507_and_nothing_is_kept(app_state, login, db_path):
     """The fault injection: a page limit on the server's own writer connection, so the next
     write that needs a page finds the database "full" (SQLITE_FULL, as on a full disk)."""

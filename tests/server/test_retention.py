@@ -3,13 +3,13 @@ old runs leaving a driver's phone, and ``doorstep retention apply`` through the 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import orjson
 import pytest
 
 from server.cli import main
 from server.register.marks import import_csv
+from tests import store
 from tests.conftest import new_id
 from tests.server.register_world import csv_text, days, rows_for
 
@@ -21,11 +21,7 @@ def retention(db_path: str, capsys, *extra: str) -> str:
 
 
 def rows(db_path: str, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    return store.rows(db_path, sql, params)
 
 
 def ok(response) -> list[dict]:
@@ -152,12 +148,8 @@ def authority(world, login, app_state):
 
 
 def _dump(db_path: str) -> list[str]:
-    """Every table's rows and schema; not the query planner's statistics (refreshed at start-up)."""
-    conn = sqlite3.connect(db_path)
-    try:
-        return [line for line in conn.iterdump() if "sqlite_stat" not in line and not line.startswith("ANALYZE")]
-    finally:
-        conn.close()
+    """Every table's rows."""
+    return store.dump(db_path)
 
 
 def test_a_dry_run_reports_what_is_due_and_changes_nothing(authority, db_path, capsys, monkeypatch):
