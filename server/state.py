@@ -35,7 +35,10 @@ def is_url(where: str) -> bool:
 def open_database(where: str) -> Database:
     """The store ``where`` names: a PostgreSQL URL (docs/postgresql.md) or a SQLite file."""
     if is_url(where):
-        from .pg import PgDatabase, refuse_password
+        try:
+            from .pg import PgDatabase, refuse_password
+        except ImportError as exc:  # the pg extra is not installed
+            raise SystemExit(f"a PostgreSQL database needs psycopg 3: pip install 'doorstep[pg]' ({exc})") from exc
 
         refuse_password(where)
         return PgDatabase(where)  # type: ignore[return-value]

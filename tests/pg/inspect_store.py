@@ -53,7 +53,7 @@ class _Table:
 
     def __delitem__(self, id_: str) -> None:
         with self.store.write() as txn:
-            txn.execute(f"DELETE FROM {table_of(self.type)} WHERE id = %s", (id_,))
+            txn.execute(f"DELETE FROM {table_of(self.type)} WHERE id = ?", (id_,))
 
 
 class _Records:
@@ -77,7 +77,7 @@ class _Users:
     def __setitem__(self, user_id: str, role: str) -> None:
         with self.store.write() as txn:
             txn.execute("INSERT INTO users (id, username, display_name, role, password_hash, created_at) "
-                        "VALUES (%s, %s, %s, %s, '', '') ON CONFLICT (id) DO UPDATE SET role = EXCLUDED.role",
+                        "VALUES (?, ?, ?, ?, '', '') ON CONFLICT (id) DO UPDATE SET role = EXCLUDED.role",
                         (user_id, user_id, user_id, role))
 
     def __contains__(self, user_id: object) -> bool:
