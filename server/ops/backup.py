@@ -71,18 +71,27 @@ def target_of(dest: str | Path, now: dt.datetime | None = None) -> Path:
     return dest
 
 
-def take(source: str | Path, dest: str | Path, method: str = "backup") -> Backup:
-    """Copy ``source`` to ``dest`` (a new file, or a directory to put one in), check it and
-    write its manifest. Raises ``BackupError`` and leaves nothing at ``dest`` if any step fails."""
-    if method not in METHODS:
-        raise BackupError(f"unknown method {method!r}: one of {', '.join(METHODS)}")
+def new_target(dest: str | Path, suffix: str = ".db") -> tuple[Path, Path]:
+    """The backup's file (``DEST``, or a new time-stamped one in the directory ``DEST``, named
+    ``….suffix``), which must not exist yet, and the ``.partial`` it is written to first."""
     target = target_of(dest)
+    if target.suffix == ".db" and suffix != ".db":
+        target = target.with_suffix(suffix)
     if target.exists() or manifest_path(target).exists():
         raise BackupError(f"{target} already exists; give a new file name or a directory")
     if not target.parent.is_dir():
         raise BackupError(f"there is no directory {target.parent}")
     partial = Path(str(target) + ".partial")
     partial.unlink(missing_ok=True)
+    return target, partial
+
+
+def take(source: str | Path, dest: str | Path, method: str = "backup") -> Backup:
+    """Copy ``source`` to ``dest`` (a new file, or a directory to put one in), check it and
+    write its manifest. Raises ``BackupError`` and leaves nothing at ``dest`` if any step fails."""
+    if method not in METHODS:
+        raise BackupError(f"unknown method {method!r}: one of {', '.join(METHODS)}")
+    target, partial = new_target(dest)
     started = time.monotonic()
     at = dt.datetime.now(dt.timezone.utc)
     src = open_source(source)

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from .backup import Backup, BackupError, manifest_path, place, sha256_of, target_of
+from .backup import Backup, BackupError, manifest_path, new_target, place, sha256_of
 
 FORMAT = "doorstep-backup-postgresql/1"
 
@@ -59,15 +59,7 @@ def _facts(url: str) -> dict[str, Any]:
 
 
 def take(url: str, dest: str | Path) -> Backup:
-    target = target_of(dest)
-    if target.suffix == ".db":
-        target = target.with_suffix(".dump")
-    if target.exists() or manifest_path(target).exists():
-        raise BackupError(f"{target} already exists; give a new file name or a directory")
-    if not target.parent.is_dir():
-        raise BackupError(f"there is no directory {target.parent}")
-    partial = Path(str(target) + ".partial")
-    partial.unlink(missing_ok=True)
+    target, partial = new_target(dest, ".dump")
     started, at = time.monotonic(), dt.datetime.now(dt.timezone.utc)
     try:
         facts = _facts(url)

@@ -142,6 +142,17 @@ def _as_jsonb(arg: str) -> str:
     return arg if re.fullmatch(r"(?s)CAST\(.* AS jsonb\)", arg) else f"to_jsonb({arg})"
 
 
+# SQLite's functions with one PostgreSQL spelling for their arguments as they are
+_SPELLED = {
+    "json_each": "jsonb_array_elements_text(CAST({} AS jsonb))",
+    "json": "CAST({} AS jsonb)",
+    "json_type": "jsonb_typeof(CAST({} AS jsonb))",
+    "json_group_array": "CAST(COALESCE(jsonb_agg({}), '[]'::jsonb) AS text)",  # SQLite's: [] over no rows
+    "instr": "strpos({}, {})",
+    "iif": "CASE WHEN {} THEN {} ELSE {} END",
+}
+
+
 def _call(name: str, args: list[str]) -> str | None:
     """The PostgreSQL spelling of SQLite's ``name(args)`` (args already translated), or None
     when the call reads the same in both."""
@@ -154,24 +165,14 @@ def _call(name: str, args: list[str]) -> str | None:
         return f"{name}({_number(args[0])})"
     if name == "coalesce" and any(_NUMERAL.fullmatch(a) for a in args):  # a number when missing: a number
         return "COALESCE(" + ", ".join(_number(a) if _EXTRACTED.fullmatch(a) else a for a in args) + ")"
-    if name == "json_each":
-        return f"jsonb_array_elements_text(CAST({args[0]} AS jsonb))"
-    if name == "json":
-        return f"CAST({args[0]} AS jsonb)"
-    if name == "json_type":
-        return f"jsonb_typeof(CAST({args[0]} AS jsonb))"
+    if name in _SPELLED and len(args) == _SPELLED[name].count("{"):
+        return _SPELLED[name].format(*args)
     if name == "json_set":
         if len(args) != 3:
             raise Untranslatable("json_set with several paths")
         return f"CAST(jsonb_set(CAST({args[0]} AS jsonb), {_path(args[1])}, {_as_jsonb(args[2])}) AS text)"
     if name in ("max", "min") and len(args) > 1:
         return f"{'GREATEST' if name == 'max' else 'LEAST'}({', '.join(args)})"
-    if name == "json_group_array" and len(args) == 1:  # SQLite's gives [] over no rows
-        return f"CAST(COALESCE(jsonb_agg({args[0]}), '[]'::jsonb) AS text)"
-    if name == "instr":
-        return f"strpos({args[0]}, {args[1]})"
-    if name == "iif":
-        return f"CASE WHEN {args[0]} THEN {args[1]} ELSE {args[2]} END"
     if name == "ifnull":
         return f"COALESCE({', '.join(args)})"
     if name == "strftime":

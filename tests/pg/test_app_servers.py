@@ -11,8 +11,6 @@ import itertools
 import os
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +19,7 @@ import httpx
 import pytest
 
 from sync import Clock
+from tests import race
 from tests.live_server import ROOT, LiveServer
 
 PASSWORD = "servers-test-password"
@@ -101,78 +100,14 @@ def test_three_servers_eight_pushers_lose_nothing_duplicate_nothing_skip_nothing
     batches = [[[officers[k].change("visit", {"case_id": cases[k], "outcome": "no_answer",
                                               "notes": f"visit {k}.{b}.{n}"}) for n in range(PER_BATCH)]
                 for b in range(BATCHES)] for k in range(PUSHERS)]
-    results: dict[str, dict[str, Any]] = {}
-    resent: dict[str, dict[str, Any]] = {}
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-    pushing = threading.Event()
-    pushing.set()
-
-    def pushes(k: int) -> None:
-        try:
-            for b, batch in enumerate(batches[k]):
-                answer = officers[k].push(urls[(k + b) % SERVERS], batch)
-                if b == 2:  # the answer "timed out": the phone sends the batch again, to another server
-                    again = officers[k].push(urls[(k + b + 1) % SERVERS], batch)
-                    with lock:
-                        resent.update({r["change_id"]: r for r in again})
-                with lock:
-                    results.update({r["change_id"]: r for r in answer})
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-
-    seen: dict[str, int] = {}
-    pages: list[list[dict[str, Any]]] = []
-    cursors: list[str] = []
-
-    def follows() -> None:
-        # the office pulls through the servers in turn while the pushes land, then once more
-        turn = itertools.cycle(urls)
-        cursor: str | None = None
-        try:
-            for _ in range(5000):
-                done = not pushing.is_set()
-                while True:
-                    r = office.pull(next(turn), cursor)
-                    assert r.status_code == 200, r.text
-                    body = r.json()
-                    pages.append(body["changes"])
-                    for item in body["changes"]:
-                        seen[item["id"]] = max(seen.get(item["id"], 0), item.get("version", 0))
-                    cursor = body["cursor"]
-                    cursors.append(cursor)
-                    if not body["has_more"]:
-                        break
-                if done:
-                    return
-                time.sleep(0.01)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    puller = threading.Thread(target=follows)
-    threads = [threading.Thread(target=pushes, args=(k,)) for k in range(PUSHERS)]
-    puller.start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    pushing.clear()
-    puller.join(timeout=300)
-    assert not errors, errors
-
+    pulls = itertools.cycle(urls)  # the office pulls through the servers in turn
+    race_ = race.run(batches, lambda k, b, batch: officers[k].push(urls[(k + b) % SERVERS], batch),
+                     lambda cursor: office.pull(next(pulls), cursor),
+                     resend=lambda k, b, batch: officers[k].push(urls[(k + b + 1) % SERVERS], batch))
+    race.assert_nothing_lost_duplicated_or_skipped(race_, batches)
+    assert len(race_.results) == PUSHERS * BATCHES * PER_BATCH and len(race_.resent) == PUSHERS * PER_BATCH
+    assert len(race_.pages) >= 2 * SERVERS  # pulls spread over the servers
     pushed = [c for per in batches for batch in per for c in batch]
-    # nothing lost: every change answered applied, once, at version 1
-    assert len(results) == len(pushed) == PUSHERS * BATCHES * PER_BATCH
-    assert {r["status"] for r in results.values()} == {"applied"}
-    assert {r["version"] for r in results.values()} == {1}
-    # nothing duplicated: the batch sent again through another server answers duplicate
-    assert len(resent) == PUSHERS * PER_BATCH and {r["status"] for r in resent.values()} == {"duplicate"}
-    # nothing skipped: the office, pulling through every server while all of them wrote, saw every visit
-    assert {c["id"] for c in pushed} <= set(seen)
-    assert all(seen[c["id"]] == 1 for c in pushed)
-    assert all(len({i["id"] for i in page}) == len(page) for page in pages), "an entity twice in a page"
-    # pulls spread over the servers: more than one page went to each
-    assert len(pages) >= 2 * SERVERS
 
     import psycopg
 

@@ -11,7 +11,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from sync import Clock
+from tests import race
 from tests.live_server import ROOT, LiveServer
 
 PASSWORD = "workers-test-password"
@@ -100,75 +100,12 @@ def test_two_workers_lose_nothing_duplicate_nothing_skip_nothing(tmp_path):
         batches = [[[officers[k].change("visit", {"case_id": cases[k], "outcome": "no_answer",
                                                   "notes": f"visit {k}.{b}.{n}"})
                      for n in range(PER_BATCH)] for b in range(BATCHES)] for k in range(OFFICERS)]
-        results: dict[str, dict[str, Any]] = {}
-        resent: dict[str, dict[str, Any]] = {}
-        errors: list[BaseException] = []
-        lock = threading.Lock()
-        pushing = threading.Event()
-        pushing.set()
-
-        def officer_pushes(k: int) -> None:
-            try:
-                for b, batch in enumerate(batches[k]):
-                    answer = officers[k].push(batch)
-                    if b == 2:  # the answer "timed out": the device sends the same batch again
-                        again = officers[k].push(batch)
-                        with lock:
-                            resent.update({r["change_id"]: r for r in again})
-                    with lock:
-                        results.update({r["change_id"]: r for r in answer})
-            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-                errors.append(exc)
-
-        seen: dict[str, int] = {}
-        pages: list[list[dict[str, Any]]] = []
-        cursor: list[str | None] = [None]
-
-        def office_pulls() -> None:
-            # follows the cursor while the pushes land, then once more after they end
-            try:
-                for _ in range(2000):
-                    done = not pushing.is_set()
-                    while True:
-                        params = {"limit": "120"} | ({"cursor": cursor[0]} if cursor[0] else {})
-                        r = office.client.get("/api/sync/pull", params=params)
-                        assert r.status_code == 200, r.text
-                        body = r.json()
-                        pages.append(body["changes"])
-                        for item in body["changes"]:
-                            seen[item["id"]] = max(seen.get(item["id"], 0), item.get("version", 0))
-                        cursor[0] = body["cursor"]
-                        if not body["has_more"]:
-                            break
-                    if done:
-                        return
-                    time.sleep(0.02)
-            except BaseException as exc:  # noqa: BLE001
-                errors.append(exc)
-
-        puller = threading.Thread(target=office_pulls)
-        threads = [threading.Thread(target=officer_pushes, args=(k,)) for k in range(OFFICERS)]
-        puller.start()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        pushing.clear()
-        puller.join(timeout=60)
-        assert not errors, errors
-
+        race_ = race.run(batches, lambda k, _b, batch: officers[k].push(batch),
+                         lambda cursor: office.client.get("/api/sync/pull", params={"limit": "120"} | (
+                             {"cursor": cursor} if cursor else {})), timeout=60)
+        race.assert_nothing_lost_duplicated_or_skipped(race_, batches)
+        assert len(race_.results) == OFFICERS * BATCHES * PER_BATCH
         pushed = [c for per in batches for batch in per for c in batch]
-        # nothing lost: every change answered applied, once, at version 1
-        assert len(results) == len(pushed) == OFFICERS * BATCHES * PER_BATCH
-        assert {r["status"] for r in results.values()} == {"applied"}
-        assert {r["version"] for r in results.values()} == {1}
-        # nothing duplicated: the re-sent batch answers duplicate with the first versions
-        assert resent and {r["status"] for r in resent.values()} == {"duplicate"}
-        assert all(resent[c]["version"] == results[c]["version"] for c in resent)
-        # nothing skipped: the office, pulling while both workers wrote, saw every visit
-        assert {c["id"] for c in pushed} <= set(seen)
-        assert all(seen[c["id"]] == 1 for c in pushed)
-        assert all(len({i["id"] for i in page}) == len(page) for page in pages), "an entity twice in a page"
 
         # the audit finds who wrote a visit, whichever worker took the push
         admin = Device(server.url, "admin")
