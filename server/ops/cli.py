@@ -21,6 +21,8 @@ def add_parsers(sub: Any) -> None:
     rs.add_argument("src", help="the backup file (its manifest beside it, if any, is checked too)")
     rs.add_argument("--force", action="store_true",
                     help="replace an existing database (kept as DB.before-restore)")
+    sub.add_parser("recovered", help="after a point-in-time recovery or a failover: every phone told to start "
+                   "again (pushes what it holds, pulls afresh); audited (docs/deploy.md)")
     ex = sub.add_parser("export", help="exports").add_subparsers(dest="action", required=True)
     sj = ex.add_parser("subject", help="everything held about a pupil and their household, as a ZIP "
                        "(subject access request); audited")
@@ -109,4 +111,19 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"backup": backup, "restore": restore, "export": export}
+def recovered(settings: Settings, args: argparse.Namespace) -> int:
+    """The step a restore takes itself, for a database brought back by other means."""
+    from ..state import open_database
+    from .restore import restart_phones
+
+    db = open_database(settings.db_path)
+    try:
+        restart_phones(db, Path("point-in-time recovery or failover"), None, None)
+        seq = db.query("SELECT value FROM meta WHERE key = 'max_seq'")[0]["value"]
+    finally:
+        db.close()
+    print(f"every phone starts again at its next sync: the change sequence and horizon are now {seq}")
+    return 0
+
+
+HANDLERS = {"backup": backup, "restore": restore, "export": export, "recovered": recovered}

@@ -53,3 +53,17 @@ def test_a_backup_is_checked_and_a_restore_brings_the_database_back(pg_database:
     damaged = cli(url, "restore", str(dumps[0]), "--force")
     assert damaged.returncode == 1 and "does not match its manifest" in damaged.stderr
     assert users(url) == ["ada"]
+
+
+def test_after_a_recovery_by_other_means_one_command_sends_every_phone_back_to_the_start(pg_database: Any):
+    url = pg_database()
+    assert cli(url, "init").returncode == 0
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE meta SET value = 42 WHERE key = 'max_seq'")
+    done = cli(url, "recovered")
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(url) as conn:
+        seq, horizon = (conn.execute("SELECT value FROM meta WHERE key = %s", (k,)).fetchone()[0]
+                        for k in ("max_seq", "horizon"))
+        audited = conn.execute("SELECT detail FROM audit WHERE action = 'restore'").fetchall()
+    assert seq == horizon == 42 + 10**10 and len(audited) == 1 and '"seq_at_backup":42' in audited[0][0]
