@@ -19,6 +19,8 @@ rewrites, and nothing else:
   ``strftime(format, 'now'[, modifier])`` for the one format the server uses;
 - ``INSERT OR IGNORE`` as ``ON CONFLICT DO NOTHING`` and ``INSERT OR REPLACE`` as an upsert on
   the table's primary key (``conflict_keys``);
+- ``ORDER BY`` terms that may be NULL with ``NULLS FIRST`` (``NULLS LAST`` descending), where
+  SQLite sorts NULL (``_nulls_as_sqlite``);
 - ``LIKE`` as ``ILIKE`` (SQLite's LIKE ignores ASCII case); ``CAST(… AS REAL)`` as double
   precision; ``rowid`` as ``ctid`` (a row's address, for "these rows" and insertion order);
   ``PRAGMA table_info(t)`` as a query of the catalogue.
@@ -303,6 +305,104 @@ def _typed_lists(sql: str) -> str:
     return _IN_JSON_LIST.sub(typed, sql)
 
 
+@lru_cache(maxsize=1)
+def not_null() -> dict[str, frozenset[str]]:
+    """Each table's columns that are NOT NULL or its key."""
+    from .schema_derived import derive
+
+    derived = derive()
+    return {table: frozenset(name for name, ddl in columns if "NOT NULL" in ddl or name in derived.keys[table])
+            for table, columns in derived.columns.items()}
+
+
+_TABLE_REF = re.compile(r"(?i)\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|JOIN|LEFT|"
+                        r"INNER|CROSS|GROUP|ORDER|LIMIT|USING|NATURAL|UNION)\b)([A-Za-z_][A-Za-z0-9_]*))?")
+
+
+def _never_null(term: str, tables: dict[str, str]) -> bool:
+    """Whether ``term`` is a column that is NOT NULL where the statement reads it (``tables``:
+    its aliases and table names to tables)."""
+    m = _COLUMN.fullmatch(term)
+    if m is None:
+        return False
+    if m.group(1).lower() == "rowid":
+        return True
+    qualifier, name = term.rpartition(".")[0], m.group(1)
+    known = not_null()
+    if qualifier:
+        table = tables.get(qualifier, qualifier)
+        return name in known.get(table, frozenset())
+    having = [t for t in set(tables.values()) if any(name == c for c, _ in _columns_of(t))]
+    return bool(having) and all(name in known.get(t, frozenset()) for t in having)
+
+
+def _columns_of(table: str) -> list[tuple[str, str]]:
+    from .schema_derived import derive
+
+    return derive().columns.get(table, [])
+
+
+_ORDER_BY = re.compile(r"(?i)\bORDER\s+BY\b")
+_ORDER_END = re.compile(r"(?i)\b(LIMIT|OFFSET|UNION|EXCEPT|INTERSECT|WINDOW|RETURNING)\b")
+_COLUMN = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _nulls_as_sqlite(sql: str) -> str:
+    """SQLite sorts NULL before every value; PostgreSQL after: each ORDER BY term that may be
+    NULL says where, as SQLite has it (NULLS FIRST ascending, NULLS LAST descending). A column
+    NOT NULL in the table the statement reads it from is left as it is, so its indexes still
+    give the order."""
+    out, pos = [], 0
+    tables: dict[str, str] = {}
+    for ref in _TABLE_REF.finditer(sql):
+        tables[ref.group(1)] = ref.group(1)
+        if ref.group(2):
+            tables[ref.group(2)] = ref.group(1)
+    for m in _ORDER_BY.finditer(sql):
+        if m.start() < pos or sql[:m.start()].count("'") % 2:
+            continue  # inside a clause already done, or a literal
+        start, terms, depth, j, term_start = m.end(), [], 0, m.end(), m.end()
+        while j < len(sql):
+            c = sql[j]
+            if c == "'":
+                j = _scan_string(sql, j)
+                continue
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and (c in ",;" or _ORDER_END.match(sql, j) and not sql[j - 1].isalnum()):
+                terms.append((term_start, j))
+                if c != ",":
+                    break
+                term_start = j + 1
+            j += 1
+        else:
+            terms.append((term_start, j))
+        if not terms or terms[-1][1] != j:
+            terms.append((term_start, j))
+        out.append(sql[pos:start])
+        pos = start
+        for a, b in terms:
+            out.append(sql[pos:a])
+            out.append(_placed(sql[a:b], tables))
+            pos = b
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+def _placed(term: str, tables: dict[str, str]) -> str:
+    body = term.rstrip()
+    if not body.strip() or re.search(r"(?i)\bNULLS\s+(FIRST|LAST)$", body):
+        return term
+    descending = re.search(r"(?i)\sDESC$", body) is not None
+    if _never_null(re.sub(r"(?i)\s+(ASC|DESC)$", "", body).strip(), tables):
+        return term
+    return body + (" NULLS LAST" if descending else " NULLS FIRST") + term[len(body):]
+
+
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
     """``sql`` (the server's SQLite statement) in PostgreSQL's spelling, for psycopg."""
@@ -312,4 +412,4 @@ def translate(sql: str) -> str:
                 f"WHERE table_schema = current_schema() AND table_name = '{info.group(1)}'")
     if re.match(r"(?is)^\s*(PRAGMA|ATTACH|DETACH|VACUUM)\b", sql):
         raise Untranslatable(f"SQLite-only statement: {sql.split()[0]} …")
-    return _rewrite(_insert_or(_typed_lists(sql)))
+    return _rewrite(_insert_or(_typed_lists(_nulls_as_sqlite(sql))))

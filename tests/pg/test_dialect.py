@@ -53,6 +53,15 @@ def test_sqlite_only_things_are_refused_by_name():
             translate(sql)
 
 
+def test_nulls_sort_where_sqlite_sorts_them_and_never_null_columns_keep_their_index_order():
+    assert translate("SELECT 1 FROM cases c ORDER BY last_visit DESC, c.id") == \
+        "SELECT 1 FROM cases c ORDER BY last_visit DESC NULLS LAST, c.id"
+    paged = "SELECT 1 FROM figures f JOIN register_pupils rp ON rp.pk = f.pupil_pk ORDER BY f.pct, f.pupil_pk LIMIT ?"
+    assert translate(paged).endswith("ORDER BY f.pct, f.pupil_pk LIMIT %s")  # figures.pct is NOT NULL
+    assert translate("SELECT pct FROM targeting_decisions ORDER BY pct") == \
+        "SELECT pct FROM targeting_decisions ORDER BY pct NULLS FIRST"  # here it may be NULL
+
+
 SAME_ANSWER = [
     ("SELECT max(2, 5), min(2, 5), iif(1 > 0, 'y', 'n'), ifnull(NULL, 'z'), instr('abcd', 'c')", ()),
     ("SELECT 'Ab' LIKE 'ab', 'x' IS 'x', 'x' IS NOT 'y', NULL IS NOT NULL", ()),
@@ -64,6 +73,8 @@ SAME_ANSWER = [
     ("SELECT value FROM json_each(?) ORDER BY value", ('["b", "a"]',)),
     ("SELECT json_group_array(DISTINCT v) FROM (SELECT 'a' AS v UNION ALL SELECT 'a') AS q", ()),
     ("SELECT CAST(? AS REAL) / 4", (3,)),
+    ("SELECT v FROM (SELECT 'b' AS v UNION ALL SELECT NULL UNION ALL SELECT 'a') AS q ORDER BY v", ()),
+    ("SELECT v FROM (SELECT 'b' AS v UNION ALL SELECT NULL UNION ALL SELECT 'a') AS q ORDER BY v DESC", ()),
 ]
 
 
