@@ -93,12 +93,10 @@ class PgDatabase:
             self._forget(conn)
 
     def pending(self) -> list[str]:
-        """The migrations this database does not stand for yet (``doorstep migrate`` applies them)."""
-        conn = self.connect()
-        try:
-            return pending(conn)
-        finally:
-            self._forget(conn)
+        """The migrations this database does not stand for yet (``doorstep init`` applies them),
+        read in one snapshot on this thread's reader (``/api/ready`` asks at every probe)."""
+        with self.read() as txn:
+            return pending(txn.conn)
 
     def close(self) -> None:
         with self._conns_lock:
