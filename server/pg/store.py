@@ -104,6 +104,14 @@ class PgDatabase:
         for conn in conns:
             conn.close()
 
+    def __del__(self) -> None:
+        """A database nobody closed (a command that simply ends): its connections closed, not
+        left for the collector to find open."""
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to tell
+            pass
+
     def _forget(self, conn: psycopg.Connection[Any]) -> None:
         with self._conns_lock:
             if conn in self._conns:
