@@ -200,12 +200,12 @@ class Batch:
         fields, errors = checked if checked is not None else validate_fields(t, change.fields)
         if errors:
             raise Rejection(errors)
-        record = self.load(t, change.id)
+        record: Record | None = self.load(t, change.id)
         creating = record is None
         if creating and change.base_version is not None:
             raise Rejection([ChangeError(None, "not_found",
                                          f"no {t} {change.id} (base_version given for a record the server does not have)")])
-        if not creating and record.type != t:
+        if record is not None and record.type != t:
             raise Rejection([ChangeError("type", "validation_failed", "type does not match the record")])
         self._check_writable(t, fields, record)
         author = AUTHOR_FIELDS.get(t)
@@ -213,7 +213,7 @@ class Batch:
             fields.pop(author, None)
             if creating:
                 fields[author] = self.actor.user_id
-        if creating:
+        if record is None:
             defaults = DEFAULTS.get(t)
             if defaults:
                 fields = {**defaults, **fields}
@@ -239,20 +239,21 @@ class Batch:
             self._check_ladder(change.id, fields["stage"], record)
         if decides_scope(t, fields):
             self.watch.note(t, fields, record)
-        if creating:
+        if record is None:
             record = Record(t, change.id)
             self.working[(t, change.id)] = record
-        outcome = merge_put(record, fields, change.hlc, change.base_version, self.actor.user_id)
+        target: Record = record
+        outcome = merge_put(target, fields, change.hlc, change.base_version, self.actor.user_id)
         if t == "case" and "stage" in outcome.written:
-            stages = record.flags.setdefault("stages", [])
+            stages = target.flags.setdefault("stages", [])
             if outcome.written["stage"] not in stages:
                 stages.append(outcome.written["stage"])
         if flag_out_of_scope:
-            record.flags["out_of_scope"] = True
-            record.flags.setdefault("out_of_scope_by", self.actor.user_id)
+            target.flags["out_of_scope"] = True
+            target.flags.setdefault("out_of_scope_by", self.actor.user_id)
             if outcome.changed:
-                self.events.append(ScopeEvent(self.actor.user_id, t, record.id, "removed"))
-        return record, outcome
+                self.events.append(ScopeEvent(self.actor.user_id, t, target.id, "removed"))
+        return target, outcome
 
     def _check_writable(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
         bad = sorted(REGISTER_FIELDS & set(fields)) if t == "pupil" else []

@@ -1,7 +1,7 @@
 """Parsing one change of a push batch into a ``Change`` (or its rejection)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from . import hlc
 from .errors import ChangeError
@@ -52,7 +52,9 @@ def parse_change(raw: Any) -> Change | Result:
     if errors:
         return _rejected(echo, errors)
     # fields as sent: nothing changes them (validate_fields builds the clean copy)
-    return Change(change_id.lower(), type_, raw["id"].lower(), op, fields, base, stamp)
+    # every one of these was checked above to be a string (a UUID, a type, put or delete, a stamp)
+    return Change(cast(str, change_id).lower(), cast(str, type_), raw["id"].lower(), cast(str, op), fields, base,
+                  cast(str, stamp))
 
 
 def _rejected(change_id: str | None, errors: list[ChangeError]) -> Result:

@@ -56,7 +56,7 @@ def boolean(v: Any) -> bool:
     return v
 
 
-def integer(lo: int, hi: int) -> Check:
+def integer(lo: int | float, hi: int | float) -> Check:  # bounds kept as declared (an int stays an int)
     def check(v: Any) -> int:
         if isinstance(v, bool) or not isinstance(v, int):
             raise Invalid("must be a whole number")
@@ -67,7 +67,7 @@ def integer(lo: int, hi: int) -> Check:
     return check
 
 
-def number(lo: float, hi: float) -> Check:
+def number(lo: int | float, hi: int | float) -> Check:
     def check(v: Any) -> float:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
             raise Invalid("must be a number")
@@ -174,7 +174,7 @@ def obj(**fields: tuple[Check, bool]) -> Check:
         extra = set(v) - set(fields)
         if extra:
             raise Invalid("has unknown keys: " + ", ".join(sorted(map(str, extra))))
-        out = {}
+        out: dict[str, Any] = {}
         for name, (c, required) in fields.items():
             if name not in v or v[name] is None:
                 if required:

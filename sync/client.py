@@ -47,7 +47,7 @@ class Device:
 
     def delete(self, type_: str, id_: str) -> dict[str, Any]:
         copy = self.records.get((type_, id_))
-        change = {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "delete", "fields": {},
+        change: dict[str, Any] = {"change_id": str(uuid.uuid4()), "type": type_, "id": id_, "op": "delete", "fields": {},
                   "base_version": copy.version if copy else None, "hlc": self.clock.send()}
         self.outbox.append(change)
         return change

@@ -27,7 +27,7 @@ class Stamp(NamedTuple):
         return f"{self.ms:015d}-{self.counter:06d}-{self.node}"
 
 
-def parse(stamp: str) -> Stamp:
+def parse(stamp: object) -> Stamp:
     """Parse a stamp string; raise ValueError when it is not one."""
     if not isinstance(stamp, str):
         raise ValueError("an HLC stamp must be a string")

@@ -98,6 +98,7 @@ def merge_put(record: Record, fields: dict[str, Any], stamp: str, base_version: 
                 # the field's last write took over this value from another device with an equal
                 # write; this change had not seen that device's write either: it replaces it
                 s = meta.shared
+                assert s is not None  # _unseen_shared found it
                 out.conflicts.append(ConflictDraft(name, Side(value, by, stamp), Side(current, s.by, s.hlc)))
         else:
             out.lost.append(name)

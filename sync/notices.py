@@ -63,17 +63,17 @@ def after_push(txn: Txn, actor: Actor, conflicts: list[Conflict], log: list[Appl
 
 def _notices(txn: Txn, conflicts: list[Conflict], log: list[AppliedChange]) -> list[tuple[Record, dict[str, Any], str]]:
     conflicts = [c for c in conflicts if c.type not in SERVER_WRITTEN]  # no notice about a notice
-    losers = {c.lost.get("by") for c in conflicts} - {None}
+    losers = {by for c in conflicts if (by := c.lost.get("by")) is not None}
     officers = {u for u in losers if txn.user_role(u) == OFFICER}
     mine = [c for c in conflicts if c.lost.get("by") in officers]
     if not mine:
         return []
     ids = {notice_id(c.lost["by"], c): c for c in mine}
     existing = txn.get("notice", ids)
-    users = {c.kept.get("by") for c in mine} - {None}
-    nodes = {node_of(c.kept.get("hlc")) for c in mine} | {node_of(c.lost.get("hlc")) for c in mine}
-    names, devices = txn.people(users, nodes - {None})
-    pushed = {(row.type, row.entity_id, row.hlc): row.change_id for row in log}
+    users = {by for c in mine if (by := c.kept.get("by")) is not None}
+    nodes = {node for c in mine for side in (c.kept, c.lost) if (node := node_of(side.get("hlc"))) is not None}
+    names, devices = txn.people(users, nodes)
+    pushed: dict[tuple[str, str, Any], str] = {(row.type, row.entity_id, row.hlc): row.change_id for row in log}
     out = []
     for id_, c in ids.items():
         if id_ in existing:

@@ -24,7 +24,7 @@ def enum_of(name: str) -> dict[str, Any]:
     return {"kind": "enum", "enum": name}
 
 
-def number(lo: float, hi: float, kind: str = "number") -> dict[str, Any]:
+def number(lo: int | float, hi: int | float, kind: str = "number") -> dict[str, Any]:
     return {"kind": kind, "min": lo, "max": hi}
 
 

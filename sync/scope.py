@@ -157,12 +157,12 @@ class EventReader(Protocol):
     def has_scope_event(self, user_id: str, type_: str, entity_id: str) -> bool: ...
 
 
-def hangs_on(type_: str, fields: dict[str, Any]) -> list[tuple[str, Any]]:
+def hangs_on(type_: str, fields: dict[str, Any]) -> list[tuple[Any, Any]]:
     """What field work refers to: its case (a stop: its run), and the visit or subject it is about.
     Sent after it left the officer's scope, it is kept only if they had every one (``once_held``)."""
     if type_ == "transport_stop":
         return [("transport_run", fields.get("run_id"))]
-    links = [("case", fields.get("case_id"))]
+    links: list[tuple[Any, Any]] = [("case", fields.get("case_id"))]
     if type_ == "conversation" and fields.get("visit_id"):
         links.append(("visit", fields["visit_id"]))
     elif type_ == "note":

@@ -35,14 +35,15 @@ class ScopeWatch:
     def note(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
         """A change of ``record`` (None: new) to ``fields`` is about to be merged: read, once a
         batch, the scope of each officer whose caseload it may change."""
-        users: set[str] = set()
+        users: set[Any] = set()  # officer ids; None where a record names nobody (discarded below)
         current = record.fields if record else {}
         if t == "case":
             users |= {current.get("assigned_officer_id"), fields.get("assigned_officer_id")}
         elif t == "transport_run":
             users |= {current.get("driver_id"), fields.get("driver_id")}
         elif t == "transport_stop":
-            for run_id in {current.get("run_id"), fields.get("run_id")} - {None}:
+            run_ids: set[str] = {current.get("run_id"), fields.get("run_id")} - {None}  # type: ignore[assignment]
+            for run_id in run_ids:
                 run = self.load("transport_run", run_id)
                 if run is not None:
                     users.add(run.fields.get("driver_id"))
@@ -51,7 +52,8 @@ class ScopeWatch:
             users |= {c.fields.get("assigned_officer_id")
                       for c in self.txn.find("case", "pupil_id", [record.id])}
             stops = self.txn.find("transport_stop", "pupil_id", [record.id])
-            runs = self.txn.get("transport_run", {s.fields.get("run_id") for s in stops} - {None})
+            run_ids = {s.fields["run_id"] for s in stops if s.fields.get("run_id") is not None}
+            runs = self.txn.get("transport_run", run_ids)
             users |= {r.fields.get("driver_id") for r in runs.values()}
         users.discard(None)
         pending = [u for u in users if u not in self.before]
