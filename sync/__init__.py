@@ -1,8 +1,13 @@
-"""The Doorstep sync engine: pure Python, no web framework, no storage library.
+"""The Doorstep sync engine: typed Python, no web framework, no storage library; compiled
+with mypyc where that build is current (``sync/native.py``; ``NATIVE`` says which runs).
 
 Public names are re-exported here; the modules behind them are private.
 """
 from __future__ import annotations
+
+from . import native as _native
+
+NATIVE = _native.use()  # before any module of the engine is imported
 
 from .clock_mark import server_stamp
 from .cursor import decode as decode_cursor, encode as encode_cursor
@@ -21,7 +26,7 @@ from .types import (ADMIN, OFFICE, OFFICER, ROLES, Actor, AppliedChange, Conflic
                     Result, ScopeEvent)
 
 __all__ = [
-    "ADMIN", "ENTITY_TYPES", "MAX_LIMIT", "OFFICE", "OFFICER", "ROLES", "Actor", "AppliedChange",
+    "ADMIN", "ENTITY_TYPES", "MAX_LIMIT", "NATIVE", "OFFICE", "OFFICER", "ROLES", "Actor", "AppliedChange",
     "ChangeError", "Clock", "Conflict", "FieldMeta", "Forbidden", "MemoryStore", "NotFound", "Prepared",
     "PullOutcome", "PushOutcome", "Record", "RequestInvalid", "ResetRequired", "Result", "Scope",
     "ScopeEvent", "Stamp", "Store", "SyncError", "Txn", "TypeFilter", "apply", "clamp_limit", "decode_cursor",
