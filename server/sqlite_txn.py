@@ -1,5 +1,5 @@
-"""The sync engine's ``Txn`` over SQLite: ``SqliteTxn``, and how a ``Record``, a logged change
-and a conflict are stored as rows.
+"""The sync engine's ``Txn`` over SQLite: ``SqliteTxn``, the SQL around the rows a ``Record``, a
+logged change and a conflict are kept as (their columns' values: sync/rows.py).
 
 ``server.storage.Database`` yields one from ``write()`` and ``read()``; nothing here opens a
 connection, takes a lock or begins a transaction.
@@ -12,12 +12,12 @@ from typing import Any
 
 import orjson
 
-from sync import AppliedChange, Conflict, FieldMeta, Record, ScopeEvent, TypeFilter, pull_item
+from sync import AppliedChange, Conflict, Record, ScopeEvent, TypeFilter, pull_item
+from sync.rows import change_of, change_row, conflict_of, conflict_row, record_of, record_row
 
 from .migrations import ENTITY_TABLES
 
 _Fragment = orjson.Fragment
-_dumps = orjson.dumps
 
 
 def table_of(type_: str) -> str:
@@ -33,60 +33,6 @@ _COLUMNS_NO_META = _COLUMNS.replace("meta", "NULL", 1)
 _SAVE = (f"INSERT INTO {{table}} ({_COLUMNS}, item) "
          "VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
          + ", ".join(f"{c} = excluded.{c}" for c in [*_COLUMNS.split(", ")[1:], "item"]))
-
-
-def _meta_json(meta: dict[str, FieldMeta], fields: dict[str, Any]) -> str:
-    """``[[write, …], {field: index of its write}]``, a write being ``[hlc, version, by]``: the
-    fields one change wrote share one write, stored once. When one write made every field of
-    the record (a new record), ``[[write]]``: the fields are the record's (``data``'s) keys."""
-    writes_ = list(meta.values())
-    # one write made every field (a new record: one object; ``count`` tries identity first)
-    if writes_ and writes_[0] is writes_[-1] and writes_.count(writes_[0]) == len(writes_):
-        first = writes_[0].as_list()
-        if meta.keys() == fields.keys():
-            return _dumps([[first]]).decode()
-        return _dumps([[first], dict.fromkeys(meta, 0)]).decode()
-    writes: list[list[Any]] = []
-    index: dict[int, int] = {}
-    names: dict[str, int] = {}
-    for name, m in meta.items():
-        i = index.get(id(m))
-        if i is None:
-            i = index[id(m)] = len(writes)
-            writes.append(m.as_list())
-        names[name] = i
-    return orjson.dumps([writes, names]).decode()
-
-
-def _meta(raw: str | bytes, fields: dict[str, Any]) -> dict[str, FieldMeta]:
-    data = orjson.loads(raw)
-    if isinstance(data, dict):  # as stored before 2026-11-23: {field: [hlc, version, by]}
-        shared: dict[tuple[Any, ...], FieldMeta] = {}  # equal writes become one again
-        return {name: shared.setdefault(tuple(w), FieldMeta.from_list(w)) for name, w in data.items()}
-    writes = [FieldMeta.from_list(w) for w in data[0]]
-    if len(data) == 1:  # one write made every field
-        return dict.fromkeys(fields, writes[0])
-    return {name: writes[i] for name, i in data[1].items()}
-
-
-def _record(type_: str, row: tuple[Any, ...], with_meta: bool = True) -> Record:
-    fields = orjson.loads(row[1])
-    return Record(
-        type=type_, id=row[0], fields=fields,
-        meta=_meta(row[2], fields) if with_meta else {},
-        version=row[3], seq=row[4], deleted=bool(row[5]), deleted_hlc=row[6],
-        flags=orjson.loads(row[7]), created_at=row[8], created_by=row[9], updated_at=row[10],
-        updated_by=row[11], created_seq=row[12])
-
-
-def _row(r: Record) -> tuple[Any, ...]:
-    """The row ``save`` writes (``_SAVE``). sqlite3 looks for an adapter for every ``None`` and
-    ``bytes`` it binds (a type lookup and two attribute lookups), not for a ``str`` or a
-    ``bytearray``: so no tombstone's stamp is ``""`` (stored as NULL) and the item a bytearray."""
-    data = _dumps(r.fields)
-    return (r.id, data.decode(), _meta_json(r.meta, r.fields), r.version, r.seq, int(r.deleted),
-            r.deleted_hlc or "", _dumps(r.flags).decode() if r.flags else "{}", r.created_at, r.created_by,
-            r.updated_at, r.updated_by, r.created_seq, bytearray(pull_item(r, data)))
 
 
 def _ids_param(values: Iterable[Any]) -> str:
@@ -136,7 +82,7 @@ class SqliteTxn:
             return {}
         sql = (f"SELECT {_COLUMNS} FROM {table_of(type_)} "
                "WHERE id IN (SELECT value FROM json_each(?))")
-        return {row[0]: _record(type_, row) for row in self.conn.execute(sql, (_ids_param(ids),))}
+        return {row[0]: record_of(type_, row) for row in self.conn.execute(sql, (_ids_param(ids),))}
 
     def find(self, type_: str, field_: str, values: Iterable[Any]) -> list[Record]:
         values = list(values)
@@ -145,12 +91,12 @@ class SqliteTxn:
         column = field_ if field_ in ENTITY_TABLES[type_][1] else f"json_extract(data, '$.{field_}')"
         sql = (f"SELECT {_COLUMNS} FROM {table_of(type_)} "
                f"WHERE {column} IN (SELECT value FROM json_each(?))")
-        return [_record(type_, row) for row in self.conn.execute(sql, (_ids_param(values),))]
+        return [record_of(type_, row) for row in self.conn.execute(sql, (_ids_param(values),))]
 
     def save(self, records: list[Record]) -> None:
         by_type: dict[str, list[tuple[Any, ...]]] = {}
         for r in records:
-            by_type.setdefault(r.type, []).append(_row(r))
+            by_type.setdefault(r.type, []).append(record_row(r))
         for type_, rows in by_type.items():
             self.conn.executemany(_SAVE.format(table=table_of(type_)), rows)
 
@@ -159,7 +105,7 @@ class SqliteTxn:
         """Records for a pull: without the per-field write metadata, which a pull never sends
         (so never ``save`` what this returns)."""
         sql, params = _changed_sql(_COLUMNS_NO_META, type_, seq, limit, where, include_deleted)
-        return [_record(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
+        return [record_of(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
 
     def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[tuple[int, str, str, Any]]:
@@ -212,7 +158,7 @@ class SqliteTxn:
         if not change_ids:
             return {}
         sql = (f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE change_id IN (SELECT value FROM json_each(?))")
-        return {r[0]: _applied(r) for r in self.conn.execute(sql, (_ids_param(change_ids),))}
+        return {r[0]: change_of(r) for r in self.conn.execute(sql, (_ids_param(change_ids),))}
 
     def log_changes(self, rows: list[AppliedChange]) -> None:
         """The rows of changes that created a record (``created``) are left out of the entity
@@ -220,26 +166,24 @@ class SqliteTxn:
         self.conn.executemany(
             "INSERT INTO changes (seq, change_id, type, entity_id, version, status, user_id, device_id, "
             "received_at, hlc, fields, lost_fields, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(c.seq, c.change_id, c.type, c.entity_id, c.version, c.status, c.user_id, c.device_id,
-              c.received_at, c.hlc, _dumps(c.fields).decode(), "[]" if not c.lost_fields else
-              _dumps(c.lost_fields).decode(), 1 if c.created else 0) for c in rows])
+            [change_row(c) for c in rows])
 
     def history(self, type_: str, entity_id: str) -> list[AppliedChange]:
         sql = (f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE seq IN ({entity_change_seqs(type_)}) "
                "ORDER BY seq")
-        return [_applied(r) for r in self.conn.execute(sql, (entity_id, type_, entity_id))]
+        return [change_of(r) for r in self.conn.execute(sql, (entity_id, type_, entity_id))]
 
     # -- conflicts -----------------------------------------------------------
     def add_conflicts(self, conflicts: list[Conflict]) -> None:
         self.conn.executemany(
             "INSERT INTO conflicts (id, type, entity_id, field, kept, lost, status, created_at, "
             "resolved_at, resolved_by, choice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_conflict_row(c) for c in conflicts])
+            [conflict_row(c) for c in conflicts])
 
     def get_conflict(self, conflict_id: str) -> Conflict | None:
         row = self.conn.execute(f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?",
                                 (conflict_id,)).fetchone()
-        return _conflict(row) if row else None
+        return conflict_of(row) if row else None
 
     def update_conflict(self, conflict: Conflict) -> None:
         self.conn.execute("DELETE FROM conflicts WHERE id = ?", (conflict.id,))
@@ -257,7 +201,7 @@ class SqliteTxn:
             params += [created, id_]
         sql += " ORDER BY created_at, id LIMIT ?"
         params.append(limit)
-        return [_conflict(r) for r in self.conn.execute(sql, params)]
+        return [conflict_of(r) for r in self.conn.execute(sql, params)]
 
     # -- scope events --------------------------------------------------------
     def add_scope_events(self, events: list[ScopeEvent]) -> None:
@@ -286,19 +230,3 @@ def entity_change_seqs(type_: str) -> str:
     that created it through the record's ``created_seq`` (migration m016)."""
     return ("SELECT seq FROM changes WHERE entity_id = ? AND type = ? AND created = 0 "
             f"UNION ALL SELECT created_seq FROM {table_of(type_)} WHERE id = ?")
-
-
-def _applied(r: tuple[Any, ...]) -> AppliedChange:
-    return AppliedChange(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], orjson.loads(r[9]),
-                         orjson.loads(r[10]), r[11], bool(r[12]))
-
-
-def _conflict_row(c: Conflict) -> tuple[Any, ...]:
-    return (c.id, c.type, c.entity_id, c.field, orjson.dumps(c.kept).decode(),
-            orjson.dumps(c.lost).decode(), c.status, c.created_at, c.resolved_at, c.resolved_by, c.choice)
-
-
-def _conflict(r: tuple[Any, ...]) -> Conflict:
-    return Conflict(id=r[0], type=r[1], entity_id=r[2], field=r[3], kept=orjson.loads(r[4]),
-                    lost=orjson.loads(r[5]), status=r[6], created_at=r[7], resolved_at=r[8],
-                    resolved_by=r[9], choice=r[10])

@@ -31,7 +31,7 @@ GROUP = "sync.engine"  # the shared library's module: sync/engine__mypyc.*.so
 COMPILED = (
     "batch", "casework", "changes", "checks", "clock_mark", "consistency", "cursor", "hlc",
     "horizon", "ladder", "merge", "notices", "pull", "pull_item", "push", "references",
-    "relationships", "resolve", "rules", "runs_age", "schema", "schema_codes", "schema_kinds",
+    "relationships", "resolve", "rules", "rows", "runs_age", "schema", "schema_codes", "schema_kinds",
     "scope", "scope_watch", "types",
 )
 

@@ -15,9 +15,10 @@ import orjson
 import psycopg
 
 from sync import AppliedChange, Conflict, Record, ScopeEvent, TypeFilter, pull_item
+from sync.rows import change_of, change_row, conflict_of, conflict_row, record_of, record_row
 
 from ..migrations import ENTITY_TABLES
-from ..sqlite_txn import _applied, _conflict, _conflict_row, _record, _row, table_of
+from ..sqlite_txn import table_of
 from .dialect import translate
 from .schema_derived import derive
 
@@ -146,7 +147,7 @@ class PgTxn:
         if not ids:
             return {}
         sql = f"SELECT {_COLUMNS} FROM {table_of(type_)} WHERE id = ANY(%s::text[])"
-        return {row[0]: _record(type_, row) for row in self.conn.execute(sql, (ids,))}
+        return {row[0]: record_of(type_, row) for row in self.conn.execute(sql, (ids,))}
 
     def find(self, type_: str, field_: str, values: Iterable[Any]) -> list[Record]:
         values = list(values)
@@ -154,12 +155,12 @@ class PgTxn:
             return []
         clause, param = _field_match(type_, field_, values)
         sql = f"SELECT {_COLUMNS} FROM {table_of(type_)} WHERE {clause}"
-        return [_record(type_, row) for row in self.conn.execute(sql, (param,))]
+        return [record_of(type_, row) for row in self.conn.execute(sql, (param,))]
 
     def save(self, records: list[Record]) -> None:
         by_type: dict[str, list[tuple[Any, ...]]] = {}
         for r in records:
-            by_type.setdefault(r.type, []).append(_row(r))
+            by_type.setdefault(r.type, []).append(record_row(r))
         with self.conn.cursor() as cur:
             for type_, rows in by_type.items():
                 cur.executemany(
@@ -171,7 +172,7 @@ class PgTxn:
                       include_deleted: bool) -> list[Record]:
         """Records for a pull, without the per-field write metadata (never ``save`` them)."""
         sql, params = _changed_sql(_COLUMNS_NO_META, type_, seq, limit, where, include_deleted)
-        return [_record(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
+        return [record_of(type_, row, with_meta=False) for row in self.conn.execute(sql, params)]
 
     def changed_items(self, type_: str, seq: int, limit: int, where: TypeFilter | None,
                       include_deleted: bool) -> list[tuple[int, str, str, Any]]:
@@ -218,7 +219,7 @@ class PgTxn:
         if not change_ids:
             return {}
         sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE change_id = ANY(%s::text[])"
-        return {r[0]: _applied(r) for r in self.conn.execute(sql, (_keys(change_ids),))}
+        return {r[0]: change_of(r) for r in self.conn.execute(sql, (_keys(change_ids),))}
 
     def log_changes(self, rows: list[AppliedChange]) -> None:
         """As in SQLite: a change that created its record is found through the record's
@@ -228,15 +229,13 @@ class PgTxn:
                 "INSERT INTO changes (seq, change_id, type, entity_id, version, status, user_id, device_id, "
                 "received_at, hlc, fields, lost_fields, created) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)",
-                [(c.seq, c.change_id, c.type, c.entity_id, c.version, c.status, c.user_id, c.device_id,
-                  c.received_at, c.hlc, orjson.dumps(c.fields).decode(), orjson.dumps(c.lost_fields).decode(),
-                  1 if c.created else 0) for c in rows])
+                [change_row(c) for c in rows])
 
     def history(self, type_: str, entity_id: str) -> list[AppliedChange]:
         sql = (f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE seq IN ("
                "SELECT seq FROM changes WHERE entity_id = %s AND type = %s AND created = 0 "
                f"UNION ALL SELECT created_seq FROM {table_of(type_)} WHERE id = %s) ORDER BY seq")
-        return [_applied(r) for r in self.conn.execute(sql, (entity_id, type_, entity_id))]
+        return [change_of(r) for r in self.conn.execute(sql, (entity_id, type_, entity_id))]
 
     # -- conflicts -----------------------------------------------------------
     def add_conflicts(self, conflicts: list[Conflict]) -> None:
@@ -245,12 +244,12 @@ class PgTxn:
                 "INSERT INTO conflicts (id, type, entity_id, field, kept, lost, status, created_at, "
                 "resolved_at, resolved_by, choice) "
                 "VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s)",
-                [_conflict_row(c) for c in conflicts])
+                [conflict_row(c) for c in conflicts])
 
     def get_conflict(self, conflict_id: str) -> Conflict | None:
         row = self.conn.execute(f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = %s",
                                 (conflict_id,)).fetchone()
-        return _conflict(row) if row else None
+        return conflict_of(row) if row else None
 
     def update_conflict(self, conflict: Conflict) -> None:
         self.conn.execute("DELETE FROM conflicts WHERE id = %s", (conflict.id,))
@@ -268,7 +267,7 @@ class PgTxn:
             params += [created, id_]
         sql += " ORDER BY created_at, id LIMIT %s"
         params.append(limit)
-        return [_conflict(r) for r in self.conn.execute(sql, params)]
+        return [conflict_of(r) for r in self.conn.execute(sql, params)]
 
     # -- scope events --------------------------------------------------------
     def add_scope_events(self, events: list[ScopeEvent]) -> None:
