@@ -5,9 +5,47 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
+
+from sync import Clock
+
+SYNC = {"Doorstep-Protocol": "1"}
+
+
+class Phone:
+    """A phone signed in through one server (``url``); a request goes to another when given one."""
+
+    def __init__(self, url: str, username: str, password: str, device_name: str) -> None:
+        r = httpx.post(f"{url}/api/auth/login", json={"username": username, "password": password,
+                                                      "device_name": device_name}, timeout=30)
+        r.raise_for_status()
+        body = r.json()
+        self.url = url
+        self.user_id, self.device_id = body["user"]["id"], body["device_id"]
+        self.refresh_token = body["refresh_token"]
+        self.headers = {"Authorization": f"Bearer {body['access_token']}", **SYNC}
+        self.client = httpx.Client(base_url=url, timeout=60, headers=self.headers)
+        self.clock = Clock(self.device_id)
+
+    def change(self, type_: str, fields: dict[str, Any], id_: str | None = None) -> dict[str, Any]:
+        return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_ or str(uuid.uuid4()), "op": "put",
+                "fields": fields, "base_version": None, "hlc": self.clock.send()}
+
+    def push(self, changes: list[dict[str, Any]], url: str | None = None) -> list[dict[str, Any]]:
+        r = self.client.post(f"{url or self.url}/api/sync/push", json={"client_id": self.device_id, "changes": changes})
+        assert r.status_code == 200, r.text
+        self.clock.receive(r.json()["server_hlc"])
+        return r.json()["results"]
+
+    def pull(self, cursor: str | None, limit: int, url: str | None = None) -> httpx.Response:
+        params = {"limit": str(limit)} | ({"cursor": cursor} if cursor else {})
+        return self.client.get(f"{url or self.url}/api/sync/pull", params=params)
+
 
 Push = Callable[[int, int, list[dict[str, Any]]], list[dict[str, Any]]]  # (officer, batch no, changes)
 Pull = Callable[[str | None], Any]  # cursor -> the pull's HTTP response

@@ -18,13 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from sync import Clock
 from tests import race
 from tests.live_server import ROOT, LiveServer
 
 PASSWORD = "servers-test-password"
 SERVERS, PUSHERS, BATCHES, PER_BATCH = 3, 8, 6, 40
-SYNC = {"Doorstep-Protocol": "1"}
 
 
 def cli(db: str, *args: str) -> None:
@@ -34,34 +32,8 @@ def cli(db: str, *args: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-class Device:
-    """A phone signed in through one server; its requests go wherever it is told."""
-
-    def __init__(self, url: str, username: str) -> None:
-        r = httpx.post(f"{url}/api/auth/login", json={"username": username, "password": PASSWORD,
-                                                      "device_name": "servers"}, timeout=30)
-        r.raise_for_status()
-        body = r.json()
-        self.user_id, self.device_id = body["user"]["id"], body["device_id"]
-        self.refresh_token = body["refresh_token"]
-        self.headers = {"Authorization": f"Bearer {body['access_token']}", **SYNC}
-        self.client = httpx.Client(timeout=60)
-        self.clock = Clock(self.device_id)
-
-    def change(self, type_: str, fields: dict[str, Any], id_: str | None = None) -> dict[str, Any]:
-        return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_ or str(uuid.uuid4()), "op": "put",
-                "fields": fields, "base_version": None, "hlc": self.clock.send()}
-
-    def push(self, url: str, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        r = self.client.post(f"{url}/api/sync/push", headers=self.headers,
-                             json={"client_id": self.device_id, "changes": changes})
-        assert r.status_code == 200, r.text
-        self.clock.receive(r.json()["server_hlc"])
-        return r.json()["results"]
-
-    def pull(self, url: str, cursor: str | None) -> httpx.Response:
-        params = {"limit": "150"} | ({"cursor": cursor} if cursor else {})
-        return self.client.get(f"{url}/api/sync/pull", headers=self.headers, params=params)
+def sign_in(url: str, username: str) -> race.Phone:
+    return race.Phone(url, username, PASSWORD, "servers")
 
 
 @pytest.fixture
@@ -84,8 +56,8 @@ def servers(pg_database: Any) -> Iterator[tuple[str, list[LiveServer]]]:
 def test_three_servers_eight_pushers_lose_nothing_duplicate_nothing_skip_nothing(servers):
     db, running = servers
     urls = [s.url for s in running]
-    office = Device(urls[0], "office")
-    officers = [Device(urls[k % SERVERS], f"officer{k}") for k in range(PUSHERS)]
+    office = sign_in(urls[0], "office")
+    officers = [sign_in(urls[k % SERVERS], f"officer{k}") for k in range(PUSHERS)]
     school, cases = str(uuid.uuid4()), []
     setup = [office.change("school", {"name": "Three Server Primary"}, school)]
     for k, officer in enumerate(officers):
@@ -95,15 +67,15 @@ def test_three_servers_eight_pushers_lose_nothing_duplicate_nothing_skip_nothing
                                           "school_id": school, "household_id": hh}, pupil),
                   office.change("case", {"pupil_id": pupil, "assigned_officer_id": officer.user_id}, case)]
         cases.append(case)
-    assert {r["status"] for r in office.push(urls[1], setup)} == {"applied"}
+    assert {r["status"] for r in office.push(url=urls[1], changes=setup)} == {"applied"}
 
     batches = [[[officers[k].change("visit", {"case_id": cases[k], "outcome": "no_answer",
                                               "notes": f"visit {k}.{b}.{n}"}) for n in range(PER_BATCH)]
                 for b in range(BATCHES)] for k in range(PUSHERS)]
     pulls = itertools.cycle(urls)  # the office pulls through the servers in turn
-    race_ = race.run(batches, lambda k, b, batch: officers[k].push(urls[(k + b) % SERVERS], batch),
-                     lambda cursor: office.pull(next(pulls), cursor),
-                     resend=lambda k, b, batch: officers[k].push(urls[(k + b + 1) % SERVERS], batch))
+    race_ = race.run(batches, lambda k, b, batch: officers[k].push(url=urls[(k + b) % SERVERS], changes=batch),
+                     lambda cursor: office.pull(cursor, 150, url=next(pulls)),
+                     resend=lambda k, b, batch: officers[k].push(url=urls[(k + b + 1) % SERVERS], changes=batch))
     race.assert_nothing_lost_duplicated_or_skipped(race_, batches)
     assert len(race_.results) == PUSHERS * BATCHES * PER_BATCH and len(race_.resent) == PUSHERS * PER_BATCH
     assert len(race_.pages) >= 2 * SERVERS  # pulls spread over the servers
@@ -138,15 +110,15 @@ def test_sign_in_failures_count_on_every_server_and_a_revoke_holds_on_all(server
         assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited", r.text
 
     # revoked through one server: refused by every server, its refresh token too
-    office = Device(urls[0], "office")
-    phone = Device(urls[1], "officer1")
+    office = sign_in(urls[0], "office")
+    phone = sign_in(urls[1], "officer1")
     for url in urls:
-        assert phone.pull(url, None).status_code == 200
+        assert phone.pull(None, 150, url=url).status_code == 200
     r = office.client.post(f"{urls[2]}/api/devices/{phone.device_id}/revoke", headers=office.headers,
                            json={"kind": "lost"})
     assert r.status_code == 200, r.text
     for url in urls:
-        r = phone.pull(url, None)
+        r = phone.pull(None, 150, url=url)
         assert r.status_code == 401 and r.json()["error"]["code"] == "device_revoked", r.text
         r = httpx.post(f"{url}/api/auth/refresh", json={"refresh_token": phone.refresh_token}, timeout=30)
         assert r.status_code == 401, r.text

@@ -14,18 +14,14 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from sync import Clock
 from tests import race
 from tests.live_server import ROOT, LiveServer
 
 PASSWORD = "workers-test-password"
 OFFICERS, BATCHES, PER_BATCH = 4, 8, 50
-SYNC = {"Doorstep-Protocol": "1"}
 
 
 def cli(db: str, *args: str) -> None:
@@ -34,26 +30,8 @@ def cli(db: str, *args: str) -> None:
                    check=True, capture_output=True, timeout=60)
 
 
-class Device:
-    def __init__(self, url: str, username: str) -> None:
-        r = httpx.post(f"{url}/api/auth/login", json={"username": username, "password": PASSWORD,
-                                                      "device_name": "workers"}, timeout=30)
-        r.raise_for_status()
-        body = r.json()
-        self.user_id, self.device_id = body["user"]["id"], body["device_id"]
-        self.client = httpx.Client(base_url=url, timeout=60, headers={
-            "Authorization": f"Bearer {body['access_token']}", **SYNC})
-        self.clock = Clock(self.device_id)
-
-    def change(self, type_: str, fields: dict[str, Any], id_: str | None = None) -> dict[str, Any]:
-        return {"change_id": str(uuid.uuid4()), "type": type_, "id": id_ or str(uuid.uuid4()), "op": "put",
-                "fields": fields, "base_version": None, "hlc": self.clock.send()}
-
-    def push(self, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        r = self.client.post("/api/sync/push", json={"client_id": self.device_id, "changes": changes})
-        assert r.status_code == 200, r.text
-        self.clock.receive(r.json()["server_hlc"])
-        return r.json()["results"]
+def sign_in(url: str, username: str) -> race.Phone:
+    return race.Phone(url, username, PASSWORD, "workers")
 
 
 def worker_pids(server: LiveServer) -> set[int]:
@@ -84,8 +62,8 @@ def test_two_workers_lose_nothing_duplicate_nothing_skip_nothing(tmp_path):
             time.sleep(0.1)
         assert len(worker_pids(server)) >= 2, "serve --workers 2 runs two worker processes"
 
-        office = Device(server.url, "office")
-        officers = [Device(server.url, f"officer{k}") for k in range(OFFICERS)]
+        office = sign_in(server.url, "office")
+        officers = [sign_in(server.url, f"officer{k}") for k in range(OFFICERS)]
         school, cases = str(uuid.uuid4()), []
         setup = [office.change("school", {"name": "Two Worker Primary"}, school)]
         for k, officer in enumerate(officers):
@@ -101,14 +79,13 @@ def test_two_workers_lose_nothing_duplicate_nothing_skip_nothing(tmp_path):
                                                   "notes": f"visit {k}.{b}.{n}"})
                      for n in range(PER_BATCH)] for b in range(BATCHES)] for k in range(OFFICERS)]
         race_ = race.run(batches, lambda k, _b, batch: officers[k].push(batch),
-                         lambda cursor: office.client.get("/api/sync/pull", params={"limit": "120"} | (
-                             {"cursor": cursor} if cursor else {})), timeout=60)
+                         lambda cursor: office.pull(cursor, 120), timeout=60)
         race.assert_nothing_lost_duplicated_or_skipped(race_, batches)
         assert len(race_.results) == OFFICERS * BATCHES * PER_BATCH
         pushed = [c for per in batches for batch in per for c in batch]
 
         # the audit finds who wrote a visit, whichever worker took the push
-        admin = Device(server.url, "admin")
+        admin = sign_in(server.url, "admin")
         for k in range(OFFICERS):
             visit = batches[k][0][0]["id"]
             rows = admin.client.get("/api/audit", params={"entity_id": visit}).json()["items"]
