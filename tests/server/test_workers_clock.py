@@ -16,7 +16,8 @@ import pytest
 from sync import Clock
 from sync.hlc import now_ms
 from tests.live_server import LiveServer
-from tests.server.test_workers import Device, cli, worker_pids
+from tests.race import Phone
+from tests.server.test_workers import cli, sign_in, worker_pids
 
 DEVICES, BATCHES = 4, 15
 SKEW_MS = 40_000  # device k's clock runs k * 40 s fast
@@ -32,14 +33,14 @@ def test_two_workers_answer_stamps_in_commit_order(tmp_path):
         while len(worker_pids(server)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(worker_pids(server)) >= 2, "serve --workers 2 runs two worker processes"
-        devices = [Device(server.url, "office") for _ in range(DEVICES)]
+        devices = [sign_in(server.url, "office") for _ in range(DEVICES)]
         for k, device in enumerate(devices):
             device.clock = Clock(device.device_id, wall=lambda k=k: now_ms() + k * SKEW_MS)
         answers: list[tuple[list[str], str]] = []  # (the batch's record ids, its server_hlc)
         errors: list[BaseException] = []
         lock = threading.Lock()
 
-        def pushes(device: Device) -> None:
+        def pushes(device: Phone) -> None:
             try:
                 for b in range(BATCHES):
                     batch = [device.change("school", {"name": f"Clock Primary {b}.{n}"}) for n in range(3)]
