@@ -6,6 +6,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+import sync
+
 from .config import Settings
 from .identity import admin_cli as user_cli
 from .ops import cli as ops_cli
@@ -233,6 +235,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         for username, password, role in demo_logins():
             print(f"  {username:10} {password:22} {role}", flush=True)
     print(f"Doorstep on http://{args.host}:{args.port}/app/ (office: /office/)", flush=True)
+    print("sync engine: compiled (mypyc)" if sync.NATIVE else "sync engine: interpreted; "
+          "`python -m sync.native_build` compiles it (docs/deploy.md)", flush=True)
     options = uvicorn_options(settings, args.workers)
     if args.workers > 1:
         st.db.close()

@@ -23,6 +23,8 @@ from prometheus_client import multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+import sync
+
 from ..state import database_errors, is_url, open_database
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -104,6 +106,8 @@ class FromDatabase(Collector):
                                   value=sum(conflicts.values()))
         yield GaugeMetricFamily("doorstep_conflicts_open", "Conflicts waiting for the office",
                                 value=conflicts.get("open", 0))
+        yield GaugeMetricFamily("doorstep_sync_engine_compiled", "1 when the sync engine runs compiled "
+                                "(sync/native.py), 0 when it runs interpreted", value=1 if sync.NATIVE else 0)
 
 
 def prepare_multiprocess(workers: int) -> str | None:
