@@ -20,7 +20,10 @@ TODAY = dt.date.today()
 
 
 def later(days: int = 0, years: int = 0) -> str:
-    return (TODAY.replace(year=TODAY.year + years) + dt.timedelta(days=days)).isoformat()
+    """A day ahead of today as it is when called (not at import: records are stamped with the
+    real clock, and a run across midnight put them a day after the module's ``TODAY``)."""
+    today = dt.date.today()
+    return (today.replace(year=today.year + years) + dt.timedelta(days=days)).isoformat()
 
 
 def stamp(minutes_ago: int) -> str:
