@@ -7,7 +7,7 @@ import json
 import os
 import warnings
 
-from .native import COMPILED, GROUP, HERE, MANIFEST, built_here, sources_hash
+from .native import COMPILED, GROUP, HERE, LIBRARY, MANIFEST, built_here, sources_hash
 
 
 def build() -> bool:
@@ -23,8 +23,7 @@ def build() -> bool:
         print("sync.native: mypyc is not installed (pip install -e '.[native]'); the engine runs interpreted")
         return False
     MANIFEST.unlink(missing_ok=True)
-    lib = GROUP.rsplit(".", 1)[1] + "__mypyc"
-    for name in (*COMPILED, lib):  # unlinked, not overwritten: a running server keeps its copy mapped
+    for name in (*COMPILED, LIBRARY):  # unlinked, not overwritten: a running server keeps its copy mapped
         for old in HERE.glob(f"{name}.*.so"):
             old.unlink()
     root = HERE.parent
