@@ -24,6 +24,15 @@ def table_of(type_: str) -> str:
     return ENTITY_TABLES[type_][0]
 
 
+def _link(type_: str, field_: str) -> str:
+    """A field as SQL: its generated link column when the table has one, else read from the JSON."""
+    if field_ == "id" or field_ in ENTITY_TABLES[type_][1]:
+        return field_
+    if not field_.isidentifier():
+        raise ValueError(f"not a field name: {field_!r}")
+    return f"json_extract(data, '$.{field_}')"
+
+
 _COLUMNS = ("id, data, meta, version, seq, deleted, deleted_hlc, flags, created_at, created_by, updated_at, "
             "updated_by, created_seq")
 _COLUMNS_NO_META = _COLUMNS.replace("meta", "NULL", 1)
@@ -88,10 +97,19 @@ class SqliteTxn:
         values = list(values)
         if not values:
             return []
-        column = field_ if field_ in ENTITY_TABLES[type_][1] else f"json_extract(data, '$.{field_}')"
         sql = (f"SELECT {_COLUMNS} FROM {table_of(type_)} "
-               f"WHERE {column} IN (SELECT value FROM json_each(?))")
+               f"WHERE {_link(type_, field_)} IN (SELECT value FROM json_each(?))")
         return [record_of(type_, row) for row in self.conn.execute(sql, (_ids_param(values),))]
+
+    def links(self, type_: str, field_: str, values: Iterable[Any],
+              columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        values = list(values)
+        if not values:
+            return []
+        picked = "".join(f", {_link(type_, c)}" for c in columns)
+        sql = (f"SELECT id, deleted{picked} FROM {table_of(type_)} "
+               f"WHERE {_link(type_, field_)} IN (SELECT value FROM json_each(?))")
+        return self.conn.execute(sql, (_ids_param(values),)).fetchall()
 
     def save(self, records: list[Record]) -> None:
         by_type: dict[str, list[tuple[Any, ...]]] = {}

@@ -18,7 +18,7 @@ def build() -> bool:
         return True
     try:
         from mypyc.build import mypycify
-        from setuptools import setup
+        from setuptools import setup  # type: ignore[import-untyped]
     except ImportError:
         print("sync.native: mypyc is not installed (pip install -e '.[native]'); the engine runs interpreted")
         return False

@@ -31,8 +31,8 @@ RUNS_FROM = "runs_from"
 
 
 class ScopeReader(Protocol):
-    def get(self, type_: str, ids: Iterable[str]) -> dict[str, Record]: ...
-    def find(self, type_: str, field_: str, values: Iterable[Any]) -> list[Record]: ...
+    def links(self, type_: str, field_: str, values: Iterable[Any],
+              columns: tuple[str, ...]) -> list[tuple[Any, ...]]: ...
     def counter(self, key: str) -> int: ...
 
 
@@ -101,28 +101,31 @@ def everything(user_id: str) -> Scope:
 
 
 def officer_scope(txn: ScopeReader, user_id: str) -> Scope:
+    """Read through ``links``: ids and link values only, no record decoded (every push and pull
+    page of an officer works out the scope, whose reads grow with the caseload)."""
     scope = Scope(user_id=user_id)
-    for case in txn.find("case", "assigned_officer_id", [user_id]):
-        if case.deleted or case.fields.get("status") != "open":
+    for id_, deleted, pupil_id, status in txn.links("case", "assigned_officer_id", [user_id],
+                                                    ("pupil_id", "status")):
+        if deleted or status != "open":
             continue
-        scope.cases.add(case.id)
-        if case.fields.get("pupil_id"):
-            scope.pupils.add(case.fields["pupil_id"])
+        scope.cases.add(id_)
+        if pupil_id:
+            scope.pupils.add(pupil_id)
     first_day = runs_first_day(txn)
-    runs = [r for r in txn.find("transport_run", "driver_id", [user_id])
-            if not r.deleted and (first_day is None or str(r.fields.get("date") or "9999") >= first_day)]
-    scope.runs = {r.id for r in runs}
+    scope.runs = {id_ for id_, deleted, date in txn.links("transport_run", "driver_id", [user_id], ("date",))
+                  if not deleted and (first_day is None or str(date or "9999") >= first_day)}
     if scope.runs:
-        for stop in txn.find("transport_stop", "run_id", scope.runs):
-            if stop.deleted:
+        for _id, deleted, pupil_id, household_id in txn.links("transport_stop", "run_id", scope.runs,
+                                                              ("pupil_id", "household_id")):
+            if deleted:
                 continue
-            if stop.fields.get("pupil_id"):
-                scope.pupils.add(stop.fields["pupil_id"])
-            if stop.fields.get("household_id"):
-                scope.households.add(stop.fields["household_id"])
-    for pupil in txn.get("pupil", scope.pupils).values():
-        if pupil.fields.get("household_id"):
-            scope.households.add(pupil.fields["household_id"])
+            if pupil_id:
+                scope.pupils.add(pupil_id)
+            if household_id:
+                scope.households.add(household_id)
+    for _id, _deleted, household_id in txn.links("pupil", "id", scope.pupils, ("household_id",)):
+        if household_id:
+            scope.households.add(household_id)
     return scope
 
 
@@ -139,17 +142,20 @@ def members(txn: ScopeReader, scope: Scope) -> set[tuple[str, str]]:
     out |= {("pupil", i) for i in scope.pupils}
     out |= {("household", i) for i in scope.households}
     out |= {("transport_run", i) for i in scope.runs}
+
+    def live(type_: str, field_: str, values: set[str]) -> set[tuple[str, str]]:
+        return {(type_, i) for i, deleted in txn.links(type_, field_, values, ()) if not deleted}
+
     if scope.cases:
         for type_ in CASE_LINKED:
-            out |= {(type_, r.id) for r in txn.find(type_, "case_id", scope.cases) if not r.deleted}
+            out |= live(type_, "case_id", scope.cases)
     if scope.runs:
-        out |= {("transport_stop", r.id) for r in txn.find("transport_stop", "run_id", scope.runs)
-                if not r.deleted}
+        out |= live("transport_stop", "run_id", scope.runs)
     if scope.households:
-        out |= {("person", r.id) for r in txn.find("person", "household_id", scope.households) if not r.deleted}
+        out |= live("person", "household_id", scope.households)
     subjects = scope.pupils | scope.households | scope.runs
     if subjects:
-        out |= {("note", r.id) for r in txn.find("note", "subject_id", subjects) if not r.deleted}
+        out |= live("note", "subject_id", subjects)
     return out
 
 

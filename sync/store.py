@@ -19,6 +19,11 @@ from .types import AppliedChange, Conflict, Record, ScopeEvent
 class Txn(Protocol):
     def get(self, type_: str, ids: Iterable[str]) -> dict[str, Record]: ...
     def find(self, type_: str, field_: str, values: Iterable[Any]) -> list[Record]: ...
+    def links(self, type_: str, field_: str, values: Iterable[Any],
+              columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """``(id, deleted, *columns)`` of each record whose ``field_`` (``"id"``: its id) is one
+        of ``values``, deleted ones included: ids and link values as text, without decoding a
+        record (the scope's reads, sync/scope.py)."""
     def save(self, records: list[Record]) -> None: ...
     def max_seq(self) -> int: ...
     def set_max_seq(self, seq: int) -> None: ...
@@ -103,6 +108,12 @@ class MemoryTxn:
         wanted = set(values)
         return [copy.deepcopy(r) for r in self._table(type_).values()
                 if r.fields.get(field_) in wanted]
+
+    def links(self, type_: str, field_: str, values: Iterable[Any],
+              columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        wanted = set(values)
+        return [(r.id, r.deleted, *(r.fields.get(c) for c in columns)) for r in self._table(type_).values()
+                if (r.id if field_ == "id" else r.fields.get(field_)) in wanted]
 
     def save(self, records: list[Record]) -> None:
         for r in records:

@@ -56,6 +56,16 @@ def _field_match(type_: str, field_: str, values: Iterable[Any]) -> tuple[str, A
             orjson.dumps(_keys(values)).decode())
 
 
+def _link_text(type_: str, field_: str) -> str:
+    """A field as text: its promoted column, else ``->>`` from the JSON (as SQLite's
+    ``json_extract`` reads a string)."""
+    if field_ in ENTITY_TABLES[type_][1]:
+        return field_
+    if not field_.isidentifier():
+        raise ValueError(f"not a field name: {field_!r}")
+    return f"data ->> '{field_}'"
+
+
 def _changed_sql(columns: str, type_: str, seq: int, limit: int, where: TypeFilter | None,
                  include_deleted: bool) -> tuple[str, list[Any]]:
     sql = f"SELECT {columns} FROM {table_of(type_)} WHERE seq > %s"
@@ -156,6 +166,17 @@ class PgTxn:
         clause, param = _field_match(type_, field_, values)
         sql = f"SELECT {_COLUMNS} FROM {table_of(type_)} WHERE {clause}"
         return [record_of(type_, row) for row in self.conn.execute(sql, (param,))]
+
+    def links(self, type_: str, field_: str, values: Iterable[Any],
+              columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        values = list(values)
+        if not values:
+            return []
+        clause, param = (("id = ANY(%s::text[])", sorted(set(values))) if field_ == "id"
+                         else _field_match(type_, field_, values))
+        picked = "".join(f", {_link_text(type_, c)}" for c in columns)
+        sql = f"SELECT id, deleted{picked} FROM {table_of(type_)} WHERE {clause}"
+        return [tuple(row) for row in self.conn.execute(sql, (param,))]
 
     def save(self, records: list[Record]) -> None:
         by_type: dict[str, list[tuple[Any, ...]]] = {}

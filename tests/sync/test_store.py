@@ -53,6 +53,38 @@ def test_find_and_changed_since() -> None:
         assert txn.changed_items("task", 3, 10, None, True)[0][3]["deleted"] is True
 
 
+LINKED = [("a", "c1", "x"), ("b", "c2", None), ("c", "c1", "y")]
+
+
+def linked_store(store: object) -> object:
+    """``store`` holding three tasks and a deleted one, by case (a link column) and title (not)."""
+    with store.write() as txn:  # type: ignore[attr-defined]
+        txn.save([rec(i, n + 1, case_id=case, **({"title": t} if t else {})) for n, (i, case, t) in enumerate(LINKED)])
+        gone = rec("d", 4, case_id="c1", title="x")
+        gone.deleted = True
+        txn.save([gone])
+    return store
+
+
+def check_links(txn: object) -> None:
+    """What the scope reads (sync/scope.py): ids, deleted, and values of a link column, of a
+    field read from the JSON and of a field the record lacks, without decoding records."""
+    links = txn.links  # type: ignore[attr-defined]
+    assert sorted((i, bool(d), t) for i, d, t in links("task", "case_id", ["c1"], ("title",))) == [
+        ("a", False, "x"), ("c", False, "y"), ("d", True, "x")]
+    assert sorted((i, bool(d), c) for i, d, c in links("task", "title", ["x", "nothing"], ("case_id",))) == [
+        ("a", False, "c1"), ("d", True, "c1")]
+    assert sorted((i, c, t) for i, _d, c, t in links("task", "id", ["b", "c", "e"], ("case_id", "title"))) == [
+        ("b", "c2", None), ("c", "c1", "y")]
+    assert sorted(tuple(row) for row in links("task", "case_id", ["c2"], ())) == [("b", 0)]
+    assert links("task", "case_id", [], ("title",)) == []
+
+
+def test_links() -> None:
+    with linked_store(MemoryStore()).read() as txn:  # type: ignore[attr-defined]
+        check_links(txn)
+
+
 def test_history_conflicts_and_events() -> None:
     s = MemoryStore()
     s.users["u"] = "officer"
