@@ -101,12 +101,12 @@ def check_token(app_state: AppState, token: str, headers: Mapping[str, str] | No
     """The signed-in user and device. ``headers``' status report (identity/status.py) is stored
     when it changed, or left in ``Auth.report`` for the request's own write (``store_status``
     false); ``final_push`` lets a device revoked as returned through (its final push)."""
-    try:
-        claims = app_state.signer.verify(token)
-    except TokenError as exc:
-        raise ApiError(401, exc.code, exc.message) from None
     reported = status.read(headers or {})
-    with app_state.db.read() as txn:
+    with app_state.db.read() as txn:  # the signing key, the device and the user: one snapshot
+        try:
+            claims = app_state.signer.verify(token, txn)
+        except TokenError as exc:
+            raise ApiError(401, exc.code, exc.message) from None
         device = status.load(txn, claims.device_id)
         # a deactivated user's phone still makes its final push (revoked as returned, docs/users.md)
         user = get_user(txn, claims.user_id, inactive=bool(final_push and device and status.final_push_open(device)))

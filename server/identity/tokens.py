@@ -13,6 +13,7 @@ several refuses it.
 """
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 import uuid
@@ -21,7 +22,7 @@ from typing import Any
 
 import jwt
 
-from ..storage import Database
+from ..storage import Database, SqliteTxn
 from ..util import now_iso
 
 
@@ -67,9 +68,10 @@ class Signer:
                               (now_iso(), kid))
         return cur.rowcount == 1
 
-    def _secret(self, kid: str) -> str | None:
+    def _secret(self, kid: str, txn: SqliteTxn | None = None) -> str | None:
         # read every time: a key retired by another process (the CLI, another worker) is refused at once
-        rows = self.db.query("SELECT secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL", (kid,))
+        sql, params = "SELECT secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL", (kid,)
+        rows = txn.rows(sql, params) if txn is not None else self.db.query(sql, params)
         return rows[0]["secret"] if rows else None
 
     def sign(self, user_id: str, role: str, device_id: str, ttl_s: int) -> str:
@@ -79,42 +81,66 @@ class Signer:
                   "jti": uuid.uuid4().hex, "aud": self.audience}
         return jwt.encode(claims, self._secret(kid) or "", algorithm=self.algorithm, headers={"kid": kid})
 
-    def verify(self, token: str) -> Claims:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise TokenError("unauthenticated", "the access token is not a valid token") from None
-        kid = header.get("kid")
-        secret = self._secret(kid) if isinstance(kid, str) else None
+    def verify(self, token: str, txn: SqliteTxn | None = None) -> Claims:
+        """The token's claims, its key read in ``txn`` (the caller's read of the device) or a read
+        of its own. What a signature and the claims prove is remembered for the token and the
+        secret it was checked with (``_checked``); the key's being accepted still and the
+        expiry are checked on every request."""
+        kid = _kid(token)
+        secret = self._secret(kid, txn) if kid is not None else None
         if secret is None:
             raise TokenError("unauthenticated", "the access token was signed with a key no longer accepted")
-        try:
-            data = self._decode(token, secret)
-        except jwt.ExpiredSignatureError:
-            raise TokenError("token_expired", "the access token has expired; refresh it") from None
-        except jwt.InvalidAudienceError:
-            raise TokenError("unauthenticated", "the access token belongs to another authority") from None
-        except jwt.MissingRequiredClaimError as exc:
-            what = "names no authority" if exc.claim == "aud" else "is missing claims"
-            raise TokenError("unauthenticated", f"the access token {what}") from None
-        except jwt.PyJWTError:
-            raise TokenError("unauthenticated", "the access token is not valid") from None
-        if not all(isinstance(data.get(k), str) for k in ("sub", "role", "dev", "jti")):
-            raise TokenError("unauthenticated", "the access token is missing claims")
-        return Claims(data["sub"], data["role"], data["dev"], data["jti"], int(data["exp"]))
+        claims = _checked(token, secret, self.algorithm, self.audience, self.accept_no_audience)
+        if claims.exp <= time.time():  # as PyJWT decides it
+            raise TokenError("token_expired", "the access token has expired; refresh it")
+        return claims
 
-    def _decode(self, token: str, secret: str) -> dict[str, Any]:
-        """The verified claims. ``aud`` must be exactly this authority's (PyJWT, strict). A token
-        without ``aud`` raises PyJWT's ``MissingRequiredClaimError`` (it does when ``audience`` is
-        passed); outside tenancy mode it is decoded again without an audience, which PyJWT
-        accepts only for a token with no ``aud`` at all."""
-        options: Any = {"require": ["exp", "iat", "sub", "jti"], "strict_aud": True}
-        try:
-            return jwt.decode(token, secret, algorithms=[self.algorithm], audience=self.audience, options=options)
-        except jwt.MissingRequiredClaimError as exc:
-            if exc.claim != "aud" or not self.accept_no_audience:
-                raise
-        data: dict[str, Any] = jwt.decode(token, secret, algorithms=[self.algorithm], options=options)
-        if "aud" in data:  # an empty one: never issued here
-            raise jwt.InvalidAudienceError("the token names no authority")
-        return data
+
+# Tokens this process checked lately: a phone sends the same token for its 15 minutes. An entry
+# is worth keeping only for a token that passed; a refused one raises, which is never cached.
+CHECKED_TOKENS = 4096
+
+
+@functools.lru_cache(maxsize=CHECKED_TOKENS)
+def _kid(token: str) -> str | None:
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        raise TokenError("unauthenticated", "the access token is not a valid token") from None
+    return kid if isinstance(kid, str) else None
+
+
+@functools.lru_cache(maxsize=CHECKED_TOKENS)
+def _checked(token: str, secret: str, algorithm: str, audience: str, accept_no_audience: bool) -> Claims:
+    """The signature and claims checked once for a token and the secret it is checked with."""
+    try:
+        data = _decode(token, secret, algorithm, audience, accept_no_audience)
+    except jwt.ExpiredSignatureError:
+        raise TokenError("token_expired", "the access token has expired; refresh it") from None
+    except jwt.InvalidAudienceError:
+        raise TokenError("unauthenticated", "the access token belongs to another authority") from None
+    except jwt.MissingRequiredClaimError as exc:
+        what = "names no authority" if exc.claim == "aud" else "is missing claims"
+        raise TokenError("unauthenticated", f"the access token {what}") from None
+    except jwt.PyJWTError:
+        raise TokenError("unauthenticated", "the access token is not valid") from None
+    if not all(isinstance(data.get(k), str) for k in ("sub", "role", "dev", "jti")):
+        raise TokenError("unauthenticated", "the access token is missing claims")
+    return Claims(data["sub"], data["role"], data["dev"], data["jti"], int(data["exp"]))
+
+
+def _decode(token: str, secret: str, algorithm: str, audience: str, accept_no_audience: bool) -> dict[str, Any]:
+    """The verified claims. ``aud`` must be exactly this authority's (PyJWT, strict). A token
+    without ``aud`` raises PyJWT's ``MissingRequiredClaimError`` (it does when ``audience`` is
+    passed); outside tenancy mode it is decoded again without an audience, which PyJWT
+    accepts only for a token with no ``aud`` at all."""
+    options: Any = {"require": ["exp", "iat", "sub", "jti"], "strict_aud": True}
+    try:
+        return jwt.decode(token, secret, algorithms=[algorithm], audience=audience, options=options)
+    except jwt.MissingRequiredClaimError as exc:
+        if exc.claim != "aud" or not accept_no_audience:
+            raise
+    data: dict[str, Any] = jwt.decode(token, secret, algorithms=[algorithm], options=options)
+    if "aud" in data:  # an empty one: never issued here
+        raise jwt.InvalidAudienceError("the token names no authority")
+    return data

@@ -103,6 +103,19 @@ def test_the_role_comes_from_the_account_not_the_token(client, login, db_path):
     assert_error(client.get("/api/devices", headers=bearer(token)), 403, "forbidden")
 
 
+def test_a_token_accepted_once_is_refused_when_it_expires(client, login, db_path):
+    """The server remembers tokens it has checked (server/identity/tokens.py); the expiry is
+    still checked on every request."""
+    s = login("officer")
+    kid, secret = server_key(db_path)
+    exp = int(time.time()) + 2
+    token = forge({**claims_of(s.token), "iat": exp - 2, "exp": exp, "jti": uuid.uuid4().hex}, secret, kid)
+    assert pull_with(client, token).status_code == 200
+    assert pull_with(client, token).status_code == 200  # checked again, from what was remembered
+    time.sleep(max(0.0, exp - time.time()) + 0.05)
+    assert_error(pull_with(client, token), 401, "token_expired")
+
+
 def test_a_retired_key_is_refused_and_the_new_key_works(client, login, app_state):
     before = login("officer")
     old_kid = jwt.get_unverified_header(before.token)["kid"]
