@@ -13,8 +13,8 @@ several refuses it.
 """
 from __future__ import annotations
 
-import functools
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -49,6 +49,8 @@ class Signer:
         self.db, self.algorithm = db, algorithm
         self.audience = authority or SINGLE_AUDIENCE
         self.accept_no_audience = authority is None  # tokens from before ``aud``: one authority only
+        self._seen: dict[str, tuple[str, str, Claims]] = {}  # token -> (kid, secret, claims): passed
+        self._seen_lock = threading.Lock()
 
     def ensure_key(self) -> str:
         rows = self.db.query("SELECT kid FROM signing_keys WHERE retired_at IS NULL "
@@ -83,25 +85,36 @@ class Signer:
 
     def verify(self, token: str, txn: SqliteTxn | None = None) -> Claims:
         """The token's claims, its key read in ``txn`` (the caller's read of the device) or a read
-        of its own. What a signature and the claims prove is remembered for the token and the
-        secret it was checked with (``_checked``); the key's being accepted still and the
-        expiry are checked on every request."""
-        kid = _kid(token)
+        of its own. A token that passed is remembered with the secret it was checked with: its
+        signature and claims are not checked again while the key's secret is the same. The key's
+        being accepted still and the expiry are checked on every request."""
+        seen = self._seen.get(token)
+        kid = seen[0] if seen is not None else _kid(token)
         secret = self._secret(kid, txn) if kid is not None else None
         if secret is None:
             raise TokenError("unauthenticated", "the access token was signed with a key no longer accepted")
-        claims = _checked(token, secret, self.algorithm, self.audience, self.accept_no_audience)
+        if seen is not None and seen[1] == secret:
+            claims = seen[2]
+        else:
+            claims = _checked(token, secret, self.algorithm, self.audience, self.accept_no_audience)
+            self._remember(token, (kid, secret, claims))
         if claims.exp <= time.time():  # as PyJWT decides it
             raise TokenError("token_expired", "the access token has expired; refresh it")
         return claims
 
+    def _remember(self, token: str, entry: tuple[str, str, Claims]) -> None:
+        """Only tokens that passed (ours, a few hundred bytes each), at most ``CHECKED_TOKENS``,
+        the oldest forgotten first: what a client makes up never fills the memory."""
+        with self._seen_lock:
+            while len(self._seen) >= CHECKED_TOKENS:
+                del self._seen[next(iter(self._seen))]
+            self._seen[token] = entry
 
-# Tokens this process checked lately: a phone sends the same token for its 15 minutes. An entry
-# is worth keeping only for a token that passed; a refused one raises, which is never cached.
+
+# Tokens a signer remembers: a phone sends the same token for its 15 minutes.
 CHECKED_TOKENS = 4096
 
 
-@functools.lru_cache(maxsize=CHECKED_TOKENS)
 def _kid(token: str) -> str | None:
     try:
         kid = jwt.get_unverified_header(token).get("kid")
@@ -110,9 +123,8 @@ def _kid(token: str) -> str | None:
     return kid if isinstance(kid, str) else None
 
 
-@functools.lru_cache(maxsize=CHECKED_TOKENS)
 def _checked(token: str, secret: str, algorithm: str, audience: str, accept_no_audience: bool) -> Claims:
-    """The signature and claims checked once for a token and the secret it is checked with."""
+    """The signature and claims checked, or a ``TokenError`` saying what is wrong."""
     try:
         data = _decode(token, secret, algorithm, audience, accept_no_audience)
     except jwt.ExpiredSignatureError:
