@@ -194,3 +194,17 @@ def test_metrics_add_up_every_worker_in_multiprocess_mode(tmp_path):
     assert value(samples, "doorstep_http_requests_total", method="GET", route="/api/health",
                  status="200") == before + requests
     assert "Traceback" not in live.output()
+
+
+def test_the_engine_gauge_says_interpreted_when_the_server_runs_the_interpreted_engine(tmp_path):
+    """``doorstep_sync_engine_compiled`` follows the engine the process runs: in a fresh
+    interpreter with ``DOORSTEP_PURE=1`` it is 0 (the test above sees this process's, 1 in CI)."""
+    script = ("import sys, sync; from server.state import open_state; from server.config import Settings; "
+              "from server.monitor.metrics import FromDatabase; "
+              "open_state(Settings(db_path=sys.argv[1])).db.close(); "
+              "print(sync.NATIVE, [s.value for f in FromDatabase(sys.argv[1]).collect() "
+              "if f.name == 'doorstep_sync_engine_compiled' for s in f.samples])")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "pure.db")], cwd=ROOT, check=True,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "DOORSTEP_PURE": "1"})
+    assert out.stdout.split("\n")[-2] == "False [0]"
