@@ -172,6 +172,7 @@ def test_metrics_count_requests_by_route_template_sync_results_conflicts_and_imp
     assert value(samples, "doorstep_conflicts_created_total") == 1
     assert value(samples, "doorstep_conflicts_open") == 1
     assert value(samples, "doorstep_sync_engine_compiled") == (1 if sync.NATIVE else 0)  # what the server runs
+    assert ("sync engine: compiled (mypyc)" if sync.NATIVE else "sync engine: interpreted") in live.output()
     assert value(samples, "doorstep_import_rows_total", kind="marks") == 2
     assert value(samples, "doorstep_password_hashes_total") == 3  # the start-up dummy hash, two sign-ins
 
