@@ -41,7 +41,11 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 async def read_json(request: Request, max_bytes: int | None = None, *, optional: bool = False) -> dict[str, Any]:
     """The body as a JSON object, or a 422 that says what is wrong with it; with ``optional``,
     no body at all is ``{}``."""
-    raw = await read_body(request, max_bytes or state(request).settings.max_body_bytes)
+    return parse_json(await read_body(request, max_bytes or state(request).settings.max_body_bytes), optional=optional)
+
+
+def parse_json(raw: bytes, *, optional: bool = False) -> dict[str, Any]:
+    """``read_json``'s checks of a body read already."""
     if not raw.strip():
         if optional:
             return {}
@@ -88,7 +92,8 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _bearer(request: Request) -> str:
+def bearer(request: Request) -> str:
+    """The request's access token; 401 when it sends none."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -127,8 +132,16 @@ def check_token(app_state: AppState, token: str, headers: Mapping[str, str] | No
 
 async def authenticate(request: Request, *roles: str, final_push: bool = False,
                        store_status: bool = True) -> Auth:
-    auth = await run_in_threadpool(check_token, state(request), _bearer(request), request.headers,
-                                   final_push=final_push, store_status=store_status)
+    return await run_in_threadpool(authenticate_here, request, *roles, final_push=final_push,
+                                   store_status=store_status)
+
+
+def authenticate_here(request: Request, *roles: str, final_push: bool = False,
+                      store_status: bool = True) -> Auth:
+    """``authenticate`` in the calling thread: for a handler whose work runs in a worker thread
+    already, so the request hands over to a thread once, not twice (the sync API)."""
+    auth = check_token(state(request), bearer(request), request.headers, final_push=final_push,
+                       store_status=store_status)
     request.state.user_id = auth.user.id  # for the access log (server/monitor/access.py)
     if roles and auth.user.role not in roles:
         raise forbidden(f"this needs the {' or '.join(roles)} role")

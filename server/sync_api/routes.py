@@ -18,7 +18,18 @@ from sync.schema import is_uuid
 
 from .. import audit, paging
 from ..errors import ApiError, invalid, not_found
-from ..http import Auth, authenticate, query_choice, query_int, read_json, state
+from ..http import (
+    Auth,
+    authenticate,
+    authenticate_here,
+    bearer,
+    parse_json,
+    query_choice,
+    query_int,
+    read_body,
+    read_json,
+    state,
+)
 from ..identity import status as device_status
 from ..jsonresp import JSONResponse
 from ..monitor import metrics
@@ -71,19 +82,30 @@ async def push(request: Request) -> Response:
     started = time.perf_counter()
     require_protocol(request)
     st = state(request)
-    auth = await authenticate(request, final_push=True, store_status=False)
-    data = await read_json(request)
-    changes = data.get("changes")
-    if not isinstance(changes, list):
-        raise invalid("changes must be a list", field="changes")
-    if len(changes) > st.settings.max_changes:
-        raise ApiError(413, "payload_too_large", f"at most {st.settings.max_changes} changes a request",
-                       {"max_changes": st.settings.max_changes, "received": len(changes)})
-    client_id = data.get("client_id")
-    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 100):
-        raise invalid("client_id must be this device's id", field="client_id")
+    bearer(request)  # no token, no body read
+    # The body is read before the token is checked, so that the request hands over to a worker
+    # thread once; a body over the limit is still answered after the token's check, as before.
+    try:
+        raw, too_large = await read_body(request, st.settings.max_body_bytes), None
+    except ApiError as exc:
+        if exc.status != 413:
+            raise
+        raw, too_large = b"", exc
 
     def work() -> bytes:
+        auth = authenticate_here(request, final_push=True, store_status=False)
+        if too_large is not None:
+            raise too_large
+        data = parse_json(raw)
+        changes = data.get("changes")
+        if not isinstance(changes, list):
+            raise invalid("changes must be a list", field="changes")
+        if len(changes) > st.settings.max_changes:
+            raise ApiError(413, "payload_too_large", f"at most {st.settings.max_changes} changes a request",
+                           {"max_changes": st.settings.max_changes, "received": len(changes)})
+        client_id = data.get("client_id")
+        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 100):
+            raise invalid("client_id must be this device's id", field="client_id")
         prepared = sync.prepare(auth.actor, changes)  # parsed and checked before taking the write lock
         with st.db.write() as txn:
             if auth.final:  # a device revoked as returned: its final push (docs/protocol.md §2.6)
@@ -107,13 +129,13 @@ async def pull(request: Request) -> Response:
     started = time.perf_counter()
     require_protocol(request)
     st = state(request)
-    auth = await authenticate(request, store_status=False)
-    limit = query_int(request, "limit", 500, 1, sync.MAX_LIMIT)
-    cursor = request.query_params.get("cursor")
-    if cursor is not None and len(cursor) > 200:
-        raise invalid("cursor is not one this server gave out", field="cursor")
 
-    def work() -> bytes:
+    def work() -> bytes:  # one hand-over to a worker thread: the token is checked there too
+        auth = authenticate_here(request, store_status=False)
+        limit = query_int(request, "limit", 500, 1, sync.MAX_LIMIT)
+        cursor = request.query_params.get("cursor")
+        if cursor is not None and len(cursor) > 200:
+            raise invalid("cursor is not one this server gave out", field="cursor")
         retention.retire_runs_if_due(st.db, st.settings.retention, today())  # old runs leave phones (once a day)
         outcome = sync.pull(st.db, auth.actor, cursor, limit, st.clock)
         with st.db.write() as txn:

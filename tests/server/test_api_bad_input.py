@@ -29,7 +29,7 @@ from server.identity.accounts import add_user
 from server.openapi import spec
 from server.state import open_state
 from sync import Clock
-from tests.server.bad_input_kinds import APPLICABLE, KINDS, Kind
+from tests.server.bad_input_kinds import APPLICABLE, KINDS, Kind, tamper
 from tests.server.bad_input_requests import (
     BY_NAME,
     ENDPOINTS,
@@ -172,6 +172,31 @@ def test_a_chunked_body_over_the_limit_is_413_without_a_content_length(env):
     err = assert_error_shape(r)
     assert r.status_code == 413 and err["code"] == "payload_too_large", r.text
     assert 5 * MIB in err["details"].values(), err
+
+
+def test_a_push_with_a_bad_token_is_401_whatever_its_body(env):
+    """A push's body is read before its token is checked (one hand-over to a worker thread),
+    but the token's answer still comes first: 401, not the body's 413 or 422."""
+    headers = {"Authorization": tamper(f"Bearer {env.tokens['office']}"), "Doorstep-Protocol": "1",
+               "Content-Type": "application/json"}
+
+    def chunked() -> Iterator[bytes]:  # over the limit, and no content-length to refuse it by
+        for _ in range(6):
+            yield b"x" * MIB
+
+    bodies = {"over the limit": b'{"pad": "' + b"x" * (5 * MIB + 1024) + b'"}', "chunked, over the limit": chunked(),
+              "not JSON": b'{"changes": [', "not an object": b"[]", "empty": b"",
+              "too many changes": b'{"changes": [' + b",".join([b"{}"] * 1001) + b"]}"}
+    wrong = []
+    for label, body in bodies.items():
+        r = env.client.post("/api/sync/push", content=body, headers=headers)
+        err = assert_error_shape(r)
+        if r.status_code != 401:
+            wrong.append(f"{label}: {r.status_code} {err['code']}")
+    assert not wrong, wrong
+    # and with no token at all
+    r = env.client.post("/api/sync/push", content=bodies["not JSON"], headers={"Doorstep-Protocol": "1"})
+    assert (r.status_code, assert_error_shape(r)["code"]) == (401, "unauthenticated"), r.text
 
 
 def test_exactly_1000_changes_is_not_too_many(env):
