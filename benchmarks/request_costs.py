@@ -4,7 +4,10 @@
 - **a push of one change**, what a phone sends after one visit: the server's CPU a request over
   HTTP (a real ``doorstep serve``, one worker), for an officer with 10 and with 80 open cases;
 - **the officer's scope** (``sync/scope.py``), worked out on every push and pull page of an
-  officer: CPU a call, in process, for caseloads of 10, 80 and 200 cases.
+  officer: CPU a call, in process, for caseloads of 10, 80 and 200 cases;
+- **a pull page of 1,000** (docs/performance.md, "Sync round twelve"): the office pulling
+  ``--pull-records`` pushed visits ``--pulls`` times after one pull to warm up; the server's CPU
+  and the handler's time (its ``Server-Timing``) a record.
 
     python benchmarks/request_costs.py                                   # this checkout
     python benchmarks/request_costs.py --root /tmp/old --root . --pairs 3  # alternated
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import _seed
 import _server
-from _clients import login, push_bodies, push_job
+from _clients import login, pull_all, push_bodies, push_job
 from _figures import Figure, machine, table
 from _workload import ROOT, visit_changes
 
@@ -69,6 +72,30 @@ def push_cpu(root: Path, workdir: Path, cases: int, pushes: int) -> float:
     return spent / pushes * 1000
 
 
+def pull_costs(root: Path, workdir: Path, records: int, pulls: int) -> tuple[float, float]:
+    """Server CPU and handler time (µs) a record of the office's pull of ``records`` visits,
+    pages of 1,000, over ``pulls`` pulls after one to warm up."""
+    _server.SERVER_ROOT[0] = root
+    db = str(workdir / f"pull-{time.monotonic_ns()}.db")
+    seed = _seed.seed_database(db, officers=1, cases_per_officer=10, scope_records=0)
+    officer = seed.officers[0]
+    with _server.doorstep_server(db) as srv:
+        url = srv.url  # type: ignore[attr-defined]
+        who = login(url, officer)
+        push_job(url, who, push_bodies(visit_changes(records, seed.cases[officer], who.device_id), who.device_id))()
+        office = login(url, seed.office)
+        pull_all(url, office)
+        before, items, handler_ms = srv.cpu_seconds(), 0, 0.0
+        for _ in range(pulls):
+            got, _ = pull_all(url, office)
+            if got.distinct < records:
+                raise RuntimeError(f"pulled {got.distinct} distinct records of the {records} pushed")
+            items, handler_ms = items + got.items, handler_ms + got.server_ms
+        spent = srv.cpu_seconds() - before
+    _seed.remove_db(db)
+    return spent / items * 1e6, handler_ms / items * 1000
+
+
 def scope_cpu(root: Path, workdir: Path, cases: int) -> float:
     """CPU (µs) of one ``officer_scope`` for an officer with ``cases`` open cases, best of 5."""
     _server.SERVER_ROOT[0] = root
@@ -87,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--root", action="append", default=None, help="a checkout to measure (repeatable)")
     p.add_argument("--pairs", type=int, default=1, help="rounds: each checkout once a round, in turn")
     p.add_argument("--pushes", type=int, default=1000, help="measured pushes of one change a run")
+    p.add_argument("--pull-records", type=int, default=10_000, help="visits the office pulls")
+    p.add_argument("--pulls", type=int, default=3, help="measured pulls of them all a run")
     a = p.parse_args(argv)
     roots = [Path(r).resolve() for r in (a.root or [str(ROOT)])]
     names = [f"{r.name} ({i + 1})" if len(roots) > 1 else r.name for i, r in enumerate(roots)]
@@ -96,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             figures[(i, f"push {c}")] = Figure(f"{name}: push of one change, {c} cases: server CPU", "ms")
         for c in SCOPE_CASES:
             figures[(i, f"scope {c}")] = Figure(f"{name}: officer_scope, {c} cases", "µs")
+        figures[(i, "pull cpu")] = Figure(f"{name}: pull, pages of 1,000: server CPU a record", "µs")
+        figures[(i, "pull handler")] = Figure(f"{name}: pull, pages of 1,000: handler time a record", "µs")
     with tempfile.TemporaryDirectory(prefix="request-costs-") as tmp:
         workdir = Path(tmp)
         for n in range(a.pairs):
@@ -104,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                     figures[(i, f"push {c}")].add(push_cpu(root, workdir, c, a.pushes))
                 for c in SCOPE_CASES:
                     figures[(i, f"scope {c}")].add(scope_cpu(root, workdir, c))
+                cpu, handler = pull_costs(root, workdir, a.pull_records, a.pulls)
+                figures[(i, "pull cpu")].add(cpu)
+                figures[(i, "pull handler")].add(handler)
                 print(f"round {n + 1}, {names[i]}: " + "; ".join(
                     f"{k} {f.values[-1]:.3g}" for (j, k), f in figures.items() if j == i), flush=True)
     print(f"\n## request_costs ({a.pairs} rounds)\nmachine: {machine()}\n")
