@@ -176,7 +176,8 @@ def test_a_chunked_body_over_the_limit_is_413_without_a_content_length(env):
 
 def test_a_push_with_a_bad_token_is_401_whatever_its_body(env):
     """A push's body is read before its token is checked (one hand-over to a worker thread),
-    but the token's answer still comes first: 401, not the body's 413 or 422."""
+    but the token's answer still comes first: 401, not the body's 413 or 422; likewise a pull's
+    token before its query."""
     headers = {"Authorization": tamper(f"Bearer {env.tokens['office']}"), "Doorstep-Protocol": "1",
                "Content-Type": "application/json"}
 
@@ -197,6 +198,12 @@ def test_a_push_with_a_bad_token_is_401_whatever_its_body(env):
     # and with no token at all
     r = env.client.post("/api/sync/push", content=bodies["not JSON"], headers={"Doorstep-Protocol": "1"})
     assert (r.status_code, assert_error_shape(r)["code"]) == (401, "unauthenticated"), r.text
+    # the rest of the order docs/protocol.md §1 states: the protocol header first; a pull's token before its query
+    r = env.client.post("/api/sync/push", content=b"[]", headers={**headers, "Doorstep-Protocol": "2"})
+    assert (r.status_code, assert_error_shape(r)["code"]) == (426, "upgrade_required"), r.text
+    for query in ({"limit": "many"}, {"cursor": "x" * 201}, {"limit": "0"}):
+        r = env.client.get("/api/sync/pull", params=query, headers=headers)
+        assert (r.status_code, assert_error_shape(r)["code"]) == (401, "unauthenticated"), (query, r.text)
 
 
 def test_exactly_1000_changes_is_not_too_many(env):
