@@ -11,7 +11,7 @@ device's last sync; encode the answer; at the end the close that checkpoints the
 counts only that loop (``--toggle-collect`` on ``sys.call_tracing``, which runs it), and the
 figure is (I(hi) − I(lo)) ÷ (hi − lo): the building of the changes, the start-up and the seeding
 are not in it. Ids come from seeded generators, the hash seed is fixed and the collector runs as
-the server sets it (``server/util.py``): a figure repeats to about ±0.2 % (the changes' stamps
+the checkout's server sets it (``server/util.py``): a figure repeats to about ±0.2 % (the changes' stamps
 come from the clock). Needs valgrind.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-GC_YOUNG = 10_000  # server/util.py GC_YOUNG_THRESHOLD, set here for checkouts from before it
+GC_YOUNG = 10_000  # for checkouts from before server/util.py GC_YOUNG_THRESHOLD (their server used 700)
 HERE = Path(__file__).resolve().parent
 
 
@@ -91,9 +91,10 @@ def child(root: str, count: int, db_dir: str) -> None:
             statuses.extend(r.status for r in out.results)
         st.db.close()
 
+    from server import util
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_YOUNG, 10, 10)
+    gc.set_threshold(getattr(util, "GC_YOUNG_THRESHOLD", GC_YOUNG), 10, 10)  # as the checkout's server
     sys.call_tracing(push_all, ())
     if set(statuses) != {"applied"}:
         raise SystemExit(f"not every change applied: {sorted(set(statuses))}")

@@ -34,11 +34,13 @@ def wait_words(seconds: float) -> str:
     return f"{s} seconds" if s < 60 else "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
-# Objects allocated before the youngest generation is collected (CPython's default: 700). A
-# push of 500 changes allocates hundreds of thousands, nearly all freed by reference counting;
-# collecting every 700 walked the batch's live objects again and again: 3.8 % of a push's
-# instructions (docs/performance.md, sync round eight).
-GC_YOUNG_THRESHOLD = 10_000
+# Objects allocated (net of those freed) before the youngest generation is collected (CPython's
+# default: 700). A push of 500 changes holds tens of thousands alive until its answer is sent,
+# nearly all freed by reference counting; collecting every 700 walked the batch's live objects
+# again and again (3.8 % of a push's instructions), every 10,000 still 2.4 %: at 100,000 a push
+# of 500 runs no collection at all (docs/performance.md, sync rounds eight and thirteen). What a
+# cycle leaves waits for at most 100,000 objects, a few megabytes.
+GC_YOUNG_THRESHOLD = 100_000
 
 
 def freeze_heap() -> None:
