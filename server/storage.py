@@ -231,7 +231,7 @@ class Database:
         try:
             conn.execute("BEGIN")
             try:
-                yield SqliteTxn(conn)
+                yield SqliteTxn(conn, snapshot=True)
             finally:
                 if conn.in_transaction:
                     conn.execute("COMMIT")
