@@ -5,6 +5,9 @@
   HTTP (a real ``doorstep serve``, one worker), for an officer with 10 and with 80 open cases;
 - **the officer's scope** (``sync/scope.py``), worked out on every push and pull page of an
   officer: CPU a call, in process, for caseloads of 10, 80 and 200 cases;
+- **a phone's routine pull** (docs/performance.md, "Sync round thirteen"): an officer with 80
+  open cases, synced already, pulling from the cursor of the last pull with nothing new: the
+  server's CPU a pull;
 - **a pull page of 1,000** (docs/performance.md, "Sync round twelve"): the office pulling
   ``--pull-records`` pushed visits ``--pulls`` times after one pull to warm up; the server's CPU
   and the handler's time (its ``Server-Timing``) a record.
@@ -27,11 +30,14 @@ from pathlib import Path
 
 import _seed
 import _server
+import httpx
+
 from _clients import login, pull_all, push_bodies, push_job
 from _figures import Figure, machine, table
 from _workload import ROOT, visit_changes
 
 PUSH_CASES = (10, 80)
+ROUTINE_CASES = 80
 SCOPE_CASES = (10, 80, 200)
 WARM = 50
 
@@ -70,6 +76,35 @@ def push_cpu(root: Path, workdir: Path, cases: int, pushes: int) -> float:
         spent = srv.cpu_seconds() - before
     _seed.remove_db(db)
     return spent / pushes * 1000
+
+
+def routine_pull_cpu(root: Path, workdir: Path, cases: int, pulls: int) -> float:
+    """Server CPU (ms) a pull with nothing new, by an officer with ``cases`` open cases and a
+    visit in each, after the initial sync and ``WARM`` pulls."""
+    _server.SERVER_ROOT[0] = root
+    db = str(workdir / f"routine-{cases}-{time.monotonic_ns()}.db")
+    seed = _seed.seed_database(db, officers=1, cases_per_officer=cases, scope_records=0)
+    officer = seed.officers[0]
+    with _server.doorstep_server(db) as srv:
+        url = srv.url  # type: ignore[attr-defined]
+        who = login(url, officer)
+        push_job(url, who, push_bodies(visit_changes(cases, seed.cases[officer], who.device_id), who.device_id))()
+        synced, cursor = pull_all(url, who, limit=None)
+        if synced.distinct < cases:
+            raise RuntimeError(f"the initial sync gave {synced.distinct} records, fewer than the {cases} visits")
+        with httpx.Client(base_url=url, timeout=60, headers=who.headers) as client:
+            def pull() -> None:
+                r = client.get("/api/sync/pull", params={"cursor": cursor} if cursor else {})
+                if r.status_code != 200 or r.json()["changes"]:
+                    raise RuntimeError(f"a routine pull answered {r.status_code}: {r.text[:200]}")
+            for _ in range(WARM):
+                pull()
+            before = srv.cpu_seconds()
+            for _ in range(pulls):
+                pull()
+            spent = srv.cpu_seconds() - before
+    _seed.remove_db(db)
+    return spent / pulls * 1000
 
 
 def pull_costs(root: Path, workdir: Path, records: int, pulls: int) -> tuple[float, float]:
@@ -113,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", action="append", default=None, help="a checkout to measure (repeatable)")
     p.add_argument("--pairs", type=int, default=1, help="rounds: each checkout once a round, in turn")
-    p.add_argument("--pushes", type=int, default=1000, help="measured pushes of one change a run")
+    p.add_argument("--pushes", type=int, default=1000,
+                   help="measured pushes of one change a run (and routine pulls)")
     p.add_argument("--pull-records", type=int, default=10_000, help="visits the office pulls")
     p.add_argument("--pulls", type=int, default=3, help="measured pulls of them all a run")
     a = p.parse_args(argv)
@@ -125,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             figures[(i, f"push {c}")] = Figure(f"{name}: push of one change, {c} cases: server CPU", "ms")
         for c in SCOPE_CASES:
             figures[(i, f"scope {c}")] = Figure(f"{name}: officer_scope, {c} cases", "µs")
+        figures[(i, "routine pull")] = Figure(
+            f"{name}: routine pull (nothing new), {ROUTINE_CASES} cases: server CPU", "ms")
         figures[(i, "pull cpu")] = Figure(f"{name}: pull, pages of 1,000: server CPU a record", "µs")
         figures[(i, "pull handler")] = Figure(f"{name}: pull, pages of 1,000: handler time a record", "µs")
     with tempfile.TemporaryDirectory(prefix="request-costs-") as tmp:
@@ -135,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                     figures[(i, f"push {c}")].add(push_cpu(root, workdir, c, a.pushes))
                 for c in SCOPE_CASES:
                     figures[(i, f"scope {c}")].add(scope_cpu(root, workdir, c))
+                figures[(i, "routine pull")].add(routine_pull_cpu(root, workdir, ROUTINE_CASES, a.pushes))
                 cpu, handler = pull_costs(root, workdir, a.pull_records, a.pulls)
                 figures[(i, "pull cpu")].add(cpu)
                 figures[(i, "pull handler")].add(handler)
