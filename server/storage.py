@@ -25,6 +25,7 @@ import sqlite_utils
 
 from sync import pull_item
 
+from .checkpointer import Checkpointer
 from .migrations import migrations
 from .sqlite_txn import SqliteTxn, table_of
 
@@ -44,9 +45,10 @@ BUSY_RETRY_AFTER_S = 2
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 16 * 1024
 MMAP_BYTES = 256 * 1024 * 1024
-# Checkpoint the WAL every ~40 MB instead of every 4 MB: a push dirties pages all over the
-# random-key indexes, and a page written again before the checkpoint is copied back once.
-WAL_CHECKPOINT_PAGES = 10_000
+# The writer's own checkpoint, at ~160 MB of WAL. A thread (server/checkpointer.py) copies the
+# WAL back a second after writes (~40 MB at the fastest pushes: a page written again within the
+# second is copied back once), so the writer reaches this only should that thread fall behind.
+WAL_CHECKPOINT_PAGES = 4 * 10_000
 
 
 def _connect(path: str, cache_kib: int = READER_CACHE_KIB) -> sqlite3.Connection:
@@ -107,6 +109,7 @@ class Database:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self.checkpointer = Checkpointer(self.path)
 
     def migrate(self) -> None:
         with self._write_lock:
@@ -149,6 +152,7 @@ class Database:
             self._writer.execute("DETACH DATABASE " + _identifier(name))
 
     def close(self) -> None:
+        self.checkpointer.stop()
         with self._write_lock:
             self._writer.close()
             for conn in self._readers:
@@ -174,6 +178,7 @@ class Database:
             try:
                 yield SqliteTxn(conn)
                 conn.execute("COMMIT")
+                self.checkpointer.wrote()
             except BaseException as exc:
                 if conn.in_transaction:  # a failed COMMIT leaves it open; SQLite may have ended it
                     conn.execute("ROLLBACK")
