@@ -46,8 +46,8 @@ WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 16 * 1024
 MMAP_BYTES = 256 * 1024 * 1024
 # The writer's own checkpoint, at ~160 MB of WAL. A thread (server/checkpointer.py) copies the
-# WAL back a second after writes (~40 MB at the fastest pushes: a page written again within the
-# second is copied back once), so the writer reaches this only should that thread fall behind.
+# WAL back a quarter of a second after writes (~10 MB at the fastest pushes), so the writer
+# reaches this only should that thread fall behind.
 WAL_CHECKPOINT_PAGES = 4 * 10_000
 
 
