@@ -47,11 +47,18 @@ class Checkpointer:
         self._thread: threading.Thread | None = None
 
     def wrote(self) -> None:
+        """Called after a COMMIT: never raises, so a committed write is never answered as failed
+        (should no thread start, the writer's own checkpoint is the fallback)."""
         with self._lock:
             self._pending = True
             if self._thread is None and not self._stopping.is_set():
-                self._thread = threading.Thread(target=self._run, name="doorstep-checkpoint", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._run, name="doorstep-checkpoint", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError as exc:  # "can't start new thread": out of threads or memory
+                    log.warning("no WAL checkpoint thread (%s); the writer checkpoints at its own threshold", exc)
+                    return
+                self._thread = thread
 
     @property
     def running(self) -> bool:

@@ -76,7 +76,7 @@ class SqliteTxn:
 
     In a snapshot (``snapshot=True``: ``Database.read``) the tables' highest seqs are read once,
     at the first ask for changes, so that a pull page skips the query of every type with
-    nothing after its cursor (most of the 14, for a phone that syncs often). A write
+    nothing after its cursor (most of the entity types, for a phone that syncs often). A write
     transaction always asks, since it may have saved since."""
 
     def __init__(self, conn: sqlite3.Connection, snapshot: bool = False) -> None:
@@ -89,7 +89,7 @@ class SqliteTxn:
             return False
         if self._tops is None:
             row = self.conn.execute(_TOPS).fetchone()
-            self._tops = {type_: top or 0 for type_, top in zip(ENTITY_TABLES, row)}
+            self._tops = {t: top or 0 for t, top in zip(ENTITY_TABLES, row)}
         return self._tops[type_] <= seq
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:

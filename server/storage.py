@@ -178,7 +178,6 @@ class Database:
             try:
                 yield SqliteTxn(conn)
                 conn.execute("COMMIT")
-                self.checkpointer.wrote()
             except BaseException as exc:
                 if conn.in_transaction:  # a failed COMMIT leaves it open; SQLite may have ended it
                     conn.execute("ROLLBACK")
@@ -187,6 +186,7 @@ class Database:
                 raise
         finally:
             self._write_lock.release()
+        self.checkpointer.wrote()  # after the commit, outside its error handling: never raises
 
     def _begin(self, conn: sqlite3.Connection, deadline: float) -> None:
         """``BEGIN IMMEDIATE``, retried every few milliseconds until ``deadline``. SQLite's own

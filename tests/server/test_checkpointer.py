@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,3 +121,17 @@ def test_a_file_that_is_gone_ends_the_thread(tmp_path: Path) -> None:
     ck.wrote()
     assert _until(lambda: not ck.running, 5.0)
     assert ck.runs == 0
+
+
+def test_a_write_commits_and_answers_even_when_no_thread_can_start(db: Database, monkeypatch, caplog) -> None:
+    class NoThread(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading, "Thread", NoThread)  # the fault: the process is out of threads
+    with caplog.at_level(logging.WARNING, logger="doorstep.storage"):
+        _fill(db, 500)
+    with db.read() as txn:
+        assert txn.execute("SELECT count(*) FROM filler").fetchone()[0] == 500
+    assert not db.checkpointer.running
+    assert any("no WAL checkpoint thread" in r.message for r in caplog.records)
