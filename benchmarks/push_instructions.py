@@ -11,7 +11,8 @@ device's last sync; encode the answer; at the end the close that checkpoints the
 counts only that loop (``--toggle-collect`` on ``sys.call_tracing``, which runs it), and the
 figure is (I(hi) − I(lo)) ÷ (hi − lo): the building of the changes, the start-up and the seeding
 are not in it. Ids come from seeded generators, the hash seed is fixed and the collector runs as
-the checkout's server sets it (``server/util.py``): a figure repeats to about ±0.2 % (the changes' stamps
+the checkout's server sets it (``server/util.py``), as are SQLite's process-wide settings
+(``server/sqlite_library.py``, where the checkout has it): a figure repeats to about ±0.2 % (the changes' stamps
 come from the clock). Needs valgrind.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import importlib.util
 import os
 import random
 import re
@@ -40,6 +42,14 @@ def _seeded_uuid4(seed: int) -> None:
 
 def child(root: str, count: int, db_dir: str) -> None:
     """Push ``count`` new visits with the code at ``root`` (run under callgrind by ``main``)."""
+    setup = Path(root) / "server" / "sqlite_library.py"
+    if setup.exists():  # SQLite's process-wide settings, made as that checkout's server makes them
+        spec = importlib.util.spec_from_file_location("_checkout_sqlite_library", setup)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if not module.configure():
+            raise SystemExit(f"{setup}: SQLite's settings could not be made in this process")
     sys.path.insert(0, str(HERE))
     import _common  # puts this checkout on sys.path: the measured one goes before it
     import orjson
