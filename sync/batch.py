@@ -63,7 +63,7 @@ class Batch:
         self.events: list[ScopeEvent] = []
         self.seen: dict[str, AppliedChange] = {}
         self.applied: dict[str, AppliedChange] = {}  # change ids logged before this batch
-        self.watch = ScopeWatch(txn, self.load, self.flush)
+        self.watch = ScopeWatch(txn)
         self.touched: list[tuple[str, str]] = []
         self._scope: Scope | None = None
         self._filters: dict[str, TypeFilter | None] = {}
@@ -238,7 +238,7 @@ class Batch:
         if t == "case" and "stage" in fields:
             self._check_ladder(change.id, fields["stage"], record)
         if decides_scope(t, fields):
-            self.watch.note(t, fields, record)
+            self.watch.note(t, fields, record, self.load, self.flush)
         if record is None:
             record = Record(t, change.id)
             self.working[(t, change.id)] = record

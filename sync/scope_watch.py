@@ -26,15 +26,23 @@ def decides_scope(type_: str, fields: dict[str, Any]) -> bool:
 
 
 class ScopeWatch:
-    """The scopes, as they were before the batch, of the officers its changes concern."""
+    """The scopes, as they were before the batch, of the officers its changes concern.
 
-    def __init__(self, txn: Txn, load: Callable[[str, str], Record | None], flush: Callable[[], None]) -> None:
-        self.txn, self.load, self.flush = txn, load, flush  # the batch's working-set read and flush
+    It keeps no reference to the batch: ``note`` is handed the batch's working-set read and
+    flush. A watch holding the batch's bound methods would make a reference cycle of every
+    batch, and everything a batch holds (its records, log rows, rows to write) would wait for
+    the garbage collector instead of being freed when the push ends (docs/performance.md,
+    "Sync round fourteen")."""
+
+    def __init__(self, txn: Txn) -> None:
+        self.txn = txn
         self.before: dict[str, set[tuple[str, str]]] = {}
 
-    def note(self, t: str, fields: dict[str, Any], record: Record | None) -> None:
+    def note(self, t: str, fields: dict[str, Any], record: Record | None,
+             load: Callable[[str, str], Record | None], flush: Callable[[], None]) -> None:
         """A change of ``record`` (None: new) to ``fields`` is about to be merged: read, once a
-        batch, the scope of each officer whose caseload it may change."""
+        batch, the scope of each officer whose caseload it may change (``load`` and ``flush``:
+        the batch's working-set read and flush)."""
         users: set[Any] = set()  # officer ids; None where a record names nobody (discarded below)
         current = record.fields if record else {}
         if t == "case":
@@ -44,11 +52,11 @@ class ScopeWatch:
         elif t == "transport_stop":
             run_ids: set[str] = {current.get("run_id"), fields.get("run_id")} - {None}  # type: ignore[assignment]
             for run_id in run_ids:
-                run = self.load("transport_run", run_id)
+                run = load("transport_run", run_id)
                 if run is not None:
                     users.add(run.fields.get("driver_id"))
         elif t == "pupil" and record is not None:
-            self.flush()
+            flush()
             users |= {c.fields.get("assigned_officer_id")
                       for c in self.txn.find("case", "pupil_id", [record.id])}
             stops = self.txn.find("transport_stop", "pupil_id", [record.id])
@@ -58,7 +66,7 @@ class ScopeWatch:
         users.discard(None)
         pending = [u for u in users if u not in self.before]
         if pending:
-            self.flush()
+            flush()
             for user in pending:
                 self.before[user] = members(self.txn, officer_scope(self.txn, user))
 
