@@ -39,9 +39,9 @@ from ..util import now_iso, today
 from . import conflicts
 
 PROTOCOL_VERSION = "1"
-# Pushes run in the engine at most this many at a time per process: one writes while the
-# next checks its fields; more would only queue on the write lock in threads and fight
-# over the GIL (docs/performance.md).
+# Pushes run in the engine at most this many at a time per process (by default one: its checks
+# and its write); the others wait their turn on the event loop, in order, rather than queue on
+# the write lock in threads that fight over the GIL (docs/performance.md, round one, item 7).
 PUSH_SLOTS = max(1, int(os.environ.get("DOORSTEP_PUSH_SLOTS", "1") or 1))
 _slots: dict[int, asyncio.Semaphore] = {}
 
