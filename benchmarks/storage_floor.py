@@ -125,10 +125,10 @@ def layouts(docs: Sequence[dict[str, Any]]) -> list[tuple[str, list[str], list[t
         ("+ case_id and officer_id link indexes", [RECORDS, seq, *links], [(INSERT_RECORD, records)]),
         ("+ change-log row", [RECORDS, seq, *links, CHANGES],
          [(INSERT_RECORD, records), (INSERT_CHANGE, log)]),
-        ("+ its change_id (idempotency) index", [RECORDS, seq, *links, CHANGES,
+        ("+ its change_id (idempotency) index: Doorstep's push of a new record today", [RECORDS, seq, *links, CHANGES,
                                                  "CREATE UNIQUE INDEX changes_change_id ON changes(change_id)"],
          [(INSERT_RECORD, records), (INSERT_CHANGE, log)]),
-        ("+ its entity index: Doorstep's push today", [
+        ("+ its entity index (a new record's change left it in m016)", [
             RECORDS, seq, *links, CHANGES, "CREATE UNIQUE INDEX changes_change_id ON changes(change_id)",
             "CREATE INDEX changes_entity ON changes(entity_id)"],
          [(INSERT_RECORD, records), (INSERT_CHANGE, log)]),
